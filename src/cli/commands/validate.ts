@@ -1,0 +1,44 @@
+import { readConfigFiles } from "../../adapters/config-files.ts";
+import { appendStepSummary, renderStepSummary } from "../../ci/step-summary.ts";
+import { formatAnnotations } from "../../ci/annotations.ts";
+import type { Diagnostic } from "../../config/diagnostic.ts";
+import { loadConfig } from "../../config/load.ts";
+import { formatDiagnosticsText, summaryLine } from "../format-diagnostics.ts";
+import type { CommandIO } from "../io.ts";
+
+export interface ValidateOptions {
+  paths: string[];
+  format: "text" | "json" | "github";
+  strict: boolean;
+}
+
+/** `cwsync validate`: every problem of every file; exit 1 on errors (or warnings with --strict). */
+export async function validateCommand(opts: ValidateOptions, io: CommandIO): Promise<number> {
+  const { groups, diagnostics: fileDiags } = readConfigFiles(opts.paths.length ? opts.paths : ["customers"], io.cwd);
+  const diagnostics: Diagnostic[] = [...fileDiags];
+  const texts = new Map<string, string>();
+  let filesChecked = 0;
+  for (const g of groups) {
+    const result = loadConfig(g.files, g.globalPath);
+    diagnostics.push(...result.diagnostics);
+    filesChecked += result.filesChecked;
+    for (const f of g.files) if (f.text !== undefined) texts.set(f.path, f.text);
+  }
+  const failed = diagnostics.some((d) => d.severity === "error" || opts.strict);
+  if (opts.format === "json") {
+    io.stdout(JSON.stringify(diagnostics.map(toJson), null, 2) + "\n");
+  } else if (opts.format === "github") {
+    io.stdout(formatAnnotations(diagnostics));
+    io.stdout(summaryLine(diagnostics, filesChecked) + "\n");
+    await appendStepSummary(renderStepSummary(diagnostics, { title: "cwsync validate", filesChecked }), io.env);
+  } else {
+    io.stdout(formatDiagnosticsText(diagnostics, texts));
+    io.stdout(summaryLine(diagnostics, filesChecked) + "\n");
+  }
+  return failed ? 1 : 0;
+}
+
+/** The JSON shape of DESIGN §8: `{severity, code, file, line, col, path, message, hint}`. */
+function toJson(d: Diagnostic) {
+  return { severity: d.severity, code: d.code, file: d.file, line: d.line ?? null, col: d.col ?? null, path: d.path, message: d.message, hint: d.hint ?? null };
+}

@@ -1,0 +1,68 @@
+import { Command, CommanderError, Option } from "commander";
+import { UsageError } from "../errors.ts";
+import type { CommandIO } from "./io.ts";
+
+/** Maps argv to a command and its options; commands are imported lazily and return an exit code. */
+export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => void): Command {
+  const program = new Command("cwsync")
+    .description("Trend Micro ↔ ConnectWise Manage integration as code")
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showSuggestionAfterError(true)
+    .addHelpText("after", "\nExit codes: 0 ok, 1 invalid input or failed operation, 2 changes (plan --detailed-exitcode), 64 usage, 70 internal error.");
+
+  program
+    .command("validate")
+    .description("check customer files against the schemas and rules (offline)")
+    .argument("[paths...]", "files or folders (default: customers/)")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json", "github"]).default(io.env.GITHUB_ACTIONS === "true" ? "github" : "text"))
+    .option("--strict", "warnings fail too", false)
+    .action(async (paths: string[], opts: { format: "text" | "json" | "github"; strict: boolean }) => {
+      const { validateCommand } = await import("./commands/validate.ts");
+      setResult(validateCommand({ paths, format: opts.format, strict: opts.strict }, io));
+    });
+
+  program
+    .command("plan")
+    .description("show each customer's effective settings and next sends; with --base, what a change does (offline)")
+    .option("--repo <dir>", "repository holding customers/", ".")
+    .option("--base <rev>", "compare the customers at this git revision with the working tree")
+    .option("--at <iso>", "act as if the clock read this instant")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
+    .option("--detailed-exitcode", "exit 2 when the change (with --base) changes anything", false)
+    .action(async (opts: { repo: string; base?: string; at?: string; format: "text" | "json" | "markdown"; detailedExitcode: boolean }) => {
+      const { planCommand } = await import("./commands/plan.ts");
+      setResult(planCommand({ ...opts, at: parseInstant(opts.at) }, io));
+    });
+
+  return program;
+}
+
+export function parseInstant(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const d = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2}))?$/.test(value) || Number.isNaN(d.getTime())) {
+    throw new UsageError(`--at: \`${value}\` is not an ISO instant; use e.g. 2027-01-31T07:00:00Z`);
+  }
+  return d;
+}
+
+/** Runs argv (without `node` and the script) and resolves to the exit code; commander's own exits become codes. */
+export async function runProgram(argv: readonly string[], io: CommandIO): Promise<number> {
+  let result: Promise<number> | undefined;
+  const program = buildProgram(io, (p) => (result = p));
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return 0;
+      return 64;
+    }
+    throw e;
+  }
+  if (!result) {
+    io.stderr(program.helpInformation());
+    return 64;
+  }
+  return result;
+}

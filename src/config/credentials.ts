@@ -1,0 +1,45 @@
+import type { FileContext } from "./file-context.ts";
+import { displayPath } from "./hints.ts";
+import type { PathSegment } from "./locate.ts";
+
+const SECRET_WORDS = ["password", "passwd", "pwd", "secret", "token", "apikey", "privatekey", "publickey", "secretkey", "credential", "credentials", "authorization", "clientsecret"];
+const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----/;
+/** ConnectWise API credentials written as `company+publicKey:privateKey`. */
+const CW_CREDENTIAL = /^[A-Za-z0-9_.-]+\+[A-Za-z0-9]{10,}:[A-Za-z0-9]{10,}$/;
+
+export function isCredentialKey(key: string): boolean {
+  const k = key.toLowerCase().replace(/[-_ ]/g, "");
+  return SECRET_WORDS.some((w) => k === w || k.endsWith(w));
+}
+
+export function isCredentialValue(value: string): boolean {
+  return PEM_PRIVATE_KEY.test(value) || CW_CREDENTIAL.test(value.trim());
+}
+
+const HINT = "credentials come only from the environment (CW_PRIVATE_KEY, LMPI_SECRET_KEY, …): remove it, and rotate it if it was ever committed";
+
+/** Reports every credential-like key or value anywhere in the document; returns the paths of flagged keys. */
+export function findCredentials(ctx: FileContext, data: unknown): Set<string> {
+  const flaggedKeys = new Set<string>();
+  const walk = (value: unknown, path: PathSegment[]) => {
+    if (typeof value === "string") {
+      if (isCredentialValue(value)) {
+        ctx.report({ code: "rule.credential", message: `\`${displayPath(path)}\` holds what looks like a credential`, hint: HINT }, path);
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(v, [...path, i]));
+    } else if (value !== null && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) {
+        const p = [...path, k];
+        if (isCredentialKey(k)) {
+          flaggedKeys.add(p.join("\u0000"));
+          ctx.report({ code: "rule.credential", message: `\`${displayPath(p)}\` looks like a credential key`, hint: HINT }, p, { atKey: true });
+        } else {
+          walk(v, p);
+        }
+      }
+    }
+  };
+  walk(data, []);
+  return flaggedKeys;
+}

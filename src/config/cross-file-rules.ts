@@ -1,0 +1,55 @@
+import type { LoadedCustomer } from "./load.ts";
+import { asRecord } from "./notification-rules.ts";
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string | undefined): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    if (k === undefined) continue;
+    const g = groups.get(k);
+    if (g) g.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+const where = (c: LoadedCustomer, anchor: "name" | "companyId") =>
+  `${c.file}${c.anchors[anchor]?.line ? `:${c.anchors[anchor]?.line}:${c.anchors[anchor]?.col}` : ""}`;
+
+/**
+ * Rules across files: customer names unique, and an enabled company ID used by one customer only
+ * (ConnectWise identifiers compare case-insensitively). Every file involved gets the diagnostic.
+ */
+export function checkCrossFile(customers: readonly LoadedCustomer[]): void {
+  const byName = groupBy(customers, (c) => {
+    const name = asRecord(c.data)?.name;
+    return typeof name === "string" ? name : undefined;
+  });
+  for (const [name, group] of byName) {
+    if (group.length < 2) continue;
+    for (const c of group) {
+      const others = group.filter((o) => o !== c).map((o) => where(o, "name"));
+      c.diagnostics.push({
+        severity: "error", code: "rule.duplicate-name", file: c.file, ...c.anchors.name, path: "/name",
+        message: `customer name \`${name}\` is also used by ${others.join(", ")}`,
+        hint: "names are unique: rename one customer (and its file)",
+      });
+    }
+  }
+  const byCompany = groupBy(customers, (c) => {
+    const cw = asRecord(asRecord(c.data)?.connectwise);
+    return cw?.enabled === true && typeof cw.companyId === "string" ? cw.companyId.toLowerCase() : undefined;
+  });
+  for (const group of byCompany.values()) {
+    if (group.length < 2) continue;
+    for (const c of group) {
+      const id = asRecord(asRecord(c.data)?.connectwise)?.companyId as string;
+      const others = group.filter((o) => o !== c).map((o) => where(o, "companyId"));
+      c.diagnostics.push({
+        severity: "error", code: "rule.duplicate-company", file: c.file, ...c.anchors.companyId, path: "/connectwise/companyId",
+        message: `company ID \`${id}\` is also used by ${others.join(", ")}`,
+        hint: "each ConnectWise company is billed by one enabled customer: fix the ID, or set `enabled: false` on the old one",
+      });
+    }
+  }
+}

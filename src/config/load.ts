@@ -1,0 +1,135 @@
+import { basename, dirname, join } from "node:path";
+import { findCredentials } from "./credentials.ts";
+import { checkCustomer } from "./customer-rules.ts";
+import type { Diagnostic } from "./diagnostic.ts";
+import { FileContext } from "./file-context.ts";
+import { checkGlobal } from "./global-rules.ts";
+import type { CustomerFile, GlobalFile } from "./model.ts";
+import { checkCrossFile } from "./cross-file-rules.ts";
+import { validateAgainstSchema, type SchemaName } from "./schema.ts";
+import { schemaDiagnostics } from "./schema-diagnostics.ts";
+import { nodeAt, positionOf } from "./locate.ts";
+import { MAX_FILE_BYTES, parseYaml } from "./yaml.ts";
+
+export const GLOBAL_FILE = "_global.yaml";
+
+/** A file to load: its display path (repository-relative), its size, and its text (absent when too large to read). */
+export interface SourceFile {
+  path: string;
+  size: number;
+  text?: string;
+}
+
+export interface LoadedFile<T> {
+  file: string;
+  /** The data, present only when the file has no errors. */
+  config?: T;
+  diagnostics: Diagnostic[];
+  /** The parsed data even when it has errors (for cross-file rules); undefined when the YAML is broken. */
+  data?: unknown;
+  /** Where `name` and `connectwise.companyId` stand, for cross-file diagnostics. */
+  anchors: Partial<Record<"name" | "companyId", Pick<Diagnostic, "line" | "col" | "endLine" | "endCol">>>;
+}
+
+export interface LoadedCustomer extends LoadedFile<CustomerFile> {
+  name: string;
+}
+
+export interface LoadResult {
+  globalFile: string;
+  global?: GlobalFile;
+  /** True when `_global.yaml` is missing or invalid: every customer is held back. */
+  blocked: boolean;
+  customers: LoadedCustomer[];
+  /** Every diagnostic of every file (plus one `global.blocking`), sorted by file, line and column. */
+  diagnostics: Diagnostic[];
+  filesChecked: number;
+}
+
+const errorsIn = (ds: readonly Diagnostic[]) => ds.some((d) => d.severity === "error");
+
+function loadFile(source: SourceFile, schema: SchemaName, check: (ctx: FileContext, data: unknown) => void): LoadedFile<unknown> {
+  const file = source.path;
+  if (source.size > MAX_FILE_BYTES || source.text === undefined) {
+    return {
+      file,
+      anchors: {},
+      diagnostics: [{
+        severity: "error", code: "yaml.TOO_LARGE", file, line: 1, col: 1, path: "",
+        message: `the file is ${Math.ceil(source.size / 1024)} KiB; files over ${MAX_FILE_BYTES / 1024} KiB are refused before parsing`,
+        hint: "a customer file is a few dozen lines: check that nothing was pasted into it by mistake",
+      }],
+    };
+  }
+  const parsed = parseYaml(file, source.text);
+  if (!parsed.doc || parsed.data === undefined) return { file, diagnostics: parsed.diagnostics, anchors: {} };
+  const ctx = new FileContext(file, source.text.replace(/^\uFEFF/, ""), parsed.doc, parsed.lines);
+  const credentialKeys = findCredentials(ctx, parsed.data);
+  const schemaDiags = schemaDiagnostics(validateAgainstSchema(schema, parsed.data), ctx)
+    // a credential-like key is reported once, as a credential
+    .filter((d) => !(d.code === "schema.additionalProperties" && credentialKeys.has(d.path.slice(1).split("/").join("\u0000"))));
+  check(ctx, parsed.data);
+  const diagnostics = [...parsed.diagnostics, ...schemaDiags, ...ctx.diagnostics, ...modelineWarning(file, source.text, schema)];
+  const anchors = {
+    name: positionOf(nodeAt(parsed.doc, ["name"]), parsed.lines),
+    companyId: positionOf(nodeAt(parsed.doc, ["connectwise", "companyId"]), parsed.lines),
+  };
+  return { file, config: errorsIn(diagnostics) ? undefined : parsed.data, diagnostics, data: parsed.data, anchors };
+}
+
+function modelineWarning(file: string, text: string, schema: SchemaName): Diagnostic[] {
+  const m = /^\uFEFF?#\s*yaml-language-server:\s*\$schema=(\S+)/.exec(text);
+  if (!m || m[1].endsWith(`${schema}.schema.json`)) return [];
+  return [{
+    severity: "warning", code: "style.modeline", file, line: 1, col: 1, path: "",
+    message: `the editor modeline points at \`${m[1]}\`, not the ${schema} schema`,
+    hint: `use \`# yaml-language-server: $schema=../schemas/${schema}.schema.json\``,
+  }];
+}
+
+const compareDiagnostics = (a: Diagnostic, b: Diagnostic) =>
+  a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0) || a.code.localeCompare(b.code);
+
+/**
+ * The one loader used by `validate`, `plan` and the daemon: parses and checks `_global.yaml` and
+ * every customer file, then the cross-file rules. Pure: the caller reads the files.
+ */
+export function loadConfig(files: readonly SourceFile[], globalPath: string): LoadResult {
+  const globalSource = files.find((f) => f.path === globalPath);
+  const globalLoaded: LoadedFile<unknown> = globalSource
+    ? loadFile(globalSource, "global", checkGlobal)
+    : {
+        file: globalPath,
+        anchors: {},
+        diagnostics: [{
+          severity: "error", code: "global.missing", file: globalPath, path: "",
+          message: `\`${globalPath}\` not found`,
+          hint: "create it with `kind: Global`: every customer needs its catalogue and settings",
+        }],
+      };
+  const global = globalLoaded.config as GlobalFile | undefined;
+  const customers: LoadedCustomer[] = files
+    .filter((f) => f !== globalSource)
+    .map((f) => {
+      const name = basename(f.path).replace(/\.yaml$/, "");
+      const loaded = loadFile(f, "customer", (ctx, data) => checkCustomer(ctx, data, name, global));
+      return { ...(loaded as LoadedFile<CustomerFile>), name };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+  checkCrossFile(customers);
+  for (const c of customers) if (errorsIn(c.diagnostics)) c.config = undefined;
+
+  const blocked = global === undefined;
+  const diagnostics = [...globalLoaded.diagnostics, ...customers.flatMap((c) => c.diagnostics)];
+  if (blocked && globalSource) {
+    diagnostics.push({
+      severity: "error", code: "global.blocking", file: globalPath, path: "",
+      message: `\`${globalPath}\` is invalid: all ${customers.length} customers are held back until it is fixed`,
+      hint: "fix the errors reported for this file first",
+    });
+  }
+  return { globalFile: globalPath, global, blocked, customers, diagnostics: diagnostics.sort(compareDiagnostics), filesChecked: files.length };
+}
+
+export const globalPathFor = (dir: string): string => join(dir, GLOBAL_FILE);
+export const folderOf = (file: string): string => dirname(file);

@@ -1,0 +1,55 @@
+import { checkCron } from "../core/cron.ts";
+import { isValidTimeZone } from "../core/zoned-time.ts";
+import type { FileContext } from "./file-context.ts";
+import { didYouMean } from "./hints.ts";
+import type { PathSegment } from "./locate.ts";
+
+export const asRecord = (v: unknown): Record<string, unknown> | undefined =>
+  v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+
+let zoneNames: string[] | undefined;
+
+/** Rules shared by the global block and a custom block: time zone, one schedule per report, cron. */
+export function checkNotificationBlock(ctx: FileContext, block: Record<string, unknown>, base: PathSegment[]): void {
+  const tz = block.timezone;
+  const tzOk = typeof tz === "string" && isValidTimeZone(tz);
+  if (typeof tz === "string" && !tzOk) {
+    zoneNames ??= Intl.supportedValuesOf("timeZone");
+    ctx.report(
+      {
+        code: "rule.timezone",
+        message: `\`${tz}\` is not an IANA time zone`,
+        hint: didYouMean(tz, zoneNames) ?? "use a name like `Europe/Rome`, `America/New_York` or `UTC`",
+      },
+      [...base, "timezone"],
+    );
+  }
+  for (const report of ["billing", "hostedEmailSecurity", "emailSecurity"] as const) {
+    const r = asRecord(block[report]);
+    if (!r) continue;
+    const path = [...base, report];
+    const regular = report === "billing" ? "dayOfMonth" : "every";
+    const hasRegular = r[regular] !== undefined;
+    const hasCron = r.schedule !== undefined;
+    if (hasRegular && hasCron) {
+      ctx.report(
+        { code: "rule.schedule-conflict", message: `\`${report}\` has both \`${regular}\` and \`schedule\``, hint: `keep one: \`${regular}\` or a cron \`schedule\`` },
+        [...path, "schedule"],
+        { atKey: true },
+      );
+    } else if (!hasRegular && !hasCron) {
+      ctx.report(
+        {
+          code: report === "billing" ? "rule.billing-day-required" : "rule.frequency-required",
+          message: report === "billing" ? "`billing` needs `dayOfMonth` (1–31) or a cron `schedule`" : `\`${report}\` needs \`every\` (day, week or month) or a cron \`schedule\``,
+          hint: report === "billing" ? "add `dayOfMonth: 1`" : "add `every: week`",
+        },
+        path,
+      );
+    }
+    if (typeof r.schedule === "string" && (tzOk || tz === undefined)) {
+      const problem = checkCron(r.schedule, tzOk ? (tz as string) : "UTC");
+      if (problem) ctx.report({ code: problem.code, message: problem.message, hint: problem.hint, offset: problem.offset }, [...path, "schedule"]);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import type { ErrorObject } from "ajv";
+import { isScalar, type Document, type LineCounter, type Node } from "yaml";
+import type { Diagnostic } from "./diagnostic.ts";
+import { didYouMean, displayPath } from "./hints.ts";
+import { keyNodeAt, nodeAt, pathToPointer, pointerToPath, positionOf, type PathSegment } from "./locate.ts";
+
+type SchemaLike = { type?: string; const?: unknown; enum?: unknown[]; properties?: Record<string, SchemaLike>; examples?: unknown[] };
+
+/** Values that go into ConnectWise query conditions use this pattern in the schemas. */
+const CONDITION_SAFE = "^[^\"'\\\\\\[\\]]+$";
+const CONDITION_MESSAGE: [string, string] = [
+  "contains a character that cannot go into a ConnectWise query condition (`\" ' \\ [ ]`)",
+  "use the name exactly as ConnectWise shows it; names with these characters cannot be looked up safely",
+];
+
+const PATTERN_MESSAGES: Record<string, [message: string, hint: string]> = {
+  name: ["must be lowercase letters, digits and `-`, 1–63 characters", "use the file name without `.yaml`, e.g. `acme-corp`"],
+  at: ["must be a 24-hour time HH:MM", 'write it with two-digit hours and quotes, e.g. `at: "07:00"`'],
+  until: ["must be a date YYYY-MM-DD", "e.g. `until: 2027-01-15`"],
+  emailDomains: ["is not a domain name", "write the bare domain in lowercase, e.g. `acme.example`"],
+  detections: ["must be a number followed by `h` or `d`", "e.g. `detections: 7d`"],
+};
+
+const describe = (v: unknown): string =>
+  v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "a mapping" : `${typeof v} \`${String(v)}\``;
+
+function sourceText(node: Node | undefined, text: string): string | undefined {
+  const r = node?.range;
+  return r ? text.slice(r[0], r[1]).trim() : undefined;
+}
+
+function branchLabel(b: SchemaLike): string {
+  if (b.const !== undefined) return `\`${String(b.const)}\``;
+  return b.type === "object" ? "a mapping" : b.type === "array" ? "a list" : String(b.type);
+}
+
+/** anyOf errors: keep only the branch that matches the value's shape, or one summary error. */
+function collapseAnyOf(errors: ErrorObject[]): ErrorObject[] {
+  const anyOfs = errors.filter((e) => e.keyword === "anyOf");
+  if (anyOfs.length === 0) return errors;
+  const drop = new Set<ErrorObject>();
+  for (const a of anyOfs) {
+    const branches = a.schema as SchemaLike[];
+    const data = a.data;
+    const kind = Array.isArray(data) ? "array" : data !== null && typeof data === "object" ? "object" : "scalar";
+    const keep = branches.findIndex((b) => b.type === kind);
+    for (const e of errors) {
+      if (e === a || !e.schemaPath.startsWith(a.schemaPath + "/")) continue;
+      if (keep < 0 || !e.schemaPath.startsWith(`${a.schemaPath}/${keep}/`)) drop.add(e);
+    }
+    if (keep >= 0) drop.add(a);
+  }
+  return errors.filter((e) => !drop.has(e) && e.keyword !== "if");
+}
+
+/** Maps ajv errors to diagnostics at the YAML positions, with messages and hints a person can act on. */
+export function schemaDiagnostics(
+  errors: ErrorObject[],
+  ctx: { file: string; text: string; doc: Document.Parsed; lines: LineCounter },
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const e of collapseAnyOf(errors)) {
+    if (e.propertyName !== undefined) continue; // reported by its propertyNames error
+    const path = pointerToPath(e.instancePath);
+    let node = nodeAt(ctx.doc, path);
+    let at = displayPath(path);
+    let message: string;
+    let hint: string | undefined;
+    let diagPath = path;
+    const last = path.filter((s) => typeof s === "string").at(-1) as string | undefined;
+    switch (e.keyword) {
+      case "required": {
+        const key = String(e.params.missingProperty);
+        const example = (e.parentSchema as SchemaLike | undefined)?.properties?.[key]?.examples?.[0];
+        message = `${path.length ? `\`${at}\`` : "the document"} is missing the required key \`${key}\``;
+        hint = example !== undefined && typeof example !== "object" ? `add \`${key}: ${JSON.stringify(example)}\`` : `add \`${key}:\``;
+        break;
+      }
+      case "additionalProperties": {
+        const key = String(e.params.additionalProperty);
+        node = keyNodeAt(ctx.doc, path, key) ?? node;
+        diagPath = [...path, key];
+        const allowed = Object.keys((e.parentSchema as SchemaLike | undefined)?.properties ?? {});
+        message = `unknown key \`${key}\`${path.length ? ` in \`${at}\`` : ""}`;
+        hint = didYouMean(key, allowed) ?? (allowed.length ? `allowed keys: ${allowed.join(", ")}` : undefined);
+        break;
+      }
+      case "propertyNames": {
+        const key = String(e.params.propertyName);
+        node = keyNodeAt(ctx.doc, path, key) ?? node;
+        diagPath = [...path, key];
+        message = `\`${key}\` in \`${at}\` is not a valid product key (lowercase letters, digits and \`-\`)`;
+        hint = "use a key of the global `products` catalogue, e.g. `wfbs-svc`";
+        break;
+      }
+      case "type": {
+        const src = sourceText(node, ctx.text);
+        message = `\`${at}\` must be ${e.params.type === "object" ? "a mapping" : e.params.type === "array" ? "a list" : `a ${e.params.type}`}, found ${describe(e.data)}`;
+        if (e.params.type === "string" && isScalar(node) && src !== undefined) hint = `quote it: \`"${src.replace(/^["']|["']$/g, "")}"\``;
+        break;
+      }
+      case "const":
+      case "enum": {
+        const allowed = e.keyword === "const" ? [e.params.allowedValue] : (e.params.allowedValues as unknown[]);
+        message = `\`${at}\` must be ${allowed.map((v) => `\`${String(v)}\``).join(" or ")}, found ${describe(e.data)}`;
+        hint = typeof e.data === "string" ? didYouMean(e.data, allowed.map(String)) : undefined;
+        break;
+      }
+      case "anyOf": {
+        const branches = (e.schema as SchemaLike[]).map(branchLabel);
+        message = `\`${at}\` must be ${branches.join(" or ")}, found ${describe(e.data)}`;
+        const consts = (e.schema as SchemaLike[]).filter((b) => b.const !== undefined).map((b) => String(b.const));
+        hint = typeof e.data === "string" ? didYouMean(e.data, consts) : undefined;
+        break;
+      }
+      case "pattern": {
+        const [m, h] = e.params.pattern === CONDITION_SAFE
+          ? CONDITION_MESSAGE
+          : (PATTERN_MESSAGES[last ?? ""] ?? [`does not match ${e.params.pattern}`, undefined]);
+        message = `\`${at}\` ${m}: found \`${String(e.data)}\``;
+        hint = h;
+        break;
+      }
+      case "minimum":
+      case "maximum":
+        message = `\`${at}\` must be ${e.keyword === "minimum" ? "at least" : "at most"} ${e.params.limit}, found ${String(e.data)}`;
+        hint = last === "dayOfMonth" ? "use 1–31; 29, 30 and 31 fall back to the last day of shorter months" : undefined;
+        break;
+      case "minItems":
+        message = `\`${at}\` must list at least ${e.params.limit} item${e.params.limit === 1 ? "" : "s"}`;
+        hint = last === "detections" ? "list the categories to report, or remove the report" : undefined;
+        break;
+      case "uniqueItems":
+        message = `\`${at}\` lists \`${String((e.data as unknown[])[e.params.j as number])}\` twice`;
+        hint = "remove the repeated item";
+        break;
+      case "minLength":
+        message = `\`${at}\` must not be empty`;
+        break;
+      case "maxLength":
+        message = `\`${at}\` is longer than ${e.params.limit} characters`;
+        break;
+      case "minProperties":
+        message = `\`${at}\` must not be empty`;
+        break;
+      default:
+        message = `\`${at}\` ${e.message ?? "is invalid"}`;
+    }
+    const pos = positionOf(node, ctx.lines);
+    const key = `${e.keyword}|${pathToPointer(diagPath)}|${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({
+      severity: "error",
+      code: `schema.${e.keyword}`,
+      file: ctx.file,
+      line: pos?.line,
+      col: pos?.col,
+      endLine: pos?.endLine,
+      endCol: pos?.endCol,
+      path: pathToPointer(diagPath as PathSegment[]),
+      message,
+      hint,
+    });
+  }
+  return out;
+}
