@@ -62,7 +62,9 @@ export function checkCustomer(ctx: FileContext, data: unknown, expectedName: str
     }
   }
   const settings = custom ?? (c.notifications === "global" ? global?.notifications : undefined);
-  if (!settings) return;
+  // a disabled integration sends nothing: inherited reports it cannot use are not worth a warning
+  const enabled = asRecord(c.connectwise)?.enabled === true;
+  if (!settings || (!custom && !enabled)) return;
   const inherited = !custom;
   const where = inherited ? ["notifications"] : undefined;
   for (const report of ["hostedEmailSecurity", "emailSecurity"] as const) {

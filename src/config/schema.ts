@@ -15,7 +15,7 @@ export function loadSchema(name: SchemaName): Record<string, unknown> {
 
 function compile(): Record<SchemaName, ValidateFunction> {
   // allErrors: report every problem in one run; verbose: errors carry their schema for hints.
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false });
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
   return { customer: ajv.compile(loadSchema("customer")), global: ajv.compile(loadSchema("global")) };
 }
 

@@ -92,6 +92,8 @@ function offsetAt(ms: number, tz: string): number {
 
 /** First whole second after `lo` whose offset differs from `lo`'s; `hi` must differ. */
 function transitionBetween(lo: number, hi: number, tz: string): number {
+  lo = Math.floor(lo / 1000) * 1000;
+  hi = Math.ceil(hi / 1000) * 1000;
   const loOffset = offsetAt(lo, tz);
   while (hi - lo > 1000) {
     const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
@@ -147,19 +149,25 @@ function gapAt(at: number, tz: string): DstGap {
   };
 }
 
-/** The DST gap on a local calendar date in `tz`, if the clocks jump forward that day. */
-export function dstGapOn(year: number, month: number, day: number, tz: string): DstGap | undefined {
-  const start = zonedToUtc({ year, month, day, hour: 0, minute: 0 }, tz).instant.getTime();
-  const next = new Date(Date.UTC(year, month - 1, day + 1));
-  const end = zonedToUtc(
-    { year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: next.getUTCDate(), hour: 0, minute: 0 },
-    tz,
-  ).instant.getTime();
-  if (end - start >= DAY_MS) return undefined;
-  // One second before the day's start is still on the old offset, even when midnight itself is skipped.
-  const at = transitionBetween(start - 1000, end - 1000, tz);
-  const gap = gapAt(at, tz);
-  return wallMs(gap.skippedTo) > wallMs(gap.skippedFrom) ? gap : undefined;
+const SCAN_STEP_MS = 7 * DAY_MS;
+
+/**
+ * The DST gaps whose transition lies in (`after`, `until`]. Samples the offset weekly, so two
+ * transitions less than a week apart (no current zone has them) would go unnoticed.
+ */
+export function dstGapsBetween(after: Date, until: Date, tz: string): DstGap[] {
+  const gaps: DstGap[] = [];
+  const end = until.getTime();
+  let lo = after.getTime();
+  let loOffset = offsetAt(lo, tz);
+  while (lo < end) {
+    const hi = Math.min(lo + SCAN_STEP_MS, end);
+    const hiOffset = offsetAt(hi, tz);
+    if (hiOffset > loOffset) gaps.push(gapAt(transitionBetween(lo, hi, tz), tz));
+    lo = hi;
+    loOffset = hiOffset;
+  }
+  return gaps;
 }
 
 /** Days in `month` (1-12) of `year`. */

@@ -1,0 +1,59 @@
+import { resolve } from "node:path";
+import { readConfigFiles } from "../../adapters/config-files.ts";
+import { readFilesAtRevision } from "../../adapters/git-files.ts";
+import { loadConfig, type LoadResult } from "../../config/load.ts";
+import { diffConfigs, flattenGlobal } from "../../core/config-diff.ts";
+import { previewCustomer } from "../../core/preview.ts";
+import { UsageError } from "../../errors.ts";
+import type { CommandIO } from "../io.ts";
+import { changeCount, effectiveCustomers, type PlanView } from "../plan-model.ts";
+import { renderPlanMarkdown } from "../render-plan-markdown.ts";
+import { planToJson, renderPlanText } from "../render-plan-text.ts";
+
+export interface PlanOptions {
+  repo: string;
+  base?: string;
+  at?: Date;
+  format: "text" | "json" | "markdown";
+  detailedExitcode: boolean;
+}
+
+async function loadHead(repo: string): Promise<LoadResult> {
+  const { groups } = readConfigFiles(["customers"], repo);
+  const g = groups[0];
+  if (!g) throw new UsageError(`no customers/ folder in ${repo}`);
+  return loadConfig(g.files, g.globalPath);
+}
+
+/** `cwsync plan`: offline; exit 1 when the working tree has errors, 2 with --detailed-exitcode when the change changes anything. */
+export async function planCommand(opts: PlanOptions, io: CommandIO): Promise<number> {
+  const repo = resolve(io.cwd, opts.repo);
+  const now = opts.at ?? new Date();
+  const head = await loadHead(repo);
+  const headCustomers = effectiveCustomers(head);
+  const view: PlanView = {
+    at: now,
+    base: opts.base,
+    previews: [...headCustomers.values()].map((c) => previewCustomer(c, now)),
+    invalid: head.customers
+      .filter((c) => !c.config)
+      .map((c) => ({ name: c.name, file: c.file, errors: c.diagnostics.filter((d) => d.severity === "error") }))
+      .filter((c) => c.errors.length > 0),
+    blocked: head.blocked ? head.diagnostics.filter((d) => d.file === head.globalFile) : undefined,
+  };
+  if (opts.base) {
+    const { files, globalPath } = await readFilesAtRevision(repo, opts.base);
+    const base = loadConfig(files, globalPath);
+    const baseCustomers = effectiveCustomers(base);
+    // an invalid customer at the head keeps its last valid config: it is not "removed"
+    for (const inv of view.invalid) {
+      const kept = baseCustomers.get(inv.name);
+      if (kept) headCustomers.set(inv.name, kept);
+    }
+    view.diff = head.blocked ? undefined : diffConfigs(baseCustomers, headCustomers, flattenGlobal(base.global ?? {}), flattenGlobal(head.global ?? {}), now);
+  }
+  const render = { text: renderPlanText, markdown: renderPlanMarkdown, json: (v: PlanView) => JSON.stringify(planToJson(v), null, 2) + "\n" }[opts.format];
+  io.stdout(render(view));
+  if (view.blocked || view.invalid.length > 0) return 1;
+  return opts.detailedExitcode && changeCount(view.diff) > 0 ? 2 : 0;
+}
