@@ -1,5 +1,6 @@
 import type { LoadedCustomer } from "./load.ts";
 import { asRecord } from "./notification-rules.ts";
+import { anchorsOf } from "./anchors.ts";
 
 function groupBy<T>(items: readonly T[], key: (t: T) => string | undefined): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -13,8 +14,10 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string | undefined): Map
   return groups;
 }
 
-const where = (c: LoadedCustomer, anchor: "name" | "companyId") =>
-  `${c.file}${c.anchors[anchor]?.line ? `:${c.anchors[anchor]?.line}:${c.anchors[anchor]?.col}` : ""}`;
+const where = (c: LoadedCustomer, anchor: "name" | "companyId") => {
+  const a = anchorsOf(c)[anchor];
+  return `${c.file}${a?.line ? `:${a.line}:${a.col}` : ""}`;
+};
 
 /**
  * Rules across files: customer names unique, and an enabled company ID used by one customer only
@@ -30,7 +33,7 @@ export function checkCrossFile(customers: readonly LoadedCustomer[]): void {
     for (const c of group) {
       const others = group.filter((o) => o !== c).map((o) => where(o, "name"));
       c.diagnostics.push({
-        severity: "error", code: "rule.duplicate-name", file: c.file, ...c.anchors.name, path: "/name",
+        severity: "error", code: "rule.duplicate-name", file: c.file, ...anchorsOf(c).name, path: "/name",
         message: `customer name \`${name}\` is also used by ${others.join(", ")}`,
         hint: "names are unique: rename one customer (and its file)",
       });
@@ -46,7 +49,7 @@ export function checkCrossFile(customers: readonly LoadedCustomer[]): void {
       const id = asRecord(asRecord(c.data)?.connectwise)?.companyId as string;
       const others = group.filter((o) => o !== c).map((o) => where(o, "companyId"));
       c.diagnostics.push({
-        severity: "error", code: "rule.duplicate-company", file: c.file, ...c.anchors.companyId, path: "/connectwise/companyId",
+        severity: "error", code: "rule.duplicate-company", file: c.file, ...anchorsOf(c).companyId, path: "/connectwise/companyId",
         message: `company ID \`${id}\` is also used by ${others.join(", ")}`,
         hint: "each ConnectWise company is billed by one enabled customer: fix the ID, or set `enabled: false` on the old one",
       });

@@ -9,8 +9,9 @@ export class FileContext {
   constructor(
     readonly file: string,
     readonly text: string,
-    readonly doc: Document.Parsed,
-    readonly lines: LineCounter,
+    /** Absent on the loader's fast path, which only needs to know whether anything is wrong. */
+    readonly doc?: Document.Parsed,
+    readonly lines?: LineCounter,
   ) {}
 
   /** Reports at the value at `path`; `{ atKey: true }` reports at the key instead (unknown or forbidden keys). */
@@ -19,10 +20,11 @@ export class FileContext {
     path: readonly PathSegment[],
     opts: { atKey?: boolean } = {},
   ): void {
-    const node = opts.atKey && path.length > 0
-      ? keyNodeAt(this.doc, path.slice(0, -1), String(path[path.length - 1]))
-      : nodeAt(this.doc, path);
-    const pos = positionOf(node, this.lines);
+    const doc = this.doc;
+    const node = !doc ? undefined : opts.atKey && path.length > 0
+      ? keyNodeAt(doc, path.slice(0, -1), String(path[path.length - 1]))
+      : nodeAt(doc, path);
+    const pos = this.lines ? positionOf(node, this.lines) : undefined;
     // Inside a plain or quoted scalar, `offset` points at a character of the value (e.g. a cron field).
     const quoted = node?.range && /^["']/.test(this.text.slice(node.range[0], node.range[0] + 1)) ? 1 : 0;
     const col = pos && d.offset !== undefined && pos.line === pos.endLine ? pos.col + quoted + d.offset : pos?.col;

@@ -8,7 +8,8 @@ import type { CustomerFile, GlobalFile } from "./model.ts";
 import { checkCrossFile } from "./cross-file-rules.ts";
 import { validateAgainstSchema, type SchemaName } from "./schema.ts";
 import { schemaDiagnostics } from "./schema-diagnostics.ts";
-import { nodeAt, positionOf } from "./locate.ts";
+import { anchorsIn, type Anchors } from "./anchors.ts";
+import { fastParse } from "./fast-path.ts";
 import { MAX_FILE_BYTES, parseYaml } from "./yaml.ts";
 
 export const GLOBAL_FILE = "_global.yaml";
@@ -27,8 +28,9 @@ export interface LoadedFile<T> {
   diagnostics: Diagnostic[];
   /** The parsed data even when it has errors (for cross-file rules); undefined when the YAML is broken. */
   data?: unknown;
-  /** Where `name` and `connectwise.companyId` stand, for cross-file diagnostics. */
-  anchors: Partial<Record<"name" | "companyId", Pick<Diagnostic, "line" | "col" | "endLine" | "endCol">>>;
+  /** Where `name` and `connectwise.companyId` stand, for cross-file diagnostics; computed when first needed. */
+  anchors?: Anchors;
+  source?: SourceFile;
 }
 
 export interface LoadedCustomer extends LoadedFile<CustomerFile> {
@@ -61,20 +63,28 @@ function loadFile(source: SourceFile, schema: SchemaName, check: (ctx: FileConte
       }],
     };
   }
+  const fast = fastParse(source.text);
+  if (fast !== undefined && isClean(fast, source, schema, check)) return { file, config: fast, diagnostics: [], data: fast, source };
   const parsed = parseYaml(file, source.text);
   if (!parsed.doc || parsed.data === undefined) return { file, diagnostics: parsed.diagnostics, anchors: {} };
   const ctx = new FileContext(file, source.text.replace(/^\uFEFF/, ""), parsed.doc, parsed.lines);
   const credentialKeys = findCredentials(ctx, parsed.data);
-  const schemaDiags = schemaDiagnostics(validateAgainstSchema(schema, parsed.data), ctx)
+  const schemaDiags = schemaDiagnostics(validateAgainstSchema(schema, parsed.data), { file, text: ctx.text, doc: parsed.doc, lines: parsed.lines })
     // a credential-like key is reported once, as a credential
     .filter((d) => !(d.code === "schema.additionalProperties" && credentialKeys.has(d.path.slice(1).split("/").join("\u0000"))));
   check(ctx, parsed.data);
   const diagnostics = [...parsed.diagnostics, ...schemaDiags, ...ctx.diagnostics, ...modelineWarning(file, source.text, schema)];
-  const anchors = {
-    name: positionOf(nodeAt(parsed.doc, ["name"]), parsed.lines),
-    companyId: positionOf(nodeAt(parsed.doc, ["connectwise", "companyId"]), parsed.lines),
-  };
-  return { file, config: errorsIn(diagnostics) ? undefined : parsed.data, diagnostics, data: parsed.data, anchors };
+  const anchors = anchorsIn(parsed.doc, parsed.lines);
+  return { file, config: errorsIn(diagnostics) ? undefined : parsed.data, diagnostics, data: parsed.data, anchors, source };
+}
+
+/** True when nothing at all would be reported: then positions are never needed. */
+function isClean(data: unknown, source: SourceFile, schema: SchemaName, check: (ctx: FileContext, data: unknown) => void): boolean {
+  const probe = new FileContext(source.path, source.text ?? "");
+  findCredentials(probe, data);
+  if (probe.diagnostics.length > 0 || validateAgainstSchema(schema, data).length > 0) return false;
+  check(probe, data);
+  return probe.diagnostics.length === 0 && modelineWarning(source.path, source.text ?? "", schema).length === 0;
 }
 
 function modelineWarning(file: string, text: string, schema: SchemaName): Diagnostic[] {

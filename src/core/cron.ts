@@ -1,5 +1,6 @@
 import { CronExpressionParser } from "cron-parser";
 import type { CronExpression } from "cron-parser";
+import { InternalError } from "../errors.ts";
 import {
   describeDstAdjustment,
   dstGapsBetween,
@@ -148,19 +149,19 @@ function tooFrequent(expr: CronExpression, fields: readonly Field[]): CronProble
   return undefined;
 }
 
-/** Only nth weekdays (`1#5`) and days 29-31 can leave a month, or years, without a match. */
-function mayNeverFire(expr: CronExpression, fields: readonly Field[]): boolean {
-  const dayOfMonth = expr.fields.dayOfMonth;
-  return (
-    fields[5].text.includes("#") ||
-    (!dayOfMonth.isWildcard && dayOfMonth.values.some((v) => typeof v === "number" && v > 28))
-  );
+/**
+ * cron-parser already rejects a day-of-month no listed month has (February 30), and every
+ * other day form occurs in every month or, for February 29, every few years. Only a fifth
+ * weekday (`1#5`) can be missing from every listed month for years, so only it is iterated.
+ */
+function mayNeverFire(expr: CronExpression): boolean {
+  return expr.fields.dayOfWeek.nthDay >= 5;
 }
 
 /**
  * Checks a custom cron `schedule:` (5 fields, or 6 with leading seconds, or a macro such as
  * `@daily`) for use in `timezone`. Returns undefined when it is usable, else the first problem.
- * Cheap: parses once, and iterates only when the day fields could leave years without a match.
+ * Cheap: parses once, and iterates only for a fifth weekday (`1#5`), the one shape that parses yet may never match.
  */
 export function checkCron(expression: string, timezone: string): CronProblem | undefined {
   const split = splitFields(expression);
@@ -177,10 +178,9 @@ export function checkCron(expression: string, timezone: string): CronProblem | u
       );
     }
   }
-  const tz = isValidTimeZone(timezone) ? timezone : "UTC";
   let expr: CronExpression;
   try {
-    expr = parse(fields, tz);
+    expr = parse(fields, "UTC");
   } catch (err) {
     const message = errorMessage(err);
     if (/explicit day of month/i.test(message)) {
@@ -201,8 +201,9 @@ export function checkCron(expression: string, timezone: string): CronProblem | u
   }
   const frequent = tooFrequent(expr, fields);
   if (frequent) return frequent;
-  if (mayNeverFire(expr, fields)) {
+  if (mayNeverFire(expr)) {
     const to = new Date(Date.UTC(PROBE_FROM.getUTCFullYear() + NEVER_FIRES_YEARS, 0, 1));
+    const tz = isValidTimeZone(timezone) ? timezone : "UTC";
     try {
       parse(fields, tz, { to }).next();
     } catch {
@@ -210,8 +211,8 @@ export function checkCron(expression: string, timezone: string): CronProblem | u
       return {
         code: "rule.cron-never-fires",
         message: `never fires: no date matches ${dayFieldsLabel(fields)} within ${NEVER_FIRES_YEARS} years`,
-        hint: "check the day fields, e.g. `0 8 1 * *` (the 1st of each month) or `0 8 L * *` (the last day)",
-        ...(fields[3].offset === undefined ? {} : { offset: fields[3].offset }),
+        hint: "a fifth weekday exists in few months; use `L` for the last one, e.g. `0 8 * * 1L` (the last Monday)",
+        ...(fields[5].offset === undefined ? {} : { offset: fields[5].offset }),
       };
     }
   }
@@ -239,7 +240,9 @@ function wallAsUtc(p: LocalTime): Date {
  */
 export function* cronFires(expression: string, tz: string, from: Date): Generator<CronFire> {
   const split = splitFields(expression);
-  if ("problem" in split) throw new Error(`cron "${expression}": ${split.problem.message}`);
+  if ("problem" in split) {
+    throw new InternalError(`cron "${expression}": ${split.problem.message}; validation should have rejected it`);
+  }
   const raw = parse(split.fields, tz, { from });
   // The same fields evaluated in UTC match wall-clock times, including ones DST skips.
   const wall = parse(split.fields, "UTC");

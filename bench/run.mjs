@@ -1,0 +1,14 @@
+// `npm run bench`: builds, runs every benchmark, prints the figures recorded in docs/benchmarks.md.
+import { execSync } from "node:child_process";
+import os from "node:os";
+import { benchValidate } from "./validate.mjs";
+
+execSync("npm run build --silent", { stdio: "inherit", cwd: new URL("..", import.meta.url).pathname });
+console.log(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+
+const v = benchValidate(Number(process.env.BENCH_CUSTOMERS ?? 10_000));
+const row = (m) => `| ${m.label} | ${v.count} | ${m.medianMs.toFixed(0)} ms | ${m.minMs.toFixed(0)} ms | ${m.peakMiB.toFixed(0)} MiB |`;
+console.log("\n| command | files | median wall | best wall | peak RSS |\n| --- | --- | --- | --- | --- |");
+console.log(row(v.ours));
+console.log(row(v.ajv));
+console.log(`\ncwsync / ajv-cli wall-time ratio: ${v.ratio.toFixed(2)} (targets: cwsync ≤ 1500 ms, ≤ 300 MiB)`);
