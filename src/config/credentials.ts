@@ -2,18 +2,18 @@ import type { FileContext } from "./file-context.ts";
 import { displayPath } from "./hints.ts";
 import type { PathSegment } from "./locate.ts";
 
-const SECRET_WORDS = ["password", "passwd", "pwd", "secret", "token", "apikey", "privatekey", "publickey", "secretkey", "credential", "credentials", "authorization", "clientsecret"];
+/** A key ending in one of these words (any case, `-`/`_`/space between parts) names a secret. */
+const SECRET_KEY = /(pass(word|wd)|pwd|secret|token|api[-_ ]?key|private[-_ ]?key|public[-_ ]?key|credentials?|authorization)$/i;
 const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----/;
 /** ConnectWise API credentials written as `company+publicKey:privateKey`. */
 const CW_CREDENTIAL = /^[A-Za-z0-9_.-]+\+[A-Za-z0-9]{10,}:[A-Za-z0-9]{10,}$/;
 
 export function isCredentialKey(key: string): boolean {
-  const k = key.toLowerCase().replace(/[-_ ]/g, "");
-  return SECRET_WORDS.some((w) => k === w || k.endsWith(w));
+  return SECRET_KEY.test(key);
 }
 
 export function isCredentialValue(value: string): boolean {
-  return PEM_PRIVATE_KEY.test(value) || CW_CREDENTIAL.test(value.trim());
+  return (value.includes("-----BEGIN") && PEM_PRIVATE_KEY.test(value)) || (value.includes("+") && CW_CREDENTIAL.test(value.trim()));
 }
 
 const HINT = "credentials come only from the environment (CW_PRIVATE_KEY, LMPI_SECRET_KEY, …): remove it, and rotate it if it was ever committed";
