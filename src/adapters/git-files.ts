@@ -6,7 +6,10 @@ import { UsageError } from "../errors.ts";
 
 function git(repo: string, args: string[], input?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn("git", ["-C", repo, ...args], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } });
+    const child = spawn("git", ["-C", repo, ...args], {
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));
@@ -15,7 +18,10 @@ function git(repo: string, args: string[], input?: string): Promise<Buffer> {
     child.on("close", (code) =>
       code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(Buffer.concat(err).toString("utf8").trim() || `git exited ${code}`)),
     );
-    child.stdin.end(input ?? "");
+    if (input !== undefined && child.stdin) {
+      child.stdin.on("error", reject);
+      child.stdin.end(input);
+    }
   });
 }
 

@@ -61,11 +61,13 @@ export function renderPlanText(view: PlanView): string {
     const d = view.diff;
     out.push(`Plan: ${view.base} → working tree, at ${utc(view.at)}`, "");
     if (d.global.length) out.push("Global settings (_global.yaml):", ...d.global.map((f) => `  ~ ${fieldLine(f)}`), "");
+    const grouped = new Set(d.groups.flatMap((g) => g.names));
     for (const g of d.groups) out.push(`The same change to ${g.names.length} customers (${g.names.join(", ")}):`, ...g.fields.map((f) => `  ~ ${fieldLine(f)}`), "");
     for (const c of d.changes) {
       const tz = byName.get(c.name)?.customer.timezone;
       if (c.kind === "removed") out.push(`- ${c.name}: removed — its sends stop`);
       else if (c.kind === "added") out.push(`+ ${c.name}: added`, ...customerText(byName.get(c.name)!, "    "));
+      else if (grouped.has(c.name)) out.push(`~ ${c.name} (the same change as above)`);
       else out.push(`~ ${c.name}`, ...c.fields.map((f) => `    ${fieldLine(f)}`));
       out.push(...c.moves.map((m) => `    ${moveLine(m, tz)}`), "");
     }
