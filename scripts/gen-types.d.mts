@@ -1,0 +1,1 @@
+export declare function generateTypes(): Promise<Record<string, string>>;
