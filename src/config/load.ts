@@ -98,7 +98,8 @@ function modelineWarning(file: string, text: string, schema: SchemaName): Diagno
 }
 
 const compareDiagnostics = (a: Diagnostic, b: Diagnostic) =>
-  a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0) || a.code.localeCompare(b.code);
+  // file-level diagnostics without a line (global.blocking) come after the located ones
+  a.file.localeCompare(b.file) || (a.line ?? Infinity) - (b.line ?? Infinity) || (a.col ?? 0) - (b.col ?? 0) || a.code.localeCompare(b.code);
 
 /**
  * The one loader used by `validate`, `plan` and the daemon: parses and checks `_global.yaml` and

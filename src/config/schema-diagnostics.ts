@@ -37,7 +37,8 @@ function branchLabel(b: SchemaLike): string {
 /** anyOf errors: keep only the branch that matches the value's shape, or one summary error. */
 function collapseAnyOf(errors: ErrorObject[]): ErrorObject[] {
   const anyOfs = errors.filter((e) => e.keyword === "anyOf");
-  if (anyOfs.length === 0) return errors;
+  // `if`/`then` only wraps the `required` error it explains
+  if (anyOfs.length === 0) return errors.filter((e) => e.keyword !== "if");
   const drop = new Set<ErrorObject>();
   for (const a of anyOfs) {
     const branches = a.schema as SchemaLike[];
