@@ -1,4 +1,4 @@
-import { basename, dirname, join } from "node:path";
+import { basename } from "node:path";
 import { findCredentials } from "./credentials.ts";
 import { checkCustomer } from "./customer-rules.ts";
 import type { Diagnostic } from "./diagnostic.ts";
@@ -46,6 +46,8 @@ export interface LoadResult {
   /** Every diagnostic of every file (plus one `global.blocking`), sorted by file, line and column. */
   diagnostics: Diagnostic[];
   filesChecked: number;
+  /** The text of `_global.yaml`, for code frames. */
+  globalSource?: SourceFile;
 }
 
 const errorsIn = (ds: readonly Diagnostic[]) => ds.some((d) => d.severity === "error");
@@ -66,7 +68,7 @@ function loadFile(source: SourceFile, schema: SchemaName, check: (ctx: FileConte
   const fast = fastParse(source.text);
   if (fast !== undefined && isClean(fast, source, schema, check)) return { file, config: fast, diagnostics: [], data: fast, source };
   const parsed = parseYaml(file, source.text);
-  if (!parsed.doc || parsed.data === undefined) return { file, diagnostics: parsed.diagnostics, anchors: {} };
+  if (!parsed.doc || parsed.data === undefined) return { file, diagnostics: parsed.diagnostics, anchors: {}, source };
   const ctx = new FileContext(file, source.text.replace(/^\uFEFF/, ""), parsed.doc, parsed.lines);
   const credentialKeys = findCredentials(ctx, parsed.data);
   const schemaDiags = schemaDiagnostics(validateAgainstSchema(schema, parsed.data), { file, text: ctx.text, doc: parsed.doc, lines: parsed.lines })
@@ -101,46 +103,52 @@ const compareDiagnostics = (a: Diagnostic, b: Diagnostic) =>
   // file-level diagnostics without a line (global.blocking) come after the located ones
   a.file.localeCompare(b.file) || (a.line ?? Infinity) - (b.line ?? Infinity) || (a.col ?? 0) - (b.col ?? 0) || a.code.localeCompare(b.code);
 
-/**
- * The one loader used by `validate`, `plan` and the daemon: parses and checks `_global.yaml` and
- * every customer file, then the cross-file rules. Pure: the caller reads the files.
- */
-export function loadConfig(files: readonly SourceFile[], globalPath: string): LoadResult {
-  const globalSource = files.find((f) => f.path === globalPath);
-  const globalLoaded: LoadedFile<unknown> = globalSource
-    ? loadFile(globalSource, "global", checkGlobal)
-    : {
-        file: globalPath,
-        anchors: {},
-        diagnostics: [{
-          severity: "error", code: "global.missing", file: globalPath, path: "",
-          message: `\`${globalPath}\` not found`,
-          hint: "create it with `kind: Global`: every customer needs its catalogue and settings",
-        }],
-      };
-  const global = globalLoaded.config as GlobalFile | undefined;
-  const customers: LoadedCustomer[] = files
-    .filter((f) => f !== globalSource)
-    .map((f) => {
-      const name = basename(f.path).replace(/\.yaml$/, "");
-      const loaded = loadFile(f, "customer", (ctx, data) => checkCustomer(ctx, data, name, global));
-      return { ...(loaded as LoadedFile<CustomerFile>), name };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
+/** Loads `_global.yaml` (or reports it missing). */
+export function loadGlobalFile(source: SourceFile | undefined, globalPath: string): LoadedFile<GlobalFile> {
+  if (source) return loadFile(source, "global", checkGlobal) as LoadedFile<GlobalFile>;
+  return {
+    file: globalPath,
+    anchors: {},
+    diagnostics: [{
+      severity: "error", code: "global.missing", file: globalPath, path: "",
+      message: `\`${globalPath}\` not found`,
+      hint: "create it with `kind: Global`: every customer needs its catalogue and settings",
+    }],
+  };
+}
+
+/** Loads one customer file on its own (the cross-file rules come in `assembleLoad`). */
+export function loadCustomerFile(source: SourceFile, global: GlobalFile | undefined): LoadedCustomer {
+  const name = basename(source.path).replace(/\.yaml$/, "");
+  const loaded = loadFile(source, "customer", (ctx, data) => checkCustomer(ctx, data, name, global));
+  return { ...(loaded as LoadedFile<CustomerFile>), name };
+}
+
+/** The cross-file rules and the verdict over one folder's loaded files. */
+export function assembleLoad(globalLoaded: LoadedFile<GlobalFile>, loaded: LoadedCustomer[], globalPath: string, globalPresent: boolean): LoadResult {
+  const customers = [...loaded].sort((a, b) => a.name.localeCompare(b.name));
   checkCrossFile(customers);
   for (const c of customers) if (errorsIn(c.diagnostics)) c.config = undefined;
-
+  const global = globalLoaded.config;
   const blocked = global === undefined;
   const diagnostics = [...globalLoaded.diagnostics, ...customers.flatMap((c) => c.diagnostics)];
-  if (blocked && globalSource) {
+  if (blocked && globalPresent) {
     diagnostics.push({
       severity: "error", code: "global.blocking", file: globalPath, path: "",
       message: `\`${globalPath}\` is invalid: all ${customers.length} customers are held back until it is fixed`,
       hint: "fix the errors reported for this file first",
     });
   }
-  return { globalFile: globalPath, global, blocked, customers, diagnostics: diagnostics.sort(compareDiagnostics), filesChecked: files.length };
+  return { globalFile: globalPath, globalSource: globalLoaded.source, global, blocked, customers, diagnostics: diagnostics.sort(compareDiagnostics), filesChecked: customers.length + (globalPresent ? 1 : 0) };
 }
 
-export const globalPathFor = (dir: string): string => join(dir, GLOBAL_FILE);
-export const folderOf = (file: string): string => dirname(file);
+/**
+ * The one loader used by `validate`, `plan` and the daemon: parses and checks `_global.yaml` and
+ * every customer file, then the cross-file rules. Pure: the caller reads the files.
+ */
+export function loadConfig(files: readonly SourceFile[], globalPath: string): LoadResult {
+  const globalSource = files.find((f) => f.path === globalPath);
+  const globalLoaded = loadGlobalFile(globalSource, globalPath);
+  const customers = files.filter((f) => f !== globalSource).map((f) => loadCustomerFile(f, globalLoaded.config));
+  return assembleLoad(globalLoaded, customers, globalPath, globalSource !== undefined);
+}

@@ -163,7 +163,18 @@ function mayNeverFire(expr: CronExpression): boolean {
  * `@daily`) for use in `timezone`. Returns undefined when it is usable, else the first problem.
  * Cheap: parses once, and iterates only for a fifth weekday (`1#5`), the one shape that parses yet may never match.
  */
+const checked = new Map<string, CronProblem | undefined>();
+
+/** Memoized: thousands of files share a handful of expressions, and parsing one costs ~100 µs. */
 export function checkCron(expression: string, timezone: string): CronProblem | undefined {
+  const key = `${timezone}\u0000${expression}`;
+  if (checked.has(key)) return checked.get(key);
+  const problem = checkCronUncached(expression, timezone);
+  if (checked.size < 10_000) checked.set(key, problem);
+  return problem;
+}
+
+function checkCronUncached(expression: string, timezone: string): CronProblem | undefined {
   const split = splitFields(expression);
   if ("problem" in split) return split.problem;
   const { fields } = split;

@@ -1,8 +1,8 @@
-import { readConfigFiles } from "../../adapters/config-files.ts";
+import { listConfigFiles } from "../../adapters/config-files.ts";
+import { loadFolder } from "../../adapters/load-folder.ts";
 import { appendStepSummary, renderStepSummary } from "../../ci/step-summary.ts";
 import { formatAnnotations } from "../../ci/annotations.ts";
 import type { Diagnostic } from "../../config/diagnostic.ts";
-import { loadConfig } from "../../config/load.ts";
 import { formatDiagnosticsText, summaryLine } from "../format-diagnostics.ts";
 import type { CommandIO } from "../io.ts";
 
@@ -14,15 +14,15 @@ export interface ValidateOptions {
 
 /** `cwsync validate`: every problem of every file; exit 1 on errors (or warnings with --strict). */
 export async function validateCommand(opts: ValidateOptions, io: CommandIO): Promise<number> {
-  const { groups, diagnostics: fileDiags } = readConfigFiles(opts.paths.length ? opts.paths : ["customers"], io.cwd);
+  const { groups, diagnostics: fileDiags } = listConfigFiles(opts.paths.length ? opts.paths : ["customers"], io.cwd);
   const diagnostics: Diagnostic[] = [...fileDiags];
   const texts = new Map<string, string>();
   let filesChecked = 0;
   for (const g of groups) {
-    const result = loadConfig(g.files, g.globalPath);
+    const result = await loadFolder(g);
     diagnostics.push(...result.diagnostics);
     filesChecked += result.filesChecked;
-    for (const f of g.files) if (f.text !== undefined) texts.set(f.path, f.text);
+    for (const f of [result.globalSource, ...result.customers.map((c) => c.source)]) if (f?.text !== undefined) texts.set(f.path, f.text);
   }
   const failed = diagnostics.some((d) => d.severity === "error" || opts.strict);
   if (opts.format === "json") {
