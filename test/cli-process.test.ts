@@ -1,0 +1,58 @@
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { runCli } from "./helpers/run-cli.ts";
+
+// The built CLI as users run it (npm test builds first: see `pretest`).
+const ROOT = join(import.meta.dirname, "..");
+const BIN = join(ROOT, "dist/cli/main.js");
+
+function run(args: string[], cwd = ROOT) {
+  const r = spawnSync(BIN, args, { cwd, encoding: "utf8", env: { ...process.env, GITHUB_ACTIONS: "" } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("the cwsync executable", () => {
+  it("runs through its shebang and validates the example customers", () => {
+    const r = run(["validate"]);
+    expect(r.stdout).toBe("✔ 9 files valid\n");
+    expect(r.code).toBe(0);
+  });
+
+  it("prints help with every command and the exit codes", () => {
+    const r = run(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/validate \[options\] \[paths\.\.\.\]/);
+    expect(r.stdout).toMatch(/plan \[options\]/);
+    expect(r.stdout).toContain("64 usage");
+  });
+
+  it("loads a large folder on several threads with the same diagnostics as in-process", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cwsync-large-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    cpSync(join(ROOT, "customers"), join(dir, "customers"), { recursive: true });
+    const template = readFileSync(join(ROOT, "customers/acme-corp.yaml"), "utf8");
+    for (let i = 0; i < 2400; i++) {
+      const name = `large-${String(i).padStart(4, "0")}`;
+      let text = template.replaceAll("acme-corp", name).replace("AcmeCorp", `Large${i}`);
+      if (i % 600 === 7) text = text.replace("dayOfMonth: 31", "dayOfMonth: 0"); // an error in each slice
+      if (i === 2399) text = text.replace(`Large${i}`, "Large8"); // a cross-file rule across slices
+      writeFileSync(join(dir, "customers", `${name}.yaml`), text);
+    }
+    const child = spawnSync(BIN, ["validate", "--format", "json"], { cwd: dir, encoding: "utf8" });
+    const inProcess = await runCli(["validate", "--format", "json"], { cwd: dir });
+    expect(child.status).toBe(1);
+    expect(JSON.parse(child.stdout)).toEqual(JSON.parse(inProcess.stdout));
+    const codes = (JSON.parse(child.stdout) as { code: string }[]).map((d) => d.code);
+    expect(codes.filter((c) => c === "schema.minimum")).toHaveLength(4);
+    expect(codes.filter((c) => c === "rule.duplicate-company")).toHaveLength(2);
+  });
+
+  it("is installed as `cwsync` by the package's bin entry", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    expect(pkg.bin).toEqual({ cwsync: "dist/cli/main.js" });
+    expect(readFileSync(BIN, "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
+  });
+});
