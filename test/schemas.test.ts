@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { customerSchema, globalSchema } from "../scripts/schema-src.mjs";
 import { generateTypes } from "../scripts/gen-types.mjs";
@@ -38,6 +39,14 @@ describe("schemas", () => {
       expect(missing).toEqual([]);
     });
   }
+
+  it("both schemas are valid draft-07 and compile in ajv's strict mode (the loader skips this check at start-up)", () => {
+    const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
+    for (const s of [customerSchema, globalSchema]) {
+      expect(ajv.validateSchema(s), JSON.stringify(ajv.errors)).toBe(true);
+      expect(() => ajv.compile(s)).not.toThrow();
+    }
+  });
 
   it("the TypeScript types are generated from the schemas and up to date (run `npm run gen`)", async () => {
     const generated = await generateTypes();
