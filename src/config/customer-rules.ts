@@ -38,8 +38,10 @@ export function checkCustomer(ctx: FileContext, data: unknown, expectedName: str
     }
   }
 
-  const domains = asRecord(c.trendMicro)?.emailDomains;
-  const hasDomains = Array.isArray(domains) && domains.length > 0;
+  const trendMicro = asRecord(c.trendMicro);
+  const domains = trendMicro?.emailDomains;
+  // a `trendMicro` or `emailDomains` of the wrong shape is the schema's to report, not "no domains"
+  const hasDomains = !trendMicro || (domains !== undefined && !Array.isArray(domains)) || (Array.isArray(domains) && domains.length > 0);
   const custom = asRecord(c.notifications);
   if (custom) {
     checkNotificationBlock(ctx, custom, ["notifications"]);
@@ -83,7 +85,9 @@ export function checkCustomer(ctx: FileContext, data: unknown, expectedName: str
   }
   const edition = asRecord((settings as Record<string, unknown>).emailSecurity)?.edition;
   const tmems = mapped.filter((p) => p.startsWith("tmems-"));
-  if (typeof edition === "string" && tmems.length > 0 && !tmems.includes(`tmems-${edition}`)) {
+  // an edition that is neither `standard` nor `advanced` is the schema's to report
+  const knownEdition = edition === "standard" || edition === "advanced";
+  if (knownEdition && tmems.length > 0 && !tmems.includes(`tmems-${edition}`)) {
     ctx.report(
       {
         code: "rule.edition-mismatch",

@@ -52,6 +52,9 @@ export interface LoadResult {
 
 const errorsIn = (ds: readonly Diagnostic[]) => ds.some((d) => d.severity === "error");
 
+/** Rules whose diagnostic replaces the schema's at the same path. */
+const SUBSUMING_RULES = new Set(["rule.credential", "rule.unknown-product", "rule.timezone", "rule.cron-invalid"]);
+
 function loadFile(source: SourceFile, schema: SchemaName, check: (ctx: FileContext, data: unknown) => void): LoadedFile<unknown> {
   const file = source.path;
   if (source.size > MAX_FILE_BYTES || source.text === undefined) {
@@ -70,11 +73,13 @@ function loadFile(source: SourceFile, schema: SchemaName, check: (ctx: FileConte
   const parsed = parseYaml(file, source.text);
   if (!parsed.doc || parsed.data === undefined) return { file, diagnostics: parsed.diagnostics, anchors: {}, source };
   const ctx = new FileContext(file, source.text.replace(/^\uFEFF/, ""), parsed.doc, parsed.lines);
-  const credentialKeys = findCredentials(ctx, parsed.data);
-  const schemaDiags = schemaDiagnostics(validateAgainstSchema(schema, parsed.data), { file, text: ctx.text, doc: parsed.doc, lines: parsed.lines })
-    // a credential-like key is reported once, as a credential
-    .filter((d) => !(d.code === "schema.additionalProperties" && credentialKeys.has(d.path.slice(1).split("/").join("\u0000"))));
+  findCredentials(ctx, parsed.data);
   check(ctx, parsed.data);
+  // a credential, an unknown product, a time zone or a cron expression is reported once, by its rule:
+  // the schema's error at the same place says less (and would echo a secret)
+  const ruled = new Set(ctx.diagnostics.filter((d) => SUBSUMING_RULES.has(d.code)).map((d) => d.path));
+  const schemaDiags = schemaDiagnostics(validateAgainstSchema(schema, parsed.data), { file, text: ctx.text, doc: parsed.doc, lines: parsed.lines })
+    .filter((d) => !ruled.has(d.path));
   const diagnostics = [...parsed.diagnostics, ...schemaDiags, ...ctx.diagnostics, ...modelineWarning(file, source.text, schema)];
   const anchors = anchorsIn(parsed.doc, parsed.lines);
   return { file, config: errorsIn(diagnostics) ? undefined : parsed.data, diagnostics, data: parsed.data, anchors, source };
@@ -135,7 +140,7 @@ export function assembleLoad(globalLoaded: LoadedFile<GlobalFile>, loaded: Loade
   if (blocked && globalPresent) {
     diagnostics.push({
       severity: "error", code: "global.blocking", file: globalPath, path: "",
-      message: `\`${globalPath}\` is invalid: all ${customers.length} customers are held back until it is fixed`,
+      message: `\`${globalPath}\` is invalid: ${customers.length === 1 ? "its customer is" : `all ${customers.length} customers are`} held back until it is fixed`,
       hint: "fix the errors reported for this file first",
     });
   }

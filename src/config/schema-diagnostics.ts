@@ -21,6 +21,24 @@ const PATTERN_MESSAGES: Record<string, [message: string, hint: string]> = {
   detections: ["must be a number followed by `h` or `d`", "e.g. `detections: 7d`"],
 };
 
+/** Type errors where quoting the value is not the fix: the hint says what the value looks like. */
+const TYPE_HINTS: Record<string, string> = {
+  at: PATTERN_MESSAGES.at[1],
+  schedule: 'write a cron expression in quotes, e.g. `schedule: "0 8 * * 1-5"`',
+  dayOfMonth: "use a whole number 1–31; 29, 30 and 31 fall back to the last day of shorter months",
+};
+
+function typeHint(expected: string, data: unknown, src: string | undefined, last: string | undefined): string | undefined {
+  if (expected === "boolean") return "write `true` or `false` (YAML 1.2 reads `yes`, `no`, `on` and `off` as text)";
+  if ((expected === "integer" || expected === "number") && typeof data === "string" && data.trim() !== "" && !Number.isNaN(Number(data))) {
+    return `remove the quotes: \`${data.trim()}\``;
+  }
+  if (last === "products" && data === "all") return "only the global settings may bill `all`: list the products, e.g. `products: [wfbs-svc]`";
+  if (last !== undefined && TYPE_HINTS[last]) return TYPE_HINTS[last];
+  if (expected === "string" && src !== undefined) return `quote it: \`"${src.replace(/^["']|["']$/g, "")}"\``;
+  return undefined;
+}
+
 const describe = (v: unknown): string =>
   v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "a mapping" : `${typeof v} \`${String(v)}\``;
 
@@ -84,7 +102,9 @@ export function schemaDiagnostics(
         diagPath = [...path, key];
         const allowed = Object.keys((e.parentSchema as SchemaLike | undefined)?.properties ?? {});
         message = `unknown key \`${key}\`${path.length ? ` in \`${at}\`` : ""}`;
-        hint = didYouMean(key, allowed) ?? (allowed.length ? `allowed keys: ${allowed.join(", ")}` : undefined);
+        hint = key === "<<"
+          ? "merge keys (`<<`) are not supported: write the keys out"
+          : didYouMean(key, allowed) ?? (allowed.length ? `allowed keys: ${allowed.join(", ")}` : undefined);
         break;
       }
       case "propertyNames": {
@@ -96,9 +116,11 @@ export function schemaDiagnostics(
         break;
       }
       case "type": {
-        const src = sourceText(node, ctx.text);
-        message = `\`${at}\` must be ${e.params.type === "object" ? "a mapping" : e.params.type === "array" ? "a list" : `a ${e.params.type}`}, found ${describe(e.data)}`;
-        if (e.params.type === "string" && isScalar(node) && src !== undefined) hint = `quote it: \`"${src.replace(/^["']|["']$/g, "")}"\``;
+        const expected = String(e.params.type);
+        const src = isScalar(node) ? sourceText(node, ctx.text) : undefined;
+        const article = expected === "object" ? "a mapping" : expected === "array" ? "a list" : expected === "integer" ? "an integer" : `a ${expected}`;
+        message = `${path.length ? `\`${at}\`` : "the document"} must be ${article}, found ${describe(e.data)}`;
+        hint = path.length ? typeHint(expected, e.data, src, last) : "a cwsync file is a mapping of keys (`apiVersion: cwsync/v1`, `kind: …`): start from an example in customers/";
         break;
       }
       case "const":
@@ -106,6 +128,7 @@ export function schemaDiagnostics(
         const allowed = e.keyword === "const" ? [e.params.allowedValue] : (e.params.allowedValues as unknown[]);
         message = `\`${at}\` must be ${allowed.map((v) => `\`${String(v)}\``).join(" or ")}, found ${describe(e.data)}`;
         hint = typeof e.data === "string" ? didYouMean(e.data, allowed.map(String)) : undefined;
+        if (!hint && last === "kind") hint = "`_global.yaml` is `kind: Global`; every customer file is `kind: Customer`";
         break;
       }
       case "anyOf": {
@@ -116,6 +139,8 @@ export function schemaDiagnostics(
         break;
       }
       case "pattern": {
+        // an empty string fails the pattern too; its minLength error says it better
+        if (e.data === "" && errors.some((o) => o.keyword === "minLength" && o.instancePath === e.instancePath)) continue;
         const [m, h] = e.params.pattern === CONDITION_SAFE
           ? CONDITION_MESSAGE
           : (PATTERN_MESSAGES[last ?? ""] ?? [`does not match ${e.params.pattern}`, undefined]);
@@ -130,9 +155,13 @@ export function schemaDiagnostics(
         break;
       case "minItems":
         message = `\`${at}\` must list at least ${e.params.limit} item${e.params.limit === 1 ? "" : "s"}`;
-        hint = last === "detections" ? "list the categories to report, or remove the report" : undefined;
+        hint = last === "detections" ? "list the categories to report, or remove the report"
+          : last === "products" ? "list the products to bill, or remove `billing`" : undefined;
         break;
       case "uniqueItems":
+        // at the repeat: ajv's `j` is the later of the two equal items
+        diagPath = [...path, e.params.j as number];
+        node = nodeAt(ctx.doc, diagPath) ?? node;
         message = `\`${at}\` lists \`${String((e.data as unknown[])[e.params.j as number])}\` twice`;
         hint = "remove the repeated item";
         break;
