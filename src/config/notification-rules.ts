@@ -9,10 +9,20 @@ export const asRecord = (v: unknown): Record<string, unknown> | undefined =>
 
 let zoneNames: string[] | undefined;
 
+/** Intl accepts `europe/rome`; the name Intl resolves it to, when the two differ only in case. */
+function caseFixed(tz: string): string | undefined {
+  const resolved = new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
+  return resolved !== tz && resolved.toLowerCase() === tz.toLowerCase() ? resolved : undefined;
+}
+
 /** Rules shared by the global block and a custom block: time zone, one schedule per report, cron. */
 export function checkNotificationBlock(ctx: FileContext, block: Record<string, unknown>, base: PathSegment[]): void {
   const tz = block.timezone;
   const tzOk = typeof tz === "string" && isValidTimeZone(tz);
+  const fixed = tzOk ? caseFixed(tz) : undefined;
+  if (fixed) {
+    ctx.report({ code: "rule.timezone", message: `\`${tz}\` is not spelled as in the IANA database`, hint: `write it as \`${fixed}\`` }, [...base, "timezone"]);
+  }
   if (typeof tz === "string" && !tzOk) {
     zoneNames ??= Intl.supportedValuesOf("timeZone");
     ctx.report(
