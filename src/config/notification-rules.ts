@@ -10,8 +10,13 @@ export const asRecord = (v: unknown): Record<string, unknown> | undefined =>
 let zoneNames: string[] | undefined;
 
 /** Intl accepts `europe/rome`; the name Intl resolves it to, when the two differ only in case. */
+const resolvedZones = new Map<string, string>();
 function caseFixed(tz: string): string | undefined {
-  const resolved = new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
+  let resolved = resolvedZones.get(tz);
+  if (resolved === undefined) {
+    resolved = new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
+    resolvedZones.set(tz, resolved);
+  }
   return resolved !== tz && resolved.toLowerCase() === tz.toLowerCase() ? resolved : undefined;
 }
 

@@ -19,7 +19,7 @@ export async function validateCommand(opts: ValidateOptions, io: CommandIO): Pro
   const texts = new Map<string, string>();
   let filesChecked = 0;
   for (const g of groups) {
-    const result = await loadFolder(g);
+    const result = loadFolder(g);
     diagnostics.push(...result.diagnostics);
     filesChecked += result.filesChecked;
     for (const f of [result.globalSource, ...result.customers.map((c) => c.source)]) if (f?.text !== undefined) texts.set(f.path, f.text);
