@@ -31,3 +31,54 @@ export class InternalError extends Error {
     this.name = "InternalError";
   }
 }
+
+/** One ConnectWise error detail (`errors[]` of an error body). */
+export interface ApiErrorDetail {
+  code?: string;
+  message?: string;
+  resource?: string;
+  field?: string;
+}
+
+/**
+ * A remote API call that failed: what was called (method and path, never headers, query values
+ * or credentials), the status, ConnectWise's `code`/`message`/`errors[]`, and whether retrying
+ * later may help.
+ */
+export class ApiError extends Error {
+  readonly status?: number;
+  readonly code?: string;
+  readonly apiMessage?: string;
+  readonly errors: readonly ApiErrorDetail[];
+  readonly method: string;
+  readonly path: string;
+  readonly retryable: boolean;
+  /** Why no answer arrived (`connection refused`, `connection lost`, `timed out`); undefined when one did. */
+  readonly reason?: string;
+
+  constructor(init: {
+    method: string;
+    path: string;
+    status?: number;
+    code?: string;
+    apiMessage?: string;
+    errors?: readonly ApiErrorDetail[];
+    retryable: boolean;
+    reason?: string;
+    cause?: unknown;
+  }) {
+    const what = init.status !== undefined ? `answered ${init.status}` : (init.reason ?? "failed");
+    const detail = [init.code, init.apiMessage].filter(Boolean).join(": ");
+    const fields = (init.errors ?? []).map((e) => [e.field, e.message].filter(Boolean).join(": ")).filter(Boolean);
+    super(`ConnectWise ${init.method} ${init.path} ${what}${detail ? ` — ${detail}` : ""}${fields.length ? ` (${fields.join("; ")})` : ""}`, { cause: init.cause });
+    this.name = "ApiError";
+    this.status = init.status;
+    this.code = init.code;
+    this.apiMessage = init.apiMessage;
+    this.errors = init.errors ?? [];
+    this.method = init.method;
+    this.path = init.path;
+    this.retryable = init.retryable;
+    this.reason = init.status === undefined ? init.reason : undefined;
+  }
+}

@@ -1,0 +1,176 @@
+import { errors as undiciErrors, request, type Dispatcher } from "undici";
+import { ApiError, type ApiErrorDetail } from "../../errors.ts";
+import type { Clock } from "../../ports/clock.ts";
+import { RequestLimiter } from "./limiter.ts";
+
+export interface ConnectWiseCredentials {
+  /** API root including `/apis/3.0`, e.g. `https://api-na.myconnectwise.net/v4_6_release/apis/3.0`. */
+  url: string;
+  company: string;
+  publicKey: string;
+  privateKey: string;
+  clientId: string;
+}
+
+export interface TransportOptions {
+  dispatcher?: Dispatcher;
+  clock: Clock;
+  /** Pinned model version: responses keep their shape when ConnectWise ships a new release. */
+  acceptVersion?: string;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  concurrency?: number;
+  ratePerSecond?: number;
+  burst?: number;
+  /** Attempts after the first for GET/PATCH/PUT. */
+  retries?: number;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  random?: () => number;
+  onEvent?: (e: TransportEvent) => void;
+}
+
+export type TransportEvent =
+  | { type: "response"; method: string; path: string; status: number; ms: number }
+  | { type: "network-error"; method: string; path: string; reason: string }
+  | { type: "retry"; method: string; path: string; attempt: number; waitMs: number; reason: string };
+
+export interface Response {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+export type Query = Record<string, string | number | undefined>;
+
+const RETRY_STATUS = new Set([429, 502, 503, 504]);
+const IDEMPOTENT = new Set(["GET", "PUT", "PATCH"]);
+const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/** Why a request failed before an answer arrived, or undefined when the error is not a network failure. */
+function networkReason(e: unknown): string | undefined {
+  if (e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError) return "timed out";
+  if (e instanceof undiciErrors.ConnectTimeoutError) return "connection timed out";
+  const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code;
+  if (code && NETWORK_CODES.has(code)) return code === "ECONNREFUSED" ? "connection refused" : "connection lost";
+  if (e instanceof undiciErrors.SocketError) return "connection lost";
+  return undefined;
+}
+
+/** Seconds or an HTTP date, as `Retry-After` may carry; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | string[] | undefined, now: number): number | undefined {
+  const v = Array.isArray(header) ? header[0] : header;
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function errorBody(body: unknown): { code?: string; apiMessage?: string; errors?: ApiErrorDetail[] } {
+  if (body && typeof body === "object" && !Array.isArray(body)) {
+    const b = body as Record<string, unknown>;
+    const code = typeof b.code === "string" ? b.code : typeof b.error === "string" ? b.error : undefined;
+    const errors = Array.isArray(b.errors) ? (b.errors as ApiErrorDetail[]).filter((e) => e && typeof e === "object") : undefined;
+    return { code, apiMessage: typeof b.message === "string" ? b.message : undefined, errors };
+  }
+  if (typeof body === "string" && body.trim()) return { apiMessage: body.trim().replace(/\s+/g, " ").slice(0, 200) };
+  return {};
+}
+
+/**
+ * HTTP to ConnectWise: authentication and `clientId` on every call, a pinned `Accept` version,
+ * JSON from any `json` content type, timeouts, the request limiter, and retries with backoff and
+ * jitter (honouring `Retry-After`) for GET/PATCH/PUT only. A POST is sent once.
+ */
+export class ConnectWiseTransport {
+  readonly limiter: RequestLimiter;
+  private readonly base: URL;
+  private readonly auth: string;
+
+  constructor(
+    private readonly creds: ConnectWiseCredentials,
+    private readonly opts: TransportOptions,
+  ) {
+    this.base = new URL(creds.url.replace(/\/+$/, "") + "/");
+    this.auth = "Basic " + Buffer.from(`${creds.company}+${creds.publicKey}:${creds.privateKey}`).toString("base64");
+    this.limiter = new RequestLimiter(opts.clock, opts.concurrency ?? 4, opts.ratePerSecond ?? 10, opts.burst ?? 50);
+  }
+
+  url(path: string, query: Query = {}): URL {
+    const u = new URL(path.replace(/^\/+/, ""), this.base);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.set(k, String(v));
+    return u;
+  }
+
+  /** One call; for GET/PATCH/PUT, retried on 429/502/503/504 and lost connections. Non-2xx throws ApiError. */
+  async send(method: string, path: string, init: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<Response> {
+    const retries = IDEMPOTENT.has(method) ? (this.opts.retries ?? 5) : 0;
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.once(method, path, init);
+      } catch (e) {
+        if (init.signal?.aborted) throw e;
+        const reason = networkReason(e);
+        if (!reason) throw new ApiError({ method, path, retryable: false, reason: "failed", cause: e });
+        this.opts.onEvent?.({ type: "network-error", method, path, reason });
+        if (attempt >= retries) throw new ApiError({ method, path, retryable: true, reason, cause: e });
+        await this.backoff(method, path, attempt, undefined, reason, init.signal);
+        continue;
+      }
+      if (res.status < 300 || (res.status < 400 && method === "POST")) return res;
+      const retryable = RETRY_STATUS.has(res.status) || res.status >= 500;
+      if (RETRY_STATUS.has(res.status) && attempt < retries) {
+        await this.backoff(method, path, attempt, retryAfterMs(res.headers["retry-after"], this.opts.clock.now()), `status ${res.status}`, init.signal);
+        continue;
+      }
+      throw new ApiError({ method, path, status: res.status, retryable, ...errorBody(res.body) });
+    }
+  }
+
+  private async backoff(method: string, path: string, attempt: number, hinted: number | undefined, reason: string, signal?: AbortSignal) {
+    const base = this.opts.backoffBaseMs ?? 500;
+    const cap = this.opts.backoffCapMs ?? 30_000;
+    const exp = Math.min(cap, base * 2 ** attempt);
+    // full jitter, but never sooner than the server asked
+    const waitMs = Math.min(Math.max(hinted ?? 0, exp * (this.opts.random ?? Math.random)()), Math.max(cap, hinted ?? 0));
+    this.opts.onEvent?.({ type: "retry", method, path, attempt: attempt + 1, waitMs, reason });
+    await this.opts.clock.sleep(waitMs, signal);
+  }
+
+  private async once(method: string, path: string, init: { query?: Query; body?: unknown; signal?: AbortSignal }): Promise<Response> {
+    const release = await this.limiter.acquire(init.signal);
+    const started = this.opts.clock.now();
+    try {
+      const res = await request(this.url(path, init.query), {
+        method: method as Dispatcher.HttpMethod,
+        dispatcher: this.opts.dispatcher,
+        headers: {
+          authorization: this.auth,
+          clientid: this.creds.clientId,
+          accept: `application/vnd.connectwise.com+json; version=${this.opts.acceptVersion ?? "2025.1"}`,
+          "cache-control": "no-cache",
+          ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
+        },
+        body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+        headersTimeout: this.opts.headersTimeoutMs ?? 30_000,
+        bodyTimeout: this.opts.bodyTimeoutMs ?? 60_000,
+        signal: init.signal,
+      });
+      const text = await res.body.text();
+      const type = String(res.headers["content-type"] ?? "");
+      let body: unknown = text;
+      if (/json/i.test(type) && text.trim() !== "") {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = text;
+        }
+      }
+      this.opts.onEvent?.({ type: "response", method, path, status: res.statusCode, ms: this.opts.clock.now() - started });
+      return { status: res.statusCode, headers: res.headers, body };
+    } finally {
+      release();
+    }
+  }
+}
