@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import type { Agreement } from "../ports/connectwise.ts";
+import { checkCompany, checkMapping } from "./connectwise-checks.ts";
+
+const agreement = (id: number, name: string, type: string, extra: Partial<Agreement> = {}): Agreement => ({
+  id, name, type: { id: 1, name: type }, company: { id: 250 }, agreementStatus: "Active", ...extra,
+});
+const DEFAULTS = ["TMRM Management Solution", "Managed Service"];
+
+describe("checkCompany", () => {
+  const companies = [
+    { id: 1, identifier: "AcmeCorp", name: "Acme", status: { id: 1, name: "Active" } },
+    { id: 2, identifier: "OldTenant", name: "Old", deletedFlag: true },
+    { id: 3, identifier: "DormantCo", name: "Dormant", status: { id: 2, name: "Inactive" } },
+  ];
+  it("finds an active company, case-insensitively like ConnectWise", () => {
+    expect(checkCompany("acmecorp", companies)).toMatchObject({ state: "found", company: { id: 1 } });
+  });
+  it("tells deleted, inactive and missing apart", () => {
+    expect(checkCompany("OldTenant", companies).state).toBe("deleted");
+    expect(checkCompany("DormantCo", companies).state).toBe("inactive");
+    expect(checkCompany("Nobody", companies)).toEqual({ state: "not-found", identifier: "Nobody" });
+  });
+});
+
+describe("checkMapping", () => {
+  it("resolves `default` through the default agreement types to the one active agreement", () => {
+    const r = checkMapping("wfbs-svc", "default", [agreement(10, "Acme - MS", "Managed Service"), agreement(11, "Acme - BF", "Break Fix")], DEFAULTS);
+    expect(r.state).toBe("resolved");
+    expect(r.agreements.map((a) => a.id)).toEqual([10]);
+  });
+  it("two active agreements of default types are ambiguous: nothing is guessed", () => {
+    const r = checkMapping("wfbs-svc", "default", [agreement(10, "A", "Managed Service"), agreement(12, "B", "TMRM Management Solution")], DEFAULTS);
+    expect(r.state).toBe("agreement.ambiguous");
+    expect(r.message).toContain("2 active matches");
+  });
+  it("an explicit mapping matches type and name; a cancelled twin does not count", () => {
+    const list = [agreement(20, "Northwind - Web Gateway", "Managed Service"), agreement(21, "Northwind - Web Gateway", "Managed Service", { agreementStatus: "Cancelled", cancelledFlag: true })];
+    expect(checkMapping("iwsaas", { type: "Managed Service", name: "northwind - web gateway" }, list, DEFAULTS)).toMatchObject({ state: "resolved", agreements: [{ id: 20 }] });
+  });
+  it("only cancelled or expired matches: agreement.cancelled; none: agreement.not-found", () => {
+    const cancelled = [agreement(30, "X", "Managed Service", { cancelledFlag: true, agreementStatus: "Cancelled" })];
+    expect(checkMapping("cas", { type: "Managed Service", name: "X" }, cancelled, DEFAULTS).state).toBe("agreement.cancelled");
+    const expired = [agreement(31, "X", "Managed Service", { agreementStatus: "Expired" })];
+    expect(checkMapping("cas", { type: "Managed Service", name: "X" }, expired, DEFAULTS).message).toContain("Expired");
+    expect(checkMapping("cas", { type: "Managed Service", name: "Y" }, cancelled, DEFAULTS).state).toBe("agreement.not-found");
+  });
+});

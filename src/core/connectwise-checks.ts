@@ -1,0 +1,97 @@
+import type { GlobalFile } from "../config/model.ts";
+import type { EffectiveCustomer } from "../config/resolve.ts";
+import type { Agreement, AgreementType, CatalogItem, Company } from "../ports/connectwise.ts";
+
+/** What ConnectWise holds for the customers in question (read once, batched). */
+export interface ConnectWiseSnapshot {
+  companies: Company[];
+  agreements: Agreement[];
+  catalog: CatalogItem[];
+  agreementTypes: AgreementType[];
+}
+
+export type CompanyCheck =
+  | { state: "found"; company: Company }
+  | { state: "not-found"; identifier: string }
+  | { state: "deleted" | "inactive"; company: Company };
+
+export type MappingState = "resolved" | "agreement.not-found" | "agreement.ambiguous" | "agreement.cancelled";
+
+export interface MappingCheck {
+  product: string;
+  state: MappingState;
+  /** The one active agreement when resolved; the candidates otherwise. */
+  agreements: Agreement[];
+  message: string;
+}
+
+export interface CatalogCheck {
+  product: string;
+  catalogItem: string;
+  state: "present" | "missing" | "inactive";
+  item?: CatalogItem;
+}
+
+export interface CustomerChecks {
+  name: string;
+  company: CompanyCheck;
+  mappings: MappingCheck[];
+  catalog: CatalogCheck[];
+}
+
+const same = (a: string | undefined, b: string) => a?.toLowerCase() === b.toLowerCase();
+const isCancelled = (a: Agreement) => a.cancelledFlag === true || a.agreementStatus === "Cancelled";
+const isActive = (a: Agreement) => !isCancelled(a) && (a.agreementStatus === undefined || a.agreementStatus === "Active");
+
+/** The company for an identifier: ConnectWise compares identifiers case-insensitively; an exact match wins. */
+export function checkCompany(identifier: string, companies: readonly Company[]): CompanyCheck {
+  const matches = companies.filter((c) => same(c.identifier, identifier));
+  const company = matches.find((c) => c.identifier === identifier) ?? matches.find((c) => !c.deletedFlag) ?? matches[0];
+  if (!company) return { state: "not-found", identifier };
+  if (company.deletedFlag) return { state: "deleted", company };
+  if (company.status && !same(company.status.name, "Active")) return { state: "inactive", company };
+  return { state: "found", company };
+}
+
+const describeAgreement = (a: Agreement) => `“${a.name}” (#${a.id}, ${a.type.name}${a.agreementStatus && a.agreementStatus !== "Active" ? `, ${a.agreementStatus}` : ""})`;
+
+/** A mapping resolves to exactly one active, non-cancelled agreement of the company, else a reason. */
+export function checkMapping(
+  product: string,
+  mapping: EffectiveCustomer["agreements"][string],
+  companyAgreements: readonly Agreement[],
+  defaultTypes: readonly string[],
+): MappingCheck {
+  const wanted = mapping === "default"
+    ? companyAgreements.filter((a) => defaultTypes.some((t) => same(a.type.name, t)))
+    : companyAgreements.filter((a) => same(a.type.name, mapping.type) && same(a.name, mapping.name));
+  const what = mapping === "default" ? `an agreement of a default type (${defaultTypes.join(", ")})` : `agreement “${mapping.name}” of type ${mapping.type}`;
+  const active = wanted.filter(isActive);
+  if (active.length === 1) return { product, state: "resolved", agreements: active, message: `${describeAgreement(active[0])}` };
+  if (active.length > 1) {
+    return { product, state: "agreement.ambiguous", agreements: active, message: `${active.length} active matches for ${what}: ${active.map(describeAgreement).join(", ")} — nothing is billed until one remains` };
+  }
+  if (wanted.length > 0) {
+    return { product, state: "agreement.cancelled", agreements: wanted, message: `${what} is no longer active: ${wanted.map(describeAgreement).join(", ")}` };
+  }
+  return { product, state: "agreement.not-found", agreements: [], message: `the company has no ${what}` };
+}
+
+/** Pure: every ConnectWise-side check of one customer against a snapshot. */
+export function checkCustomer(c: EffectiveCustomer, global: GlobalFile, snapshot: ConnectWiseSnapshot): CustomerChecks {
+  const company: CompanyCheck = c.companyId ? checkCompany(c.companyId, snapshot.companies) : { state: "not-found", identifier: "" };
+  const own = company.state === "not-found" ? [] : snapshot.agreements.filter((a) => a.company.id === company.company.id);
+  const mappings = Object.entries(c.agreements).map(([product, m]) => checkMapping(product, m, own, global.connectwise.defaultAgreementTypes));
+  const catalog = Object.keys(c.agreements).flatMap((product): CatalogCheck[] => {
+    const p = global.products[product];
+    if (!p) return [];
+    const item = snapshot.catalog.find((i) => same(i.identifier, p.catalogItem));
+    return [{ product, catalogItem: p.catalogItem, state: !item ? "missing" : item.inactiveFlag ? "inactive" : "present", item }];
+  });
+  return { name: c.name, company, mappings, catalog };
+}
+
+/** Default agreement types configured in `_global.yaml` that ConnectWise does not know (or has inactive). */
+export function unknownDefaultTypes(global: GlobalFile, types: readonly AgreementType[]): string[] {
+  return global.connectwise.defaultAgreementTypes.filter((t) => !types.some((x) => same(x.name, t) && !x.inactiveFlag));
+}
