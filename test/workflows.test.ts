@@ -78,7 +78,11 @@ describe("config-pr.yml", () => {
   it("writes the markdown plan against the base branch, taking the branch name from env", () => {
     const plan = stepRunning(wf, "dist/cli/main.js plan");
     expect(plan.run).toMatch(/plan --base "origin\/\$\w+"/);
-    expect(plan.run).toContain("--format markdown > plan.md");
+    expect(plan.run).toContain("--format markdown $online > plan.md");
+    // --online only with credentials (from secrets, never given to forks); otherwise the comment says why not
+    expect(plan.run).toContain('if [ -n "$CW_URL" ] && [ -n "$CW_PRIVATE_KEY" ]; then online="--online"; fi');
+    expect(plan.env?.CW_PRIVATE_KEY).toBe("${{ secrets.CW_PRIVATE_KEY }}");
+    expect(plan.run).toContain("ConnectWise checks skipped");
     const variable = /--base "origin\/\$(\w+)"/.exec(plan.run!)![1];
     expect(plan.env?.[variable]).toBe("${{ github.base_ref }}");
   });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ConfigError, ExitError, InternalError } from "../errors.ts";
+import { ApiError, ConfigError, ExitError, InternalError } from "../errors.ts";
 import { processIO, type CommandIO } from "./io.ts";
 import { runProgram } from "./program.ts";
 
@@ -13,6 +13,10 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
     if (e instanceof ExitError) {
       if (e.message) io.stderr(`cwsync: ${e.message}\n`);
       return e.code;
+    }
+    if (e instanceof ApiError) {
+      io.stderr(`cwsync: ${e.message}\n`);
+      return 1;
     }
     if (e instanceof ConfigError) {
       io.stderr(`cwsync: ${e.message}\n`);

@@ -2,6 +2,7 @@ import type { Diagnostic } from "../config/diagnostic.ts";
 import type { LoadResult } from "../config/load.ts";
 import { resolveCustomer, type EffectiveCustomer } from "../config/resolve.ts";
 import type { ConfigDiff } from "../core/config-diff.ts";
+import type { CustomerChecks } from "../core/connectwise-checks.ts";
 import type { CustomerPreview } from "../core/preview.ts";
 
 /** Everything `plan` shows; rendered as text, Markdown or JSON. */
@@ -14,6 +15,8 @@ export interface PlanView {
   /** `_global.yaml` missing or invalid: every customer is held back. */
   blocked?: Diagnostic[];
   diff?: ConfigDiff;
+  /** `--online`: what ConnectWise says about each enabled customer. */
+  online?: { target: string; checks: CustomerChecks[]; unknownDefaultTypes: string[]; skipped: string[] };
 }
 
 export function effectiveCustomers(result: LoadResult): Map<string, EffectiveCustomer> {

@@ -30,9 +30,34 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
     .option("--at <iso>", "act as if the clock read this instant")
     .addOption(new Option("--format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
     .option("--detailed-exitcode", "exit 2 when the change (with --base) changes anything", false)
-    .action(async (opts: { repo: string; base?: string; at?: string; format: "text" | "json" | "markdown"; detailedExitcode: boolean }) => {
+    .option("--online", "also check companies, agreements and catalogue items in ConnectWise (read-only)", false)
+    .option("--sandbox", "with --online: use the embedded fake ConnectWise seeded from customers/", false)
+    .action(async (opts: { repo: string; base?: string; at?: string; format: "text" | "json" | "markdown"; detailedExitcode: boolean; online: boolean; sandbox: boolean }) => {
       const { planCommand } = await import("./commands/plan.ts");
       setResult(planCommand({ ...opts, at: parseInstant(opts.at) }, io));
+    });
+
+  program
+    .command("verify")
+    .description("look up a customer's ConnectWise company (the Verify button); exit 0 only when found and active")
+    .argument("[customer]", "customer name (its file in customers/)")
+    .option("--company <id>", "a ConnectWise company ID instead of a customer")
+    .option("--repo <dir>", "repository holding customers/", ".")
+    .option("--sandbox", "use the embedded fake ConnectWise seeded from customers/", false)
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+    .action(async (customer: string | undefined, opts: { company?: string; repo: string; sandbox: boolean; format: "text" | "json" }) => {
+      const { verifyCommand } = await import("./commands/verify.ts");
+      setResult(verifyCommand({ customer, ...opts }, io));
+    });
+
+  program
+    .command("sandbox")
+    .description("run the embedded fake ConnectWise on loopback, seeded from customers/, until interrupted")
+    .option("--listen <host:port>", "address to listen on", "127.0.0.1:0")
+    .option("--repo <dir>", "repository holding customers/", ".")
+    .action(async (opts: { listen: string; repo: string }) => {
+      const { sandboxCommand } = await import("./commands/sandbox.ts");
+      setResult(sandboxCommand(opts, io));
     });
 
   return program;

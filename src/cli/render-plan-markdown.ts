@@ -2,6 +2,7 @@ import type { FieldChange } from "../core/config-diff.ts";
 import type { CustomerPreview } from "../core/preview.ts";
 import { location } from "./format-diagnostics.ts";
 import { changeCount, type PlanView } from "./plan-model.ts";
+import { renderOnlineMarkdown } from "./render-online.ts";
 import { agreementsLine, headline, moveLine, reportLabel, sendLine, utc } from "./render-plan-text.ts";
 
 /** A pull-request comment holds 65,536 characters; leave room for the marker and a warning. */
@@ -53,10 +54,11 @@ export function renderPlanMarkdown(view: PlanView): string {
         (view.invalid.length > 50 ? `\n- … and ${view.invalid.length - 50} more` : ""),
     );
   }
+  const online = view.online ? renderOnlineMarkdown(view.online) : "_ConnectWise checks not run: this plan is offline._";
   const sections: { text: string; label: string }[] = [];
   const d = view.diff;
   if (!d) {
-    head.push(`Next sends per customer, computed at ${utc(view.at)} (${view.previews.length} customers).`);
+    head.push(`Next sends per customer, computed at ${utc(view.at)} (${view.previews.length} customers).`, online);
     for (const p of view.previews) sections.push({ text: customerBlock(p), label: p.customer.name });
     return fit(head, sections, tail);
   }
@@ -64,6 +66,7 @@ export function renderPlanMarkdown(view: PlanView): string {
   head.push(
     `Comparing \`${view.base}\` with this branch at ${utc(view.at)}: **${n("added")} to add, ${n("changed")} to change, ${n("removed")} to remove**, ${d.unchanged} unchanged${d.global.length ? `, ${d.global.length} global settings changed` : ""}.` +
       (changeCount(d) === 0 ? "\n\nNo changes to customers or global settings." : ""),
+    online,
   );
   if (d.global.length) sections.push({ text: `### Global settings (\`_global.yaml\`)\n\n${fieldTable(d.global)}`, label: "global settings" });
   const grouped = new Set<string>();

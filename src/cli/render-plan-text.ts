@@ -3,6 +3,7 @@ import { REPORT_TITLES, type CustomerPreview, type PreviewSend } from "../core/p
 import { formatLocal } from "../core/zoned-time.ts";
 import { location } from "./format-diagnostics.ts";
 import { changeCount, type PlanView } from "./plan-model.ts";
+import { renderOnlineText } from "./render-online.ts";
 
 export const utc = (d: Date): string => d.toISOString().slice(0, 16) + "Z";
 
@@ -74,6 +75,7 @@ export function renderPlanText(view: PlanView): string {
     out.push(`Plan: ${count(d.changes, "added")} to add, ${count(d.changes, "changed")} to change, ${count(d.changes, "removed")} to remove, ${d.unchanged} unchanged${d.global.length ? `; ${d.global.length} global settings changed` : ""}.`);
     if (changeCount(d) === 0) out.push("No changes.");
   }
+  if (view.online) out.push(...renderOnlineText(view.online));
   if (view.invalid.length) {
     out.push("", `✖ ${view.invalid.length} customer file(s) invalid — each keeps its last valid config (run \`cwsync validate\`):`);
     for (const i of view.invalid) out.push(`  ${i.name}: ${i.errors.length} error(s), first at ${location(i.errors[0])} ${i.errors[0].code}`);
@@ -105,6 +107,7 @@ export function planToJson(view: PlanView) {
       })),
     })),
     invalid: view.invalid,
+    online: view.online ?? null,
     diff: view.diff
       ? {
           ...view.diff,

@@ -4,7 +4,10 @@ import { readFilesAtRevision } from "../../adapters/git-files.ts";
 import { loadConfig, type LoadResult } from "../../config/load.ts";
 import { diffConfigs, flattenGlobal } from "../../core/config-diff.ts";
 import { previewCustomer } from "../../core/preview.ts";
+import { checkCustomer, unknownDefaultTypes } from "../../core/connectwise-checks.ts";
 import { UsageError } from "../../errors.ts";
+import { observeConnectWise } from "../../observe/observe-connectwise.ts";
+import { openConnectWise } from "../connectwise-session.ts";
 import type { CommandIO } from "../io.ts";
 import { changeCount, effectiveCustomers, type PlanView } from "../plan-model.ts";
 import { renderPlanMarkdown } from "../render-plan-markdown.ts";
@@ -16,6 +19,8 @@ export interface PlanOptions {
   at?: Date;
   format: "text" | "json" | "markdown";
   detailedExitcode: boolean;
+  online?: boolean;
+  sandbox?: boolean;
 }
 
 async function loadHead(repo: string): Promise<LoadResult> {
@@ -51,6 +56,23 @@ export async function planCommand(opts: PlanOptions, io: CommandIO): Promise<num
       if (kept) headCustomers.set(inv.name, kept);
     }
     view.diff = head.blocked ? undefined : diffConfigs(baseCustomers, headCustomers, flattenGlobal(base.global ?? {}), flattenGlobal(head.global ?? {}), now);
+  }
+  if (opts.online && head.global) {
+    const session = await openConnectWise({ sandbox: opts.sandbox ?? false, repo: opts.repo }, io);
+    try {
+      const enabled = [...headCustomers.values()].filter((c) => c.enabled);
+      const snapshot = await observeConnectWise(session.cw, enabled, head.global);
+      view.online = {
+        target: session.target,
+        checks: enabled.map((c) => checkCustomer(c, head.global!, snapshot)),
+        unknownDefaultTypes: unknownDefaultTypes(head.global, snapshot.agreementTypes),
+        skipped: [...headCustomers.values()].filter((c) => !c.enabled).map((c) => c.name),
+      };
+    } finally {
+      await session.close();
+    }
+  } else if (opts.sandbox) {
+    throw new UsageError("--sandbox goes with --online");
   }
   const render = { text: renderPlanText, markdown: renderPlanMarkdown, json: (v: PlanView) => JSON.stringify(planToJson(v), null, 2) + "\n" }[opts.format];
   io.stdout(render(view));

@@ -1,0 +1,69 @@
+import { resolve } from "node:path";
+import { readConfigFiles } from "../../adapters/config-files.ts";
+import { UnsafeConditionValue } from "../../adapters/connectwise/conditions.ts";
+import { loadConfig } from "../../config/load.ts";
+import { didYouMean } from "../../config/hints.ts";
+import { asRecord } from "../../config/notification-rules.ts";
+import { checkCompany, type CompanyCheck } from "../../core/connectwise-checks.ts";
+import { ExitError, UsageError } from "../../errors.ts";
+import { openConnectWise } from "../connectwise-session.ts";
+import type { CommandIO } from "../io.ts";
+
+export interface VerifyOptions {
+  customer?: string;
+  company?: string;
+  repo: string;
+  sandbox: boolean;
+  format: "text" | "json";
+}
+
+/** The customer's company ID as its file states it (even when another part of the file is invalid). */
+function companyIdOf(name: string, repo: string, io: CommandIO): { id: string; note?: string } {
+  const { groups } = readConfigFiles(["customers"], resolve(io.cwd, repo));
+  const g = groups[0];
+  const result = g ? loadConfig(g.files, g.globalPath) : undefined;
+  const c = result?.customers.find((x) => x.name === name);
+  if (!c) {
+    const hint = didYouMean(name, result?.customers.map((x) => x.name) ?? []);
+    throw new ExitError(1, `no customer \`${name}\` in customers/${hint ? ` — ${hint}` : ""}`);
+  }
+  const cw = asRecord(asRecord(c.data)?.connectwise);
+  if (typeof cw?.companyId !== "string") throw new ExitError(1, `${c.file} has no \`connectwise.companyId\` to verify`);
+  const notes = [c.config ? undefined : `${c.file} has errors (run \`cwsync validate\`)`, cw.enabled === false ? "its integration is disabled" : undefined].filter(Boolean);
+  return { id: cw.companyId, note: notes.join("; ") || undefined };
+}
+
+const VERDICT: Record<CompanyCheck["state"], string> = {
+  found: "found and active",
+  "not-found": "not found",
+  deleted: "deleted in ConnectWise",
+  inactive: "inactive in ConnectWise",
+};
+
+/** `cwsync verify`: the seed's Verify button. Exit 0 only when the company is found and active. */
+export async function verifyCommand(opts: VerifyOptions, io: CommandIO): Promise<number> {
+  if ((opts.customer === undefined) === (opts.company === undefined)) throw new UsageError("verify takes a CUSTOMER or --company ID (one of them)");
+  const { id, note } = opts.company !== undefined ? { id: opts.company, note: undefined } : companyIdOf(opts.customer!, opts.repo, io);
+  const session = await openConnectWise({ sandbox: opts.sandbox, repo: opts.repo }, io);
+  try {
+    let check: CompanyCheck;
+    try {
+      check = checkCompany(id, await session.cw.findCompanies([id]));
+    } catch (e) {
+      if (e instanceof UnsafeConditionValue) throw new ExitError(1, `company ID \`${id}\` cannot be looked up: ${e.message.split(": ").slice(1).join(": ")}`);
+      throw e;
+    }
+    if (opts.format === "json") {
+      io.stdout(JSON.stringify({ companyId: id, customer: opts.customer ?? null, state: check.state, company: "company" in check ? check.company : null, note: note ?? null }, null, 2) + "\n");
+    } else {
+      const c = "company" in check ? check.company : undefined;
+      const who = opts.customer ? `${opts.customer} (company ID ${id})` : `company ID ${id}`;
+      io.stdout(`${check.state === "found" ? "✔" : "✖"} ${who}: ${VERDICT[check.state]} in ${session.target}\n`);
+      if (c) io.stdout(`  #${c.id} “${c.name}” — status ${c.status?.name ?? "unknown"}${c.deletedFlag ? ", deleted" : ""}\n`);
+      if (note) io.stdout(`  note: ${note}\n`);
+    }
+    return check.state === "found" ? 0 : 1;
+  } finally {
+    await session.close();
+  }
+}
