@@ -1,0 +1,121 @@
+/** Which requests a fault applies to, and how often. */
+export interface FaultTarget {
+  /** HTTP method, any case; absent: every method. */
+  method?: string;
+  /** The path under the API root (`/finance/agreements/812/additions`), exactly, or a RegExp tested on it. Absent: every path. */
+  path?: string | RegExp;
+  /** How many requests it hits before it is spent: default 1, or unlimited when `probability` is set. `Infinity` for ever. */
+  times?: number;
+  /** 0..1: each matching request is hit with this probability (drawn from the controller's seeded generator). */
+  probability?: number;
+}
+
+export type FaultSpec = FaultTarget & (
+  /** Answer with this status before doing anything; `body` defaults to ConnectWise's own for the status. */
+  | { kind: "status"; status: 429 | 500 | 502 | 503 | 504; retryAfter?: number; body?: string | object }
+  /** A Cloudflare-style HTML rate-limit page (`text/html`, `Retry-After`), not ConnectWise JSON. */
+  | { kind: "html429"; retryAfter?: number }
+  /** Wait `ms` before handling (then the request proceeds, or meets the next fault). */
+  | { kind: "latency"; ms: number }
+  /** Destroy the connection before handling: nothing happened. */
+  | { kind: "reset" }
+  /** Handle the request (a POST creates its record), then destroy the connection without answering. */
+  | { kind: "reset-after-commit" }
+  /** Handle the request, then answer a create with 302 to `http://…/<path>/<newId>` as cloud proxies do. */
+  | { kind: "redirect-after-commit" }
+);
+
+export type FaultKind = FaultSpec["kind"];
+
+/** A fault as added: how many times it may still fire and how many times it did. */
+export interface Fault {
+  readonly spec: FaultSpec;
+  remaining: number;
+  fired: number;
+}
+
+export interface FaultController {
+  /** Adds a fault; faults are tried in the order added. */
+  add(spec: FaultSpec): Fault;
+  /** Removes every fault (not `latencyMs`). */
+  clear(): void;
+  /** Delay applied to every request, in ms (default 0). */
+  latencyMs: number;
+  /** The faults not yet spent. */
+  readonly active: readonly Fault[];
+  /** Restarts the generator behind `probability`, for a reproducible run. */
+  reseed(seed: number): void;
+}
+
+/** mulberry32: small, fast, and the same sequence for the same seed on every platform. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const NON_LATENCY_DEFAULT_TIMES = 1;
+
+export class Faults implements FaultController {
+  latencyMs = 0;
+  private faults: Fault[] = [];
+  private random: () => number;
+
+  constructor(seed = 1) {
+    this.random = mulberry32(seed);
+  }
+
+  get active(): readonly Fault[] {
+    return this.faults;
+  }
+
+  add(spec: FaultSpec): Fault {
+    if (spec.probability !== undefined && !(spec.probability >= 0 && spec.probability <= 1)) {
+      throw new RangeError(`fault probability must be between 0 and 1, got ${spec.probability}`);
+    }
+    const fault: Fault = { spec, remaining: spec.times ?? (spec.probability !== undefined ? Infinity : NON_LATENCY_DEFAULT_TIMES), fired: 0 };
+    this.faults.push(fault);
+    return fault;
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  reseed(seed: number): void {
+    this.random = mulberry32(seed);
+  }
+
+  /**
+   * The faults that hit this request: every matching latency fault (their delays add up) and at
+   * most one other fault, the first matching one. Spent faults are dropped.
+   */
+  take(method: string, path: string): { delayMs: number; fault?: FaultSpec } {
+    let delayMs = this.latencyMs;
+    let hit: FaultSpec | undefined;
+    for (const f of this.faults) {
+      if (f.remaining <= 0 || !matches(f.spec, method, path)) continue;
+      if (hit !== undefined && f.spec.kind !== "latency") continue;
+      if (f.spec.probability !== undefined && this.random() >= f.spec.probability) continue;
+      f.remaining--;
+      f.fired++;
+      if (f.spec.kind === "latency") delayMs += f.spec.ms;
+      else hit = f.spec;
+    }
+    this.faults = this.faults.filter((f) => f.remaining > 0);
+    return { delayMs, fault: hit };
+  }
+}
+
+function matches(spec: FaultTarget, method: string, path: string): boolean {
+  if (spec.method !== undefined && spec.method.toUpperCase() !== method.toUpperCase()) return false;
+  if (spec.path === undefined) return true;
+  if (typeof spec.path === "string") return spec.path.replace(/^\/?/, "/").toLowerCase() === path.toLowerCase();
+  spec.path.lastIndex = 0;
+  return spec.path.test(path);
+}
