@@ -34,6 +34,13 @@ describe("checkMapping", () => {
     expect(r.state).toBe("agreement.ambiguous");
     expect(r.message).toContain("2 active matches");
   });
+  it("`default` leaves out the agreements the customer maps explicitly by name", () => {
+    const list = [agreement(10, "Acme - MS", "Managed Service"), agreement(13, "Acme - Email", "Managed Service")];
+    expect(checkMapping("wfbs-svc", "default", list, DEFAULTS).state).toBe("agreement.ambiguous");
+    const r = checkMapping("wfbs-svc", "default", list, DEFAULTS, [{ type: "Managed Service", name: "Acme - Email" }]);
+    expect(r).toMatchObject({ state: "resolved", agreements: [{ id: 10 }] });
+  });
+
   it("an explicit mapping matches type and name; a cancelled twin does not count", () => {
     const list = [agreement(20, "Northwind - Web Gateway", "Managed Service"), agreement(21, "Northwind - Web Gateway", "Managed Service", { agreementStatus: "Cancelled", cancelledFlag: true })];
     expect(checkMapping("iwsaas", { type: "Managed Service", name: "northwind - web gateway" }, list, DEFAULTS)).toMatchObject({ state: "resolved", agreements: [{ id: 20 }] });

@@ -55,16 +55,24 @@ export function checkCompany(identifier: string, companies: readonly Company[]):
 
 const describeAgreement = (a: Agreement) => `“${a.name}” (#${a.id}, ${a.type.name}${a.agreementStatus && a.agreementStatus !== "Active" ? `, ${a.agreementStatus}` : ""})`;
 
-/** A mapping resolves to exactly one active, non-cancelled agreement of the company, else a reason. */
+const matches = (a: Agreement, m: { type: string; name: string }) => same(a.type.name, m.type) && same(a.name, m.name);
+
+/**
+ * A mapping resolves to exactly one active, non-cancelled agreement of the company, else a reason.
+ * `default` looks among the agreements of a default type that no explicit mapping of the same
+ * customer names: an MSP that maps its email product to a "Managed Service" agreement by name
+ * still means the other one by "default".
+ */
 export function checkMapping(
   product: string,
   mapping: EffectiveCustomer["agreements"][string],
   companyAgreements: readonly Agreement[],
   defaultTypes: readonly string[],
+  explicit: readonly { type: string; name: string }[] = [],
 ): MappingCheck {
   const wanted = mapping === "default"
-    ? companyAgreements.filter((a) => defaultTypes.some((t) => same(a.type.name, t)))
-    : companyAgreements.filter((a) => same(a.type.name, mapping.type) && same(a.name, mapping.name));
+    ? companyAgreements.filter((a) => defaultTypes.some((t) => same(a.type.name, t)) && !explicit.some((m) => matches(a, m)))
+    : companyAgreements.filter((a) => matches(a, mapping));
   const what = mapping === "default" ? `an agreement of a default type (${defaultTypes.join(", ")})` : `agreement “${mapping.name}” of type ${mapping.type}`;
   const active = wanted.filter(isActive);
   if (active.length === 1) return { product, state: "resolved", agreements: active, message: `${describeAgreement(active[0])}` };
@@ -81,7 +89,8 @@ export function checkMapping(
 export function checkCustomer(c: EffectiveCustomer, global: GlobalFile, snapshot: ConnectWiseSnapshot): CustomerChecks {
   const company: CompanyCheck = c.companyId ? checkCompany(c.companyId, snapshot.companies) : { state: "not-found", identifier: "" };
   const own = company.state === "not-found" ? [] : snapshot.agreements.filter((a) => a.company.id === company.company.id);
-  const mappings = Object.entries(c.agreements).map(([product, m]) => checkMapping(product, m, own, global.connectwise.defaultAgreementTypes));
+  const explicit = Object.values(c.agreements).filter((m) => m !== "default");
+  const mappings = Object.entries(c.agreements).map(([product, m]) => checkMapping(product, m, own, global.connectwise.defaultAgreementTypes, explicit));
   const catalog = Object.keys(c.agreements).flatMap((product): CatalogCheck[] => {
     const p = global.products[product];
     if (!p) return [];

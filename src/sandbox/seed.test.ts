@@ -53,10 +53,10 @@ describe("seedFromCustomers on customers/", () => {
     expect(types).toEqual(expect.arrayContaining([...defaults, "Break Fix", "Managed Services"]));
   });
 
-  it("fabrikam-retail is ambiguous: exactly two active agreements of default types", () => {
+  it("fabrikam-retail is ambiguous: two active default-type agreements besides the one it maps explicitly", () => {
     const defaults = global.connectwise.defaultAgreementTypes as string[];
-    const candidates = agreementsOf("Fabrikam").filter((a) => active(a) && defaults.includes(a.type.name));
-    expect(candidates.map((a) => a.name).sort()).toEqual(["Fabrikam - Network Edge", "Fabrikam Retail - Managed Services"]);
+    const candidates = agreementsOf("Fabrikam").filter((a) => active(a) && defaults.includes(a.type.name) && a.name !== "Fabrikam - Network Edge");
+    expect(candidates.map((a) => a.name).sort()).toEqual(["Fabrikam Retail - Managed Services", "Fabrikam Retail - Managed Services (2024)"]);
   });
 
   it("gives the ambiguous customer a second default-type agreement when its mappings do not", () => {

@@ -57,10 +57,9 @@ export function seedFromCustomers(customers: readonly EffectiveCustomer[], globa
       byProduct.set(product, agreement);
     }
     if (c.name === AMBIGUOUS_CUSTOMER && Object.values(c.agreements).includes("default")) {
-      // `default` means "the company's one active agreement of a default type": two make it ambiguous.
-      // An explicit mapping of a default type already counts (fabrikam's "Network Edge" does).
-      const ofDefaultType = [...new Set(byProduct.values())].filter((a) => defaults.includes(a.type.name));
-      if (ofDefaultType.length < 2) b.agreement(company, defaults[1] ?? defaults[0], `${c.displayName} - Managed Services (2024)`);
+      // `default` means "the company's one active agreement of a default type that no explicit
+      // mapping of the customer names": a second such agreement makes it ambiguous.
+      b.agreement(company, defaults[1] ?? defaults[0], `${c.displayName} - Managed Services (2024)`);
     }
     if (c.name === CANCELLED_TWIN.customer) {
       const twin = Object.entries(c.agreements).find(([, m]) => m !== "default" && m.name === CANCELLED_TWIN.agreement);
