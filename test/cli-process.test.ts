@@ -56,3 +56,33 @@ describe("the cwsync executable", () => {
     expect(readFileSync(BIN, "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
   });
 });
+
+describe("cwsync sandbox", () => {
+  it("serves the fake ConnectWise on loopback, prints the CW_* variables, and stops on SIGTERM with exit 0", async () => {
+    const { spawn } = await import("node:child_process");
+    const child = spawn(BIN, ["sandbox"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (b: Buffer) => {
+        out += b.toString();
+        if (out.includes("Press Ctrl-C")) resolve();
+      });
+      child.once("exit", (code) => reject(new Error(`exited ${code} early: ${out}`)));
+    });
+    const url = /export CW_URL=(\S+)/.exec(out)![1];
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v4_6_release\/apis\/3\.0$/);
+    const env = Object.fromEntries([...out.matchAll(/(CW_\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+    const auth = Buffer.from(`${env.CW_COMPANY}+${env.CW_PUBLIC_KEY}:${env.CW_PRIVATE_KEY}`).toString("base64");
+    const res = await fetch(`${url}/company/companies?conditions=identifier%3D%22AcmeCorp%22`, { headers: { authorization: `Basic ${auth}`, clientid: env.CW_CLIENT_ID } });
+    expect((await res.json()).map((c: { name: string }) => c.name)).toEqual(["Acme Corporation"]);
+    const exit = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    child.kill("SIGTERM");
+    expect(await exit).toBe(0);
+  });
+
+  it("refuses to listen beyond loopback", () => {
+    const r = run(["sandbox", "--listen", "0.0.0.0:0"]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain("loopback only");
+  });
+});
