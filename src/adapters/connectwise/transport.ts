@@ -1,6 +1,7 @@
 import { errors as undiciErrors, request, type Dispatcher } from "undici";
 import { ApiError, type ApiErrorDetail } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
+import { retryAfterMs } from "../retry-after.ts";
 import { RequestLimiter } from "./limiter.ts";
 
 export interface ConnectWiseCredentials {
@@ -55,15 +56,6 @@ function networkReason(e: unknown): string | undefined {
   if (code && NETWORK_CODES.has(code)) return code === "ECONNREFUSED" ? "connection refused" : "connection lost";
   if (e instanceof undiciErrors.SocketError) return "connection lost";
   return undefined;
-}
-
-/** Seconds or an HTTP date, as `Retry-After` may carry; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | string[] | undefined, now: number): number | undefined {
-  const v = Array.isArray(header) ? header[0] : header;
-  if (!v) return undefined;
-  if (/^\d+(\.\d+)?$/.test(v.trim())) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 function errorBody(body: unknown): { code?: string; apiMessage?: string; errors?: ApiErrorDetail[] } {

@@ -1,0 +1,172 @@
+import { randomUUID } from "node:crypto";
+import { errors as undiciErrors, request, type Dispatcher } from "undici";
+import { UsageError } from "../../errors.ts";
+import type { Clock } from "../../ports/clock.ts";
+import type { LicenseRow, LicenseSource } from "../../ports/license-source.ts";
+import { retryAfterMs } from "../retry-after.ts";
+import { lmpiErrorFromResponse, LmpiApiError, scrub } from "./lmpi-error.ts";
+import { parseSummary } from "./lmpi-rows.ts";
+import { LMPI_SUMMARY_PATH, signedHeaders } from "./lmpi-signature.ts";
+
+export interface LmpiCredentials {
+  /** `LMPI_URL`: scheme, host and optional port, e.g. `https://cspi.trendmicro.com`. */
+  url: string;
+  accessToken: string;
+  secretKey: string;
+}
+
+export interface LmpiClientOptions {
+  /** Sleeps between retries. */
+  clock: Clock;
+  /**
+   * The real time in epoch ms, for `x-posix-time`: never the `--at` instant (DESIGN §8), since
+   * LMPI rejects a request whose time is far from its own.
+   */
+  realNow: () => number;
+  /** `x-traceid` of each attempt (default: a random UUID). */
+  traceId?: () => string;
+  dispatcher?: Dispatcher;
+  /** Optional `partner_id`: a distributor's report for one partner. */
+  partnerId?: string;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  /** Attempts after the first. */
+  retries?: number;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  random?: () => number;
+  onEvent?: (e: LmpiEvent) => void;
+}
+
+export type LmpiEvent =
+  | { type: "response"; path: string; status: number; ms: number }
+  | { type: "retry"; path: string; attempt: number; waitMs: number; reason: string };
+
+const RETRY_STATUS = new Set([429, 502, 503, 504]);
+const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_CONNECT_TIMEOUT"]);
+const METHOD = "POST";
+
+/** Why no answer arrived, or undefined when the error is not a network failure. */
+function networkReason(e: unknown): string | undefined {
+  if (e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError) return "timed out";
+  if (e instanceof undiciErrors.ConnectTimeoutError) return "connection timed out";
+  const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code;
+  if (code && NETWORK_CODES.has(code)) return code === "ECONNREFUSED" ? "connection refused" : "connection lost";
+  if (e instanceof undiciErrors.SocketError) return "connection lost";
+  return undefined;
+}
+
+/** `LMPI_URL` reduced to its origin; anything more is refused rather than guessed at. */
+export function lmpiOrigin(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url.trim());
+  } catch {
+    throw new UsageError("LMPI_URL is not a URL; expected scheme, host and optional port, e.g. https://cspi.trendmicro.com");
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") throw new UsageError(`LMPI_URL must be http(s) (got ${u.protocol})`);
+  if (u.pathname !== "/" || u.search || u.hash || u.username || u.password) {
+    throw new UsageError(`LMPI_URL must be scheme, host and optional port only — cwsync appends ${LMPI_SUMMARY_PATH} (got ${u.origin}${u.pathname})`);
+  }
+  return u.origin;
+}
+
+/**
+ * The Licensing Management Platform's Customer Summary report over HTTP, each attempt signed
+ * afresh (HMAC-SHA256, tmrm.md §5.2). The report is one response per month: LMPI does not page it.
+ */
+export class LmpiClient implements LicenseSource {
+  private readonly origin: string;
+
+  constructor(
+    private readonly creds: LmpiCredentials,
+    private readonly opts: LmpiClientOptions,
+  ) {
+    this.origin = lmpiOrigin(creds.url);
+  }
+
+  async summary(year: number, month: number, signal?: AbortSignal): Promise<LicenseRow[]> {
+    if (!Number.isInteger(year) || year < 1000 || year > 9999) throw new RangeError(`report year must be four digits, got ${year}`);
+    if (!Number.isInteger(month) || month < 1 || month > 12) throw new RangeError(`report month must be 1–12, got ${month}`);
+    const body = {
+      report_cycle_year: String(year),
+      report_cycle_month: String(month).padStart(2, "0"),
+      // pinned, not left to the default: rows are matched on `product_name`, which follows the language
+      language_code: "en-US",
+      ...(this.opts.partnerId ? { partner_id: this.opts.partnerId } : {}),
+    };
+    const res = await this.send(LMPI_SUMMARY_PATH, Buffer.from(JSON.stringify(body), "utf8"), signal);
+    const parsed = parseSummary(res.body);
+    if ("problem" in parsed) {
+      throw new LmpiApiError({ method: METHOD, path: LMPI_SUMMARY_PATH, status: res.status, retryable: false, code: "UnexpectedResponse", apiMessage: parsed.problem });
+    }
+    return parsed.rows;
+  }
+
+  /**
+   * One report query. It is a read-only POST (the body carries the query, nothing is created),
+   * so unlike a ConnectWise create it is safe to resend: retried on 429/502/503/504 and lost
+   * connections, with backoff and jitter, honouring `Retry-After`.
+   */
+  private async send(path: string, payload: Buffer, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
+    const retries = this.opts.retries ?? 4;
+    for (let attempt = 0; ; attempt++) {
+      let res: { status: number; headers: Record<string, string | string[] | undefined>; body: unknown };
+      try {
+        res = await this.once(path, payload, signal);
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        const reason = networkReason(e);
+        if (!reason) throw new LmpiApiError({ method: METHOD, path, retryable: false, reason: "failed", cause: e });
+        if (attempt >= retries) throw new LmpiApiError({ method: METHOD, path, retryable: true, reason, cause: e });
+        await this.backoff(path, attempt, undefined, reason, signal);
+        continue;
+      }
+      if (res.status >= 200 && res.status < 300) return res;
+      if (RETRY_STATUS.has(res.status) && attempt < retries) {
+        await this.backoff(path, attempt, retryAfterMs(res.headers["retry-after"], this.opts.realNow()), `status ${res.status}`, signal);
+        continue;
+      }
+      const retryable = RETRY_STATUS.has(res.status) || res.status >= 500;
+      throw lmpiErrorFromResponse(METHOD, path, res.status, res.body, retryable, [this.creds.secretKey]);
+    }
+  }
+
+  private async backoff(path: string, attempt: number, hinted: number | undefined, reason: string, signal?: AbortSignal) {
+    const base = this.opts.backoffBaseMs ?? 500;
+    const cap = this.opts.backoffCapMs ?? 30_000;
+    const exp = Math.min(cap, base * 2 ** attempt);
+    // full jitter, but never sooner than the server asked
+    const waitMs = Math.max(hinted ?? 0, exp * (this.opts.random ?? Math.random)());
+    this.opts.onEvent?.({ type: "retry", path, attempt: attempt + 1, waitMs, reason });
+    await this.opts.clock.sleep(waitMs, signal);
+  }
+
+  private async once(path: string, payload: Buffer, signal?: AbortSignal) {
+    // signed per attempt: a retry after a long backoff must carry a fresh time
+    const started = this.opts.realNow();
+    const headers = signedHeaders(this.creds, { method: METHOD, requestUri: path, body: payload }, started, (this.opts.traceId ?? randomUUID)());
+    const res = await request(`${this.origin}${path}`, {
+      method: METHOD,
+      dispatcher: this.opts.dispatcher,
+      headers: { ...headers, accept: "application/json" },
+      body: payload,
+      headersTimeout: this.opts.headersTimeoutMs ?? 30_000,
+      bodyTimeout: this.opts.bodyTimeoutMs ?? 60_000,
+      signal,
+    });
+    const raw = await res.body.text();
+    // an error body ends up in messages and logs: whatever of ours it echoes is cut out first
+    const text = res.statusCode >= 200 && res.statusCode < 300 ? raw : scrub(raw, [this.creds.secretKey, headers["x-signature"]]);
+    let body: unknown = text;
+    if (/json/i.test(String(res.headers["content-type"] ?? "")) && text.trim() !== "") {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // keep the text: the error shows what came back
+      }
+    }
+    this.opts.onEvent?.({ type: "response", path, status: res.statusCode, ms: this.opts.realNow() - started });
+    return { status: res.statusCode, headers: res.headers, body };
+  }
+}
