@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { UsageError } from "../errors.ts";
 import { additionRoutes } from "./addition-routes.ts";
@@ -11,6 +10,7 @@ import { readRoutes } from "./read-routes.ts";
 import { replies, type Reply } from "./replies.ts";
 import type { RequestContext, Route } from "./route.ts";
 import { ticketRoutes } from "./ticket-routes.ts";
+import { listenOn } from "./listen.ts";
 
 export interface SandboxCredentials {
   company: string;
@@ -188,15 +188,7 @@ export async function startConnectWiseSandbox(opts: SandboxOptions = {}): Promis
       if (!res.headersSent && !res.destroyed) writeReply(res, replies.serverError(e instanceof Error ? e.message : String(e)), "2025.1");
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.listen?.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  origin = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+  origin = await listenOn(server, host, opts.listen?.port);
 
   return {
     url: `${origin}${base}`,

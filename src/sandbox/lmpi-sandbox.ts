@@ -1,9 +1,9 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { UsageError } from "../errors.ts";
 import { readBody } from "./http-io.ts";
 import { checkLmpiAuth, DEFAULT_TIME_WINDOW_SECONDS, type LmpiFailure } from "./lmpi-auth.ts";
 import { seedRows, type LmpiSeed } from "./lmpi-seed.ts";
+import { listenOn } from "./listen.ts";
 
 export interface LmpiSandboxCredentials {
   accessToken: string;
@@ -175,16 +175,9 @@ export async function startLmpiSandbox(opts: LmpiSandboxOptions = {}): Promise<L
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.listen?.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
+  const origin = await listenOn(server, host, opts.listen?.port);
   return {
-    url: `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`,
+    url: origin,
     credentials,
     requests,
     faults,
