@@ -1,7 +1,7 @@
 import { errors as undiciErrors, request, type Dispatcher } from "undici";
 import { ApiError, type ApiErrorDetail } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
-import { retryAfterMs } from "../retry-after.ts";
+import { retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
 import { RequestLimiter } from "./limiter.ts";
 
 export interface ConnectWiseCredentials {
@@ -13,21 +13,14 @@ export interface ConnectWiseCredentials {
   clientId: string;
 }
 
-export interface TransportOptions {
+export interface TransportOptions extends HttpRetryOptions {
   dispatcher?: Dispatcher;
   clock: Clock;
   /** Pinned model version: responses keep their shape when ConnectWise ships a new release. */
   acceptVersion?: string;
-  headersTimeoutMs?: number;
-  bodyTimeoutMs?: number;
   concurrency?: number;
   ratePerSecond?: number;
   burst?: number;
-  /** Attempts after the first for GET/PATCH/PUT. */
-  retries?: number;
-  backoffBaseMs?: number;
-  backoffCapMs?: number;
-  random?: () => number;
   onEvent?: (e: TransportEvent) => void;
 }
 

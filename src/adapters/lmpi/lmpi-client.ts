@@ -3,7 +3,7 @@ import { errors as undiciErrors, request, type Dispatcher } from "undici";
 import { UsageError } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { LicenseRow, LicenseSource } from "../../ports/license-source.ts";
-import { retryAfterMs } from "../retry-after.ts";
+import { retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
 import { lmpiErrorFromResponse, LmpiApiError, scrub } from "./lmpi-error.ts";
 import { parseSummary } from "./lmpi-rows.ts";
 import { LMPI_SUMMARY_PATH, signedHeaders } from "./lmpi-signature.ts";
@@ -15,7 +15,7 @@ export interface LmpiCredentials {
   secretKey: string;
 }
 
-export interface LmpiClientOptions {
+export interface LmpiClientOptions extends HttpRetryOptions {
   /** Sleeps between retries. */
   clock: Clock;
   /**
@@ -28,13 +28,6 @@ export interface LmpiClientOptions {
   dispatcher?: Dispatcher;
   /** Optional `partner_id`: a distributor's report for one partner. */
   partnerId?: string;
-  headersTimeoutMs?: number;
-  bodyTimeoutMs?: number;
-  /** Attempts after the first. */
-  retries?: number;
-  backoffBaseMs?: number;
-  backoffCapMs?: number;
-  random?: () => number;
   onEvent?: (e: LmpiEvent) => void;
 }
 

@@ -6,3 +6,14 @@ export function retryAfterMs(header: string | string[] | undefined, now: number)
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
+
+/** Timeouts and retry knobs shared by the HTTP adapters (ConnectWise, LMPI). */
+export interface HttpRetryOptions {
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  /** Attempts after the first, for requests that are safe to repeat. */
+  retries?: number;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  random?: () => number;
+}
