@@ -3,6 +3,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { systemClock } from "../src/adapters/clock-system.ts";
+import { LmpiClient } from "../src/adapters/lmpi/lmpi-client.ts";
+import { lmpiCredentials } from "../src/cli/lmpi-env.ts";
 import { runCli } from "./helpers/run-cli.ts";
 
 // The built CLI as users run it (npm test builds first: see `pretest`).
@@ -58,7 +61,7 @@ describe("the cwsync executable", () => {
 });
 
 describe("cwsync sandbox", () => {
-  it("serves the fake ConnectWise on loopback, prints the CW_* variables, and stops on SIGTERM with exit 0", async () => {
+  it("serves the fake ConnectWise and LMPI on loopback, prints the CW_* and LMPI_* variables, and stops on SIGTERM with exit 0", async () => {
     const { spawn } = await import("node:child_process");
     const child = spawn(BIN, ["sandbox"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -75,6 +78,18 @@ describe("cwsync sandbox", () => {
     const auth = Buffer.from(`${env.CW_COMPANY}+${env.CW_PUBLIC_KEY}:${env.CW_PRIVATE_KEY}`).toString("base64");
     const res = await fetch(`${url}/company/companies?conditions=identifier%3D%22AcmeCorp%22`, { headers: { authorization: `Basic ${auth}`, clientid: env.CW_CLIENT_ID } });
     expect((await res.json()).map((c: { name: string }) => c.name)).toEqual(["Acme Corporation"]);
+
+    expect(out).toMatch(/^cwsync sandbox: fake Licensing Management Platform at http:\/\/127\.0\.0\.1:\d+$/m);
+    const lmpiEnv = Object.fromEntries([...out.matchAll(/(LMPI_\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+    expect(Object.keys(lmpiEnv)).toEqual(["LMPI_URL", "LMPI_ACCESS_TOKEN", "LMPI_SECRET_KEY"]);
+    // what a user exports is exactly what cwsync reads: the variables pass its checks and sign a request the fake accepts
+    const license = new LmpiClient(lmpiCredentials(lmpiEnv), { clock: systemClock, realNow: systemClock.now });
+    const now = new Date();
+    const rows = await license.summary(now.getUTCFullYear(), now.getUTCMonth() + 1);
+    expect(rows.filter((r) => r.customerName === "Acme Corporation").map((r) => r.productName).sort()).toEqual([
+      "Trend Micro Email Security Advanced",
+      "Worry-Free Business Security Services",
+    ]);
     const exit = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
     child.kill("SIGTERM");
     expect(await exit).toBe(0);

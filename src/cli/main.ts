@@ -2,6 +2,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ApiError, ConfigError, ExitError, InternalError } from "../errors.ts";
+import { LeaseLostError } from "../ports/state-store.ts";
 import { processIO, type CommandIO } from "./io.ts";
 import { runProgram } from "./program.ts";
 
@@ -18,7 +19,7 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
       io.stderr(`cwsync: ${e.message}\n`);
       return 1;
     }
-    if (e instanceof ConfigError) {
+    if (e instanceof ConfigError || e instanceof LeaseLostError) {
       io.stderr(`cwsync: ${e.message}\n`);
       return 1;
     }

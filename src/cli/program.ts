@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from "commander";
+import { Argument, Command, CommanderError, Option } from "commander";
 import { UsageError } from "../errors.ts";
 import type { CommandIO } from "./io.ts";
 
@@ -51,9 +51,60 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
     });
 
   program
+    .command("reconcile")
+    .description("one reconcile: load the committed revision, verify in ConnectWise, send what is due (exactly once)")
+    .option("--repo <dir|url>", "repository holding customers/ (a folder, or a git URL cloned into the state directory)", ".")
+    .option("--branch <branch>", "branch or commit to reconcile (default: HEAD)")
+    .option("--at <iso>", "act as if the clock read this instant")
+    .option("--dry-run", "print the plan; write nothing", false)
+    .option("--allow-mass-removal", "apply a revision that removes more than a quarter of the customers", false)
+    .option("--strict", "also exit 1 when a customer is invalid or degraded", false)
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+    .option("--sandbox", "use the embedded fake ConnectWise and Licensing Management Platform", false)
+    .action(async (opts: { repo: string; branch?: string; at?: string; dryRun: boolean; allowMassRemoval: boolean; strict: boolean; format: "text" | "json"; sandbox: boolean }) => {
+      const { reconcileCommand } = await import("./commands/reconcile.ts");
+      setResult(reconcileCommand({ ...opts, at: parseInstant(opts.at), connectwise: tuningFromEnv(io.env) }, io));
+    });
+
+  program
+    .command("send-now")
+    .description("send a customer's report now, from the applied revision (refuses when its file has unsaved changes)")
+    .argument("<customer>", "customer name")
+    .addArgument(new Argument("[report]", "which report (default: every report of the customer)").choices(["billing", "hostedEmailSecurity", "emailSecurity"]))
+    .option("--repo <dir>", "working copy to compare with the applied revision", ".")
+    .option("--at <iso>", "act as if the clock read this instant")
+    .option("--sandbox", "use the embedded fake ConnectWise and Licensing Management Platform", false)
+    .action(async (customer: string, report: string | undefined, opts: { repo: string; at?: string; sandbox: boolean }) => {
+      const { sendNowCommand } = await import("./commands/send-now.ts");
+      setResult(sendNowCommand({ customer, report: report as "billing" | undefined, ...opts, at: parseInstant(opts.at) }, io));
+    });
+
+  program
+    .command("status")
+    .description("each customer's state, reason, company, agreements, next due report, last send and last error (from the state directory)")
+    .argument("[customer]", "one customer, in detail")
+    .option("--at <iso>", "compute next due sends as if the clock read this instant")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+    .action(async (customer: string | undefined, opts: { at?: string; format: "text" | "json" }) => {
+      const { statusCommand } = await import("./commands/status.ts");
+      setResult(statusCommand({ customer, format: opts.format, at: parseInstant(opts.at) }, io));
+    });
+
+  program
+    .command("history")
+    .description("a customer's sends (the ledger) and journal, newest first")
+    .argument("<customer>", "customer name")
+    .option("--limit <n>", "entries of each kind", "50")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+    .action(async (customer: string, opts: { limit: string; format: "text" | "json" }) => {
+      const { historyCommand } = await import("./commands/history.ts");
+      setResult(historyCommand({ customer, format: opts.format, limit: Number(opts.limit) || 50 }, io));
+    });
+
+  program
     .command("sandbox")
-    .description("run the embedded fake ConnectWise on loopback, seeded from customers/, until interrupted")
-    .option("--listen <host:port>", "address to listen on", "127.0.0.1:0")
+    .description("run the embedded fake ConnectWise and LMPI on loopback, seeded from customers/, until interrupted")
+    .option("--listen <host:port>", "address of the fake ConnectWise; the fake LMPI takes the next port", "127.0.0.1:0")
     .option("--repo <dir>", "repository holding customers/", ".")
     .action(async (opts: { listen: string; repo: string }) => {
       const { sandboxCommand } = await import("./commands/sandbox.ts");
@@ -90,4 +141,20 @@ export async function runProgram(argv: readonly string[], io: CommandIO): Promis
     return 64;
   }
   return result;
+}
+
+/**
+ * ConnectWise limiter settings from `CWSYNC_CW_CONCURRENCY`, `CWSYNC_CW_RATE` and `CWSYNC_CW_BURST`
+ * (requests at once, per second, burst): for instances with a higher API allowance, and benchmarks.
+ */
+export function tuningFromEnv(env: Readonly<Record<string, string | undefined>>): { concurrency?: number; ratePerSecond?: number; burst?: number } | undefined {
+  const num = (name: string) => {
+    const v = env[name]?.trim();
+    if (!v) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a positive number (got \`${v}\`)`);
+    return n;
+  };
+  const t = { concurrency: num("CWSYNC_CW_CONCURRENCY"), ratePerSecond: num("CWSYNC_CW_RATE"), burst: num("CWSYNC_CW_BURST") };
+  return Object.values(t).some((v) => v !== undefined) ? Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) : undefined;
 }

@@ -95,13 +95,22 @@ export function seedFromCustomers(customers: readonly EffectiveCustomer[], globa
   return b.build();
 }
 
-/** Seeds from the repository's `customers/` folder (the demo's `--sandbox`): its valid customers only. */
-export function loadSandboxSeed(repoDir: string): ConnectWiseSeed {
+/**
+ * The repository's `customers/` folder as the sandboxes are seeded from it: its valid customers
+ * only (an invalid file is left out rather than stopping the demo), resolved against the global file.
+ */
+export function loadSandboxCustomers(repoDir: string): { customers: EffectiveCustomer[]; global: GlobalFile } {
   const { groups } = readConfigFiles(["customers"], repoDir);
   const group = groups[0];
   const result = loadConfig(group?.files ?? [], group?.globalPath ?? "customers/_global.yaml");
   const global = result.global;
   if (!global) throw new ConfigError(`${result.globalFile} is missing or invalid: the sandbox cannot be seeded`, result.diagnostics);
   const customers = result.customers.flatMap((c) => (c.config ? [resolveCustomer(c.config, global)] : []));
+  return { customers, global };
+}
+
+/** Seeds from the repository's `customers/` folder (the demo's `--sandbox`): its valid customers only. */
+export function loadSandboxSeed(repoDir: string): ConnectWiseSeed {
+  const { customers, global } = loadSandboxCustomers(repoDir);
   return seedFromCustomers(customers, global);
 }

@@ -12,15 +12,21 @@ export function parseListen(value: string): { host: string; port: number } {
 export async function sandboxCommand(opts: { listen: string; repo: string }, io: CommandIO, stop?: Promise<void>): Promise<number> {
   const listen = parseListen(opts.listen);
   if (!["127.0.0.1", "localhost", "::1"].includes(listen.host)) throw new UsageError("the sandbox listens on loopback only (127.0.0.1 or ::1)");
-  const { startConnectWiseSandbox } = await import("../../sandbox/connectwise-sandbox.ts");
-  const { loadSandboxSeed } = await import("../../sandbox/seed.ts");
-  const sandbox = await startConnectWiseSandbox({ listen, seed: loadSandboxSeed(resolve(io.cwd, opts.repo)) });
-  const c = sandbox.credentials;
+  // the fake LMPI takes the next port, so a fixed --listen gives two fixed addresses
+  if (listen.port === 65535) throw new UsageError("--listen: the fake LMPI listens on the next port; choose a port below 65535");
+  const { startSandboxes } = await import("../../sandbox/start-sandboxes.ts");
+  const sandboxes = await startSandboxes(resolve(io.cwd, opts.repo), { lmpi: true, listen });
+  const { connectwise } = sandboxes;
+  const lmpi = sandboxes.lmpi!;
+  const c = connectwise.credentials;
+  const l = lmpi.credentials;
   io.stdout(
     [
-      `cwsync sandbox: fake ConnectWise Manage at ${sandbox.url}`,
-      "Point cwsync at it with (sandbox-only credentials):",
-      `  export CW_URL=${sandbox.url} CW_COMPANY=${c.company} CW_PUBLIC_KEY=${c.publicKey} CW_PRIVATE_KEY=${c.privateKey} CW_CLIENT_ID=${c.clientId}`,
+      `cwsync sandbox: fake ConnectWise Manage at ${connectwise.url}`,
+      `cwsync sandbox: fake Licensing Management Platform at ${lmpi.url}`,
+      "Point cwsync at them with (sandbox-only credentials):",
+      `  export CW_URL=${connectwise.url} CW_COMPANY=${c.company} CW_PUBLIC_KEY=${c.publicKey} CW_PRIVATE_KEY=${c.privateKey} CW_CLIENT_ID=${c.clientId}`,
+      `  export LMPI_URL=${lmpi.url} LMPI_ACCESS_TOKEN=${l.accessToken} LMPI_SECRET_KEY=${l.secretKey}`,
       "Press Ctrl-C to stop.",
       "",
     ].join("\n"),
@@ -30,6 +36,6 @@ export async function sandboxCommand(opts: { listen: string; repo: string }, io:
       process.once("SIGINT", () => done());
       process.once("SIGTERM", () => done());
     }));
-  await sandbox.close();
+  await sandboxes.close();
   return 0;
 }

@@ -1,0 +1,117 @@
+import type { Database } from "better-sqlite3";
+import { ExitError } from "../../errors.ts";
+
+export interface Migration {
+  /** The `user_version` the database has after this migration. */
+  version: number;
+  up: (db: Database) => void;
+}
+
+/** Append only: a released migration never changes, a new one gets the next version. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE meta (
+          key   TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        );
+        CREATE TABLE lease (
+          id          INTEGER PRIMARY KEY CHECK (id = 1),
+          holder      TEXT,
+          token       INTEGER NOT NULL,
+          acquired_at TEXT,
+          expires_at  TEXT
+        );
+        INSERT INTO lease (id, holder, token) VALUES (1, NULL, 0);
+        CREATE TABLE customers (
+          name               TEXT PRIMARY KEY,
+          file               TEXT NOT NULL,
+          applied_revision   TEXT,
+          attempted_revision TEXT,
+          config             TEXT,
+          config_hash        TEXT,
+          first_applied_at   TEXT,
+          removed_at         TEXT,
+          status             TEXT NOT NULL,
+          observed           TEXT,
+          observed_at        TEXT,
+          last_error         TEXT
+        );
+        CREATE TABLE cursors (
+          customer TEXT NOT NULL,
+          report   TEXT NOT NULL,
+          at       TEXT NOT NULL,
+          PRIMARY KEY (customer, report)
+        );
+        CREATE TABLE ledger (
+          key        TEXT PRIMARY KEY,
+          customer   TEXT NOT NULL,
+          report     TEXT NOT NULL,
+          period_key TEXT NOT NULL,
+          trigger    TEXT NOT NULL,
+          state      TEXT NOT NULL,
+          due_at     TEXT NOT NULL,
+          payload    TEXT,
+          result     TEXT,
+          error      TEXT,
+          attempts   INTEGER NOT NULL,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL
+        );
+        CREATE INDEX ledger_customer ON ledger (customer);
+        CREATE INDEX ledger_state ON ledger (state);
+        CREATE TABLE journal (
+          seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+          at       TEXT NOT NULL,
+          customer TEXT,
+          kind     TEXT NOT NULL,
+          message  TEXT NOT NULL,
+          data     TEXT
+        );
+        CREATE INDEX journal_customer ON journal (customer);
+      `),
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Meta key naming the cwsync that last migrated the schema: the version a newer-schema error asks for. */
+export const WRITTEN_BY_KEY = "schema.writtenBy";
+
+/**
+ * Brings the schema to `LATEST_SCHEMA_VERSION` in one IMMEDIATE transaction, so two processes
+ * opening a fresh directory at once migrate it once. Refuses a schema newer than this code knows:
+ * writing to it could corrupt state that a newer cwsync relies on.
+ */
+export function migrate(db: Database, where: string, appVersion: string): number {
+  const run = db.transaction(() => {
+    const current = db.pragma("user_version", { simple: true }) as number;
+    if (current > LATEST_SCHEMA_VERSION) throw newerSchemaError(db, where, current, appVersion);
+    for (const m of MIGRATIONS) if (m.version > current) m.up(db);
+    if (current < LATEST_SCHEMA_VERSION) {
+      db.pragma(`user_version = ${LATEST_SCHEMA_VERSION}`);
+      db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(WRITTEN_BY_KEY, appVersion);
+    }
+    return LATEST_SCHEMA_VERSION;
+  });
+  return run.immediate();
+}
+
+function newerSchemaError(db: Database, where: string, found: number, appVersion: string): ExitError {
+  let writtenBy: string | undefined;
+  try {
+    const row = db.prepare("SELECT value FROM meta WHERE key = ?").get(WRITTEN_BY_KEY) as { value: string } | undefined;
+    writtenBy = row?.value;
+  } catch {
+    // A future schema may have moved meta; the message then names the schema version only.
+  }
+  const by = writtenBy ? `cwsync ${writtenBy}` : "a newer cwsync";
+  const need = writtenBy ? `cwsync ${writtenBy} or newer` : `a cwsync that knows state schema ${found}`;
+  return new ExitError(
+    1,
+    `the state in ${where} was written by ${by} (state schema ${found}); this cwsync ${appVersion} knows state schema up to ${LATEST_SCHEMA_VERSION}. ` +
+      `Run ${need} on this state directory, or point this one at another state directory.`,
+  );
+}

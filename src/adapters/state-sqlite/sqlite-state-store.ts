@@ -1,0 +1,132 @@
+import type { Database } from "better-sqlite3";
+import {
+  cursorKey,
+  LeaseLostError,
+  type CustomerRecord,
+  type JournalEntry,
+  type LeaseResult,
+  type LedgerEntry,
+  type ReportName,
+  type StateStore,
+} from "../../ports/state-store.ts";
+import { mayTakeLease, type LeaseRow } from "./lease-rules.ts";
+import {
+  customerToRow,
+  ledgerToRow,
+  rowToCustomer,
+  rowToJournal,
+  rowToLedger,
+  toJson,
+  type CustomerRow,
+  type JournalRow,
+  type LedgerRow,
+} from "./rows.ts";
+
+const CUSTOMER_COLUMNS = [
+  "name", "file", "applied_revision", "attempted_revision", "config", "config_hash",
+  "first_applied_at", "removed_at", "status", "observed", "observed_at", "last_error",
+] as const;
+const LEDGER_COLUMNS = [
+  "key", "customer", "report", "period_key", "trigger", "state", "due_at",
+  "payload", "result", "error", "attempts", "created_at", "updated_at",
+] as const;
+
+function upsertSql(table: string, columns: readonly string[], keys: readonly string[]): string {
+  const updates = columns.filter((c) => !keys.includes(c)).map((c) => `${c} = excluded.${c}`);
+  return `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((c) => `@${c}`).join(", ")})
+    ON CONFLICT (${keys.join(", ")}) DO UPDATE SET ${updates.join(", ")}`;
+}
+
+const UNFINISHED = "('open', 'unknown', 'failed')";
+
+/** The StateStore over an open, migrated database; `close()` closes `db`. */
+export function createSqliteStateStore(db: Database, schemaVersion: number): StateStore {
+  const q = {
+    getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
+    setMeta: db.prepare<[string, string]>("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+    lease: db.prepare<[], LeaseRow>("SELECT holder, token, acquired_at, expires_at FROM lease WHERE id = 1"),
+    takeLease: db.prepare<[string, string, string]>("UPDATE lease SET holder = ?, token = token + 1, acquired_at = ?, expires_at = ? WHERE id = 1"),
+    renewLease: db.prepare<[string, number]>("UPDATE lease SET expires_at = ? WHERE id = 1 AND token = ? AND holder IS NOT NULL"),
+    releaseLease: db.prepare<[number]>("UPDATE lease SET holder = NULL, acquired_at = NULL, expires_at = NULL WHERE id = 1 AND token = ? AND holder IS NOT NULL"),
+    customers: db.prepare<[], CustomerRow>("SELECT * FROM customers ORDER BY name"),
+    customer: db.prepare<[string], CustomerRow>("SELECT * FROM customers WHERE name = ?"),
+    putCustomer: db.prepare<[CustomerRow]>(upsertSql("customers", CUSTOMER_COLUMNS, ["name"])),
+    cursors: db.prepare<[], { customer: string; report: ReportName; at: string }>("SELECT customer, report, at FROM cursors"),
+    putCursor: db.prepare<[string, string, string]>("INSERT INTO cursors (customer, report, at) VALUES (?, ?, ?) ON CONFLICT (customer, report) DO UPDATE SET at = excluded.at"),
+    // One JSON array parameter instead of an IN list: any number of keys, one statement, one snapshot.
+    ledgerByKeys: db.prepare<[string], LedgerRow>("SELECT * FROM ledger WHERE key IN (SELECT value FROM json_each(?)) ORDER BY key"),
+    unfinished: db.prepare<[], LedgerRow>(`SELECT * FROM ledger WHERE state IN ${UNFINISHED} ORDER BY due_at, key`),
+    ledgerOf: db.prepare<[string, number], LedgerRow>("SELECT * FROM ledger WHERE customer = ? ORDER BY due_at DESC, created_at DESC, key DESC LIMIT ?"),
+    putLedger: db.prepare<[LedgerRow]>(upsertSql("ledger", LEDGER_COLUMNS, ["key"])),
+    appendJournal: db.prepare<[string, string | null, string, string, string | null]>("INSERT INTO journal (at, customer, kind, message, data) VALUES (?, ?, ?, ?, ?)"),
+    journalAll: db.prepare<[number], JournalRow>("SELECT * FROM journal ORDER BY seq DESC LIMIT ?"),
+    journalOf: db.prepare<[string, number], JournalRow>("SELECT * FROM journal WHERE customer = ? ORDER BY seq DESC LIMIT ?"),
+  };
+
+  // The lease check and the write share one transaction: a writer that lost the lease between
+  // its check and its write would otherwise overwrite the new holder's state. IMMEDIATE takes the
+  // write lock before the check reads, so a concurrent commit cannot invalidate what it read.
+  const fencedTx = db.transaction((token: number, write: () => void) => {
+    const lease = q.lease.get()!;
+    if (lease.holder === null || lease.token !== token) throw new LeaseLostError(token, lease.holder === null ? undefined : lease.token);
+    write();
+  });
+  const fenced = (token: number, write: () => void): void => fencedTx.immediate(token, write);
+
+  const acquireTx = db.transaction((holder: string, ttlMs: number, nowMs: number): LeaseResult => {
+    const lease = q.lease.get()!;
+    if (!mayTakeLease(lease, holder, nowMs)) {
+      return { ok: false, holder: lease.holder!, acquiredAt: lease.acquired_at ?? "", expiresAt: lease.expires_at ?? "" };
+    }
+    q.takeLease.run(holder, new Date(nowMs).toISOString(), new Date(nowMs + ttlMs).toISOString());
+    return { ok: true, token: lease.token + 1 };
+  });
+
+  return {
+    schemaVersion,
+
+    getMeta: (key) => q.getMeta.get(key)?.value,
+    setMeta: (key, value, token) => fenced(token, () => q.setMeta.run(key, value)),
+
+    acquireLease: (holder, ttlMs, nowMs) => acquireTx.immediate(holder, ttlMs, nowMs),
+    renewLease: (token, ttlMs, nowMs) => q.renewLease.run(new Date(nowMs + ttlMs).toISOString(), token).changes === 1,
+    releaseLease: (token) => {
+      q.releaseLease.run(token);
+    },
+
+    customers: () => q.customers.all().map(rowToCustomer),
+    customer: (name) => {
+      const row = q.customer.get(name);
+      return row && rowToCustomer(row);
+    },
+    putCustomers: (records: readonly CustomerRecord[], token) =>
+      fenced(token, () => {
+        for (const r of records) q.putCustomer.run(customerToRow(r));
+      }),
+
+    cursors: () => new Map(q.cursors.all().map((c) => [cursorKey(c.customer, c.report), c.at])),
+    setCursors: (cursors, token) =>
+      fenced(token, () => {
+        for (const c of cursors) q.putCursor.run(c.customer, c.report, c.at);
+      }),
+
+    ledgerEntries: (keys) => (keys.length === 0 ? [] : q.ledgerByKeys.all(JSON.stringify(keys)).map(rowToLedger)),
+    unfinishedEntries: () => q.unfinished.all().map(rowToLedger),
+    ledgerOf: (customer, limit = 100) => q.ledgerOf.all(customer, limit).map(rowToLedger),
+    putLedger: (entry: LedgerEntry, token) => fenced(token, () => q.putLedger.run(ledgerToRow(entry))),
+
+    appendJournal: (entries: readonly JournalEntry[], token) =>
+      fenced(token, () => {
+        for (const e of entries) q.appendJournal.run(e.at, e.customer ?? null, e.kind, e.message, toJson(e.data));
+      }),
+    journal: (opts = {}) => {
+      const limit = opts.limit ?? 100;
+      const rows = opts.customer === undefined ? q.journalAll.all(limit) : q.journalOf.all(opts.customer, limit);
+      return rows.map(rowToJournal);
+    },
+
+    close: () => {
+      db.close();
+    },
+  };
+}

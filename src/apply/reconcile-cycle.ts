@@ -1,0 +1,158 @@
+import type { LoadResult } from "../config/load.ts";
+import type { GlobalFile } from "../config/model.ts";
+import type { Action } from "../core/actions.ts";
+import { assembleDesired, type Desired } from "../core/desired.ts";
+import { buildPlan, dueSends, type LedgerView, type Observed, type Plan, type SendNowRequest } from "../core/plan.ts";
+import { primaryIssue, withSince, type Issue } from "../core/status.ts";
+import type { Clock } from "../ports/clock.ts";
+import type { ConnectWise } from "../ports/connectwise.ts";
+import type { LicenseSource } from "../ports/license-source.ts";
+import { TERMINAL_LEDGER_STATES, cursorKey, type CustomerRecord, type CustomerStatus, type JournalEntry, type ReportName, type StateStore } from "../ports/state-store.ts";
+import { applyActions, type Outcome } from "./apply-actions.ts";
+import { billingNeeds, observeBilling, observeChecks } from "./observe-cycle.ts";
+
+export const META_GLOBAL = "global.config";
+export const META_GLOBAL_REVISION = "global.revision";
+export const META_REVISION = "revision.applied";
+
+export interface CycleDeps {
+  cw: ConnectWise;
+  license: LicenseSource;
+  store: StateStore;
+  /** Real time, for ledger and journal timestamps (the cycle's `now` may be `--at`). */
+  clock: Clock;
+  /** The lease's fencing token; absent for a dry run, which writes nothing. */
+  token?: number;
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+export interface CycleInput {
+  revision: string;
+  load: LoadResult;
+  now: Date;
+  allowMassRemoval: boolean;
+  dryRun: boolean;
+  sendNow?: SendNowRequest;
+}
+
+export interface CycleReport {
+  revision: string;
+  now: Date;
+  dryRun: boolean;
+  desired: Desired;
+  plan: Plan;
+  outcomes: Outcome[];
+  statuses: Map<string, CustomerStatus>;
+}
+
+function ledgerView(store: StateStore, keys: readonly string[]): LedgerView {
+  return {
+    entries: new Map(store.ledgerEntries(keys).map((e) => [e.key, e])),
+    cursors: store.cursors(),
+    unfinished: store.unfinishedEntries(),
+  };
+}
+
+function outcomeIssues(outcomes: readonly Outcome[]): Map<string, Issue[]> {
+  const m = new Map<string, Issue[]>();
+  for (const o of outcomes) {
+    if (o.result !== "failed" && o.result !== "unknown") continue;
+    const issue: Issue = o.result === "failed"
+      ? { state: "failing", reason: "send.failed", message: `${o.report} ${o.periodKey} failed: ${o.message ?? "unknown error"} — retried on the next reconcile` }
+      : { state: "pending", reason: "send.unresolved", message: `${o.report} ${o.periodKey}: ${o.message ?? "outcome unknown"}` };
+    m.set(o.customer, [...(m.get(o.customer) ?? []), issue]);
+  }
+  return m;
+}
+
+/** One reconcile: desired state, observation, plan, apply, then statuses, cursors and journal stored. */
+export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promise<CycleReport> {
+  const { store, clock } = deps;
+  const { now } = input;
+  const previous = store.customers();
+  const globalText = store.getMeta(META_GLOBAL);
+  const lastGlobal = globalText ? { config: JSON.parse(globalText) as GlobalFile, revision: store.getMeta(META_GLOBAL_REVISION) ?? "" } : undefined;
+  const all = assembleDesired({ revision: input.revision, load: input.load, previous, lastGlobal, allowMassRemoval: input.allowMassRemoval, now });
+  // send-now acts on its customer only: nothing else is observed, planned or stored
+  const desired = input.sendNow ? { ...all, customers: all.customers.filter((d) => d.name === input.sendNow!.customer) } : all;
+
+  const checks = await observeChecks(deps.cw, desired, deps.signal);
+  // two passes: the candidates first, then the ledger entries of exactly those keys
+  const firstPass = dueSends(desired, { entries: new Map(), cursors: store.cursors(), unfinished: [] }, now, input.sendNow);
+  const ledger = ledgerView(store, firstPass.map((d) => d.key));
+  const due = dueSends(desired, ledger, now, input.sendNow);
+  const billing = await observeBilling(deps.cw, deps.license, billingNeeds(due, checks.checks, desired.global), deps.signal);
+  const observed: Observed = { ...checks, ...billing };
+  const plan = buildPlan(desired, observed, ledger, now, input.sendNow);
+  const report: CycleReport = { revision: input.revision, now, dryRun: input.dryRun, desired, plan, outcomes: [], statuses: new Map() };
+  if (input.dryRun || deps.token === undefined) {
+    const prev = new Map(previous.map((r) => [r.name, r.status]));
+    for (const [name, issues] of plan.issues) report.statuses.set(name, withSince(primaryIssue(issues), prev.get(name), now));
+    return report;
+  }
+  const token = deps.token;
+  const stamp = () => new Date(clock.now()).toISOString();
+  store.appendJournal([{ at: stamp(), kind: "reconcile", message: "reconcile started", data: { revision: input.revision, at: now.toISOString(), actions: countKinds(plan.actions) } }], token);
+
+  report.outcomes = await applyActions(plan.actions, { cw: deps.cw, store, token, clock, concurrency: deps.concurrency, signal: deps.signal });
+
+  const failures = outcomeIssues(report.outcomes);
+  const byName = new Map(previous.map((r) => [r.name, r]));
+  const records: CustomerRecord[] = [];
+  const journal: JournalEntry[] = [];
+  for (const d of desired.customers) {
+    const prev = byName.get(d.name);
+    const issue = primaryIssue([...(plan.issues.get(d.name) ?? []), ...(failures.get(d.name) ?? [])]);
+    const status = withSince(issue, prev?.status, now);
+    report.statuses.set(d.name, status);
+    const checksOf = observed.checks?.get(d.name);
+    const applied = d.source === "current" || d.source === "last-valid" || d.source === "removal-held";
+    records.push({
+      name: d.name,
+      file: d.file,
+      attemptedRevision: input.sendNow ? (prev?.attemptedRevision ?? input.revision) : input.revision,
+      ...(applied && d.config ? { appliedRevision: d.revision, config: d.config, configHash: d.configHash, firstAppliedAt: d.firstAppliedAt.toISOString() } : {}),
+      ...(!applied && prev ? { appliedRevision: prev.appliedRevision, config: prev.config, configHash: prev.configHash, firstAppliedAt: prev.firstAppliedAt } : {}),
+      ...(d.source === "removed" ? { removedAt: prev?.removedAt ?? now.toISOString() } : {}),
+      status,
+      ...(checksOf ? { observed: checksOf, observedAt: now.toISOString() } : { observed: prev?.observed, observedAt: prev?.observedAt }),
+      ...(issue.state === "failing" ? { lastError: { at: now.toISOString(), message: issue.message } } : prev?.lastError ? { lastError: prev.lastError } : {}),
+    });
+    if (!prev || prev.status.state !== status.state || prev.status.reason !== status.reason) {
+      journal.push({ at: stamp(), customer: d.name, kind: "state", message: "state changed", data: { from: prev?.status.state, to: status.state, reason: status.reason, detail: status.message } });
+    }
+  }
+  for (const o of report.outcomes) {
+    journal.push({ at: stamp(), customer: o.customer, kind: o.result === "failed" ? "error" : "send", message: `send ${o.result}`, data: { key: o.key, report: o.report, periodKey: o.periodKey, ticketId: o.ticketId, message: o.message, lines: o.lines } });
+  }
+  store.putCustomers(records, token);
+  if (!desired.globalProblem && desired.global) {
+    store.setMeta(META_GLOBAL, JSON.stringify(desired.global), token);
+    store.setMeta(META_GLOBAL_REVISION, input.revision, token);
+  }
+  if (!input.sendNow) store.setMeta(META_REVISION, input.revision, token);
+  store.setCursors(advanceCursors(due, store), token);
+  journal.push({ at: stamp(), kind: "reconcile", message: "reconcile finished", data: { revision: input.revision, outcomes: countResults(report.outcomes) } });
+  store.appendJournal(journal, token);
+  return report;
+}
+
+/** Per customer and report, the cursor moves over the scheduled sends that reached a terminal ledger state, in order. */
+function advanceCursors(due: ReturnType<typeof dueSends>, store: StateStore): { customer: string; report: ReportName; at: string }[] {
+  const states = new Map(store.ledgerEntries(due.map((d) => d.key)).map((e) => [e.key, e.state]));
+  const blocked = new Set<string>();
+  const out = new Map<string, { customer: string; report: ReportName; at: string }>();
+  for (const d of due) {
+    if (d.trigger !== "schedule") continue;
+    const k = cursorKey(d.customer.name, d.report.report);
+    if (blocked.has(k)) continue;
+    const state = states.get(d.key);
+    if (state && TERMINAL_LEDGER_STATES.includes(state)) out.set(k, { customer: d.customer.name, report: d.report.report, at: d.send.due.toISOString() });
+    else blocked.add(k);
+  }
+  return [...out.values()];
+}
+
+const countKinds = (actions: readonly Action[]) => actions.reduce<Record<string, number>>((m, a) => ((m[a.kind] = (m[a.kind] ?? 0) + 1), m), {});
+const countResults = (outcomes: readonly Outcome[]) => outcomes.reduce<Record<string, number>>((m, o) => ((m[o.result] = (m[o.result] ?? 0) + 1), m), {});

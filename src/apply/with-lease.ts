@@ -1,0 +1,49 @@
+import { hostname } from "node:os";
+import { ExitError } from "../errors.ts";
+import type { Clock } from "../ports/clock.ts";
+import type { StateStore } from "../ports/state-store.ts";
+
+export interface LeaseOptions {
+  /** Where the state lives, for the message. */
+  stateDir: string;
+  ttlMs?: number;
+  /** How long to wait for another writer to finish; 0 exits at once. */
+  waitMs?: number;
+  holder?: string;
+}
+
+export const DEFAULT_LEASE_TTL_MS = 30_000;
+
+/**
+ * Runs `fn` holding the single-writer lease: renewed while it runs, released after. The signal
+ * aborts when the lease is lost (another writer took over), and every write then fails on its
+ * fencing token anyway. A second writer waits up to `waitMs`, then exits with who holds the lease.
+ */
+export async function withLease<T>(store: StateStore, clock: Clock, opts: LeaseOptions, fn: (token: number, signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ttl = opts.ttlMs ?? DEFAULT_LEASE_TTL_MS;
+  const holder = opts.holder ?? `${process.pid}@${hostname()}`;
+  const deadline = clock.now() + (opts.waitMs ?? 0);
+  let got = store.acquireLease(holder, ttl, clock.now());
+  while (!got.ok && clock.now() < deadline) {
+    await clock.sleep(Math.min(500, Math.max(1, deadline - clock.now())));
+    got = store.acquireLease(holder, ttl, clock.now());
+  }
+  if (!got.ok) {
+    throw new ExitError(1, `another cwsync is writing to the state in ${opts.stateDir} (${got.holder}, since ${got.acquiredAt}, lease until ${got.expiresAt}); wait for it to finish, or stop it — its lease expires by itself if it died`);
+  }
+  const token = got.token;
+  const controller = new AbortController();
+  const timer = setInterval(() => {
+    if (!store.renewLease(token, ttl, clock.now())) {
+      clearInterval(timer);
+      controller.abort(new Error("the state lease was lost"));
+    }
+  }, Math.max(50, Math.floor(ttl / 3)));
+  timer.unref();
+  try {
+    return await fn(token, controller.signal);
+  } finally {
+    clearInterval(timer);
+    store.releaseLease(token);
+  }
+}

@@ -1,0 +1,104 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { systemClock } from "../../adapters/clock-system.ts";
+import { readConfigFiles } from "../../adapters/config-files.ts";
+import { readFilesAtRevision } from "../../adapters/git-files.ts";
+import { META_REVISION, reconcileCycle } from "../../apply/reconcile-cycle.ts";
+import { withLease } from "../../apply/with-lease.ts";
+import { loadConfig, type SourceFile } from "../../config/load.ts";
+import { textHash } from "../../core/desired.ts";
+import { ExitError, UsageError } from "../../errors.ts";
+import type { ReportName } from "../../ports/state-store.ts";
+import type { CommandIO } from "../io.ts";
+import { openSources } from "../sources-session.ts";
+import { openState } from "../state-session.ts";
+import { targetOf } from "../target.ts";
+
+export interface SendNowOptions {
+  customer: string;
+  report?: ReportName;
+  repo: string;
+  at?: Date;
+  sandbox: boolean;
+}
+
+async function appliedFiles(repo: string, stateDir: string, rev: string): Promise<{ files: SourceFile[]; globalPath: string }> {
+  if (rev.startsWith("worktree-")) {
+    const g = readConfigFiles(["customers"], repo).groups[0];
+    if (!g) throw new UsageError(`no customers/ folder in ${repo}`);
+    return { files: g.files, globalPath: g.globalPath };
+  }
+  // the working copy usually has the commit; a daemon reconciling a URL keeps it in its clone
+  for (const dir of [repo, join(stateDir, "repo")]) {
+    try {
+      return await readFilesAtRevision(dir, rev);
+    } catch {
+      // try the next place
+    }
+  }
+  throw new ExitError(1, `the applied revision ${rev} is neither in ${repo} nor in ${join(stateDir, "repo")}; fetch it, or run cwsync reconcile`);
+}
+
+/**
+ * `cwsync send-now`: the seed's "Send now (save first)". Sends from the applied revision, never
+ * from local edits, as its own ledger entry, through the same lease as the reconciler.
+ */
+export async function sendNowCommand(opts: SendNowOptions, io: CommandIO): Promise<number> {
+  if (!/^[a-z0-9-]{1,63}$/.test(opts.customer)) throw new UsageError(`\`${opts.customer}\` is not a customer name ([a-z0-9-], 1–63 characters)`);
+  const repo = resolve(io.cwd, opts.repo);
+  const sources = await openSources({ sandbox: opts.sandbox, repo, license: true }, io);
+  try {
+    const state = openState(io, targetOf(opts.sandbox, io.env));
+    try {
+      const record = state.store.customer(opts.customer);
+      const rev = state.store.getMeta(META_REVISION);
+      if (!record || record.removedAt || !record.config || !rev) {
+        throw new ExitError(1, `${opts.customer} has no applied config in ${state.dir}${record?.removedAt ? " (its file was removed)" : ""}: commit customers/${opts.customer}.yaml and run cwsync reconcile first`);
+      }
+      const file = join("customers", `${opts.customer}.yaml`);
+      let text: string | undefined;
+      try {
+        text = readFileSync(join(repo, file), "utf8");
+      } catch {
+        text = undefined;
+      }
+      if (text === undefined || textHash(text) !== record.configHash) {
+        const what = text === undefined ? "is missing from the working copy" : "has changes that are not in the applied revision";
+        throw new ExitError(1, `${file} ${what} (${record.appliedRevision?.slice(0, 12) ?? "?"}) — save first: commit and push it and let cwsync reconcile it, or discard the local edit; nothing was sent`);
+      }
+      const { files, globalPath } = await appliedFiles(repo, state.dir, rev);
+      const load = loadConfig(files, globalPath);
+      const now = opts.at ?? new Date(systemClock.now());
+      const reports: ReportName[] = opts.report ? [opts.report] : ["billing", "hostedEmailSecurity", "emailSecurity"];
+      const report = await withLease(state.store, systemClock, { stateDir: state.dir }, (token, signal) => {
+        state.checkTarget(token);
+        return reconcileCycle(
+          { revision: rev, load, now, allowMassRemoval: true, dryRun: false, sendNow: { customer: opts.customer, reports, at: now } },
+          { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock, token, signal },
+        );
+      });
+      const forced = report.plan.actions.filter((a) => a.customer === opts.customer && a.due === now.toISOString());
+      if (forced.length === 0) {
+        throw new ExitError(1, `${opts.customer} has no ${opts.report ?? "report"} configured in the applied revision; nothing was sent`);
+      }
+      let ok = true;
+      for (const a of forced) {
+        const o = report.outcomes.find((x) => x.key === a.key);
+        if (a.kind === "wait") {
+          ok = false;
+          io.stdout(`${a.report}: not sent — ${a.message}\n`);
+        } else if (o?.result === "done") {
+          io.stdout(`${a.report} ${a.periodKey}: sent${o.ticketId ? `, ticket #${o.ticketId}` : ""} (key ${a.key})\n`);
+        } else {
+          ok = false;
+          io.stdout(`${a.report} ${a.periodKey}: ${o?.result ?? "not attempted"}${o?.message ? ` — ${o.message}` : ""}\n`);
+        }
+      }
+      return ok ? 0 : 1;
+    } finally {
+      state.store.close();
+    }
+  } finally {
+    await sources.close();
+  }
+}

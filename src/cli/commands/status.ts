@@ -1,0 +1,69 @@
+import { systemClock } from "../../adapters/clock-system.ts";
+import { META_GLOBAL, META_REVISION } from "../../apply/reconcile-cycle.ts";
+import type { GlobalFile } from "../../config/model.ts";
+import { ExitError } from "../../errors.ts";
+import { customerView, type CustomerView } from "../../status/customer-view.ts";
+import type { CommandIO } from "../io.ts";
+import { existsSync } from "node:fs";
+import { openState, stateDirOf } from "../state-session.ts";
+
+export interface StatusOptions {
+  customer?: string;
+  format: "text" | "json";
+  at?: Date;
+}
+
+const when = (iso: string) => iso.slice(0, 16).replace("T", " ") + "Z";
+
+function detail(v: CustomerView): string {
+  const s = v.status;
+  const out = [
+    `${v.name} (${v.file})`,
+    `  state       ${s.state} — ${s.reason}${s.location ? ` at ${s.location}` : ""} (since ${when(s.since)})`,
+    `  message     ${s.message}`,
+    `  revision    applied ${v.appliedRevision?.slice(0, 12) ?? "none"}, attempted ${v.attemptedRevision?.slice(0, 12) ?? "none"}`,
+    `  company     ${v.company ? `${v.company.identifier}: ${v.company.state}${v.company.name ? ` (${v.company.name}, #${v.company.id})` : ""}` : "not observed yet"}`,
+    ...v.agreements.map((a) => `  agreement   ${a.product}: ${a.state === "resolved" ? a.message : `${a.state} — ${a.message}`}`),
+    ...v.nextDue.map((n) => `  next        ${n.report} ${n.periodKey} ${n.overdue ? "overdue since" : "due"} ${when(n.due)}`),
+    `  last send   ${v.lastSend ? `${v.lastSend.report} ${v.lastSend.periodKey} at ${when(v.lastSend.at)}${v.lastSend.ticketId ? `, ticket #${v.lastSend.ticketId}` : ""}` : "none"}`,
+    `  last error  ${v.lastError ? `${when(v.lastError.at)} ${v.lastError.message}` : "none"}`,
+    ...v.unfinished.map((u) => `  unfinished  ${u.report} ${u.periodKey} (${u.state}${u.error ? `: ${u.error}` : ""}) — resolved by looking on the next reconcile`),
+    ...v.missed.map((m) => `  missed      ${m.report} ${m.periodKey}${m.reason ? ` (${m.reason})` : ""}`),
+  ];
+  return out.join("\n") + "\n";
+}
+
+function table(views: readonly CustomerView[], revision: string | undefined): string {
+  const rows = views.map((v) => {
+    const next = [...v.nextDue].sort((a, b) => a.due.localeCompare(b.due))[0];
+    return [
+      v.name, v.status.state, v.status.reason + (v.status.location ? ` ${v.status.location}` : ""), v.company?.identifier ?? "-",
+      next ? `${next.report} ${when(next.due)}${next.overdue ? " (overdue)" : ""}` : "-",
+      v.lastSend ? `${v.lastSend.report} ${v.lastSend.periodKey}` : "-",
+    ];
+  });
+  const head = ["CUSTOMER", "STATE", "REASON", "COMPANY", "NEXT DUE", "LAST SEND"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
+  return [`revision ${revision?.slice(0, 12) ?? "none applied yet"}`, fmt(head), ...rows.map(fmt)].join("\n") + "\n";
+}
+
+/** `cwsync status`: what the state directory knows, without calling anything. */
+export async function statusCommand(opts: StatusOptions, io: CommandIO): Promise<number> {
+  if (!existsSync(stateDirOf(io))) throw new ExitError(1, `no state in ${stateDirOf(io)} yet: run cwsync reconcile first (or set CWSYNC_STATE_DIR)`);
+  const { store, dir } = openState(io);
+  try {
+    const globalText = store.getMeta(META_GLOBAL);
+    const global = globalText ? (JSON.parse(globalText) as GlobalFile) : undefined;
+    const now = opts.at ?? new Date(systemClock.now());
+    const cursors = store.cursors();
+    const records = opts.customer ? [store.customer(opts.customer)].filter((r) => r !== undefined) : store.customers();
+    if (opts.customer && records.length === 0) throw new ExitError(1, `no customer \`${opts.customer}\` in ${dir}: it has not been reconciled yet (run cwsync reconcile)`);
+    const views = records.map((r) => customerView(r, global, store, cursors, now));
+    if (opts.format === "json") io.stdout(JSON.stringify(opts.customer ? views[0] : { revision: store.getMeta(META_REVISION) ?? null, customers: views }, null, 2) + "\n");
+    else io.stdout(opts.customer ? detail(views[0]) : table(views, store.getMeta(META_REVISION)));
+    return 0;
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,81 @@
+import type { CycleReport } from "../apply/reconcile-cycle.ts";
+import type { Outcome } from "../apply/apply-actions.ts";
+import type { Action, BillingSend } from "../core/actions.ts";
+
+const short = (rev: string) => (/^[0-9a-f]{40}$/.test(rev) ? rev.slice(0, 12) : rev);
+
+function describeLines(a: BillingSend, o?: Outcome): string {
+  const lines = o?.lines ?? a.lines;
+  return lines.map((l) => {
+    const change = l.previous === undefined ? `${l.quantity ?? "?"}` : `${l.previous} → ${l.quantity}`;
+    return `${l.product} ${l.op === "refused" ? "not billed" : l.op === "held" ? `${change} held` : l.op === "unchanged" ? `${l.quantity} unchanged` : change}`;
+  }).join(", ");
+}
+
+function describeAction(a: Action, o: Outcome | undefined, dryRun: boolean): string {
+  const head = `${a.report} ${a.periodKey}`;
+  if (a.kind === "wait") return `${head}: waits — ${a.message}`;
+  if (a.kind === "record") return `${head}: recorded as ${a.state} (${a.reason})`;
+  const verb = dryRun ? (a.resume ? "would resume (looking first)" : "would send") : o?.result === "done" ? `sent${o.ticketId ? `, ticket #${o.ticketId}` : ""}` : `${o?.result ?? "not attempted"}${o?.message ? ` — ${o.message}` : ""}`;
+  return `${head}: ${verb} (${describeLines(a, o)})`;
+}
+
+/** Consecutive records or waits of one report with one reason read as one line: "25 periods 2026-12-01 … 2026-12-25". */
+function collapse(actions: readonly Action[], outcomes: ReadonlyMap<string, Outcome>, dryRun: boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < actions.length; ) {
+    const a = actions[i];
+    let j = i + 1;
+    const sig = (x: Action) => (x.kind === "billing" ? undefined : `${x.kind} ${x.report} ${x.kind === "record" ? `${x.state} ${x.reason}` : x.reason}`);
+    while (j < actions.length && sig(a) !== undefined && sig(actions[j]) === sig(a)) j++;
+    if (j - i > 2 && a.kind !== "billing") {
+      const last = actions[j - 1];
+      const what = a.kind === "record" ? `recorded as ${a.state} (${a.reason})` : `wait — ${a.reason}`;
+      out.push(`${a.report} ${a.periodKey} … ${last.periodKey} (${j - i} periods): ${what}`);
+    } else for (let k = i; k < j; k++) out.push(describeAction(actions[k], outcomes.get(actions[k].key), dryRun));
+    i = j;
+  }
+  return out;
+}
+
+/** Text for people: one block per customer with something to say, then the totals. */
+export function renderCycleText(r: CycleReport): string {
+  const out: string[] = [];
+  out.push(`${r.dryRun ? "Dry run of reconcile" : "Reconciled"} revision ${short(r.revision)} at ${r.now.toISOString()}`);
+  if (r.desired.globalProblem) out.push(`  _global.yaml is invalid (${r.desired.globalProblem.location}): every customer keeps its last valid config`);
+  if (r.desired.massRemoval?.held) {
+    const m = r.desired.massRemoval;
+    out.push(`  held: this revision removes ${m.removed.length} of ${m.of} customers (${m.removed.join(", ")}); they keep running until you pass --allow-mass-removal`);
+  }
+  const outcomes = new Map(r.outcomes.map((o) => [o.key, o]));
+  const byCustomer = new Map<string, Action[]>();
+  for (const a of r.plan.actions) byCustomer.set(a.customer, [...(byCustomer.get(a.customer) ?? []), a]);
+  const width = Math.max(8, ...[...r.statuses.keys()].map((n) => n.length));
+  for (const [name, s] of r.statuses) {
+    out.push(`  ${name.padEnd(width)}  ${s.state.padEnd(9)}  ${s.reason}${s.location ? ` (${s.location})` : ""}${s.reason === "ok" ? "" : ` — ${s.message}`}`);
+    for (const line of collapse(byCustomer.get(name) ?? [], outcomes, r.dryRun)) out.push(`  ${" ".repeat(width)}    ${line}`);
+  }
+  const counts = new Map<string, number>();
+  for (const s of r.statuses.values()) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+  const sent = r.outcomes.filter((o) => o.result === "done").length;
+  const writes = r.plan.actions.filter((a) => a.kind !== "wait").length;
+  out.push(
+    `${r.statuses.size} customers: ${[...counts].map(([k, n]) => `${n} ${k}`).join(", ") || "none"}; ` +
+      (r.dryRun ? `${writes} send(s) or record(s) would be written` : `${sent} sent, ${r.outcomes.filter((o) => o.result === "failed").length} failed, ${r.outcomes.filter((o) => o.result === "unknown").length} unresolved`) +
+      (writes === 0 ? " — nothing to do" : ""),
+  );
+  return out.join("\n") + "\n";
+}
+
+export function renderCycleJson(r: CycleReport): string {
+  return JSON.stringify({
+    revision: r.revision,
+    at: r.now.toISOString(),
+    dryRun: r.dryRun,
+    globalProblem: r.desired.globalProblem ?? null,
+    massRemoval: r.desired.massRemoval ?? null,
+    customers: [...r.statuses].map(([name, s]) => ({ name, ...s })),
+    actions: r.plan.actions,
+    outcomes: r.outcomes,
+  }, null, 2) + "\n";
+}

@@ -1,0 +1,141 @@
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { ExitError, UsageError } from "../errors.ts";
+import { startConnectWiseSandbox, type ConnectWiseSandbox } from "../sandbox/connectwise-sandbox.ts";
+import { startLmpiSandbox, type LmpiSandbox } from "../sandbox/lmpi-sandbox.ts";
+import { seedLmpiFromCustomers } from "../sandbox/lmpi-seed.ts";
+import { loadSandboxCustomers, seedFromCustomers } from "../sandbox/seed.ts";
+import { openConnectWise } from "./connectwise-session.ts";
+import type { CommandIO } from "./io.ts";
+import { openSources, type SourcesSession } from "./sources-session.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const io = (env: CommandIO["env"] = {}): CommandIO => ({ stdout: () => undefined, stderr: () => undefined, env, cwd: ROOT });
+const NOW = new Date();
+const YEAR = NOW.getUTCFullYear();
+const MONTH = NOW.getUTCMonth() + 1;
+// acme-corp.yaml: trendMicro.customer and the lmp.productName of each product it maps
+const ACME = "Acme Corporation";
+const ACME_PRODUCTS = ["Trend Micro Email Security Advanced", "Worry-Free Business Security Services"];
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanup.splice(0).map((close) => close()));
+});
+
+async function open(...args: Parameters<typeof openSources>): Promise<SourcesSession> {
+  const session = await openSources(...args);
+  cleanup.push(() => session.close());
+  return session;
+}
+
+async function usageError(promise: Promise<unknown>): Promise<UsageError> {
+  const e = await promise.then(() => undefined, (e: unknown) => e);
+  expect(e).toBeInstanceOf(UsageError);
+  expect((e as ExitError).code).toBe(64);
+  return e as UsageError;
+}
+
+describe("openSources with --sandbox", () => {
+  it("serves this repository's customers from both fakes: acme-corp's LMP rows and its company", async () => {
+    const s = await open({ sandbox: true, repo: ".", license: true }, io());
+    const rows = await s.license!.summary(YEAR, MONTH);
+    const acme = rows.filter((r) => r.customerName === ACME);
+    expect(acme.map((r) => r.productName).sort()).toEqual(ACME_PRODUCTS);
+    for (const r of acme) expect(r.used).toBeLessThanOrEqual(r.provisioned);
+    // the rows are the seed's, for this month
+    const { customers, global } = loadSandboxCustomers(ROOT);
+    expect(rows.map((r) => [r.customerName, r.productName, r.provisioned, r.used])).toEqual(
+      seedLmpiFromCustomers(customers, global)(YEAR, MONTH).map((r) => [r.customer, r.product_name, r.provisioned, r.used]),
+    );
+    const companies = await s.cw.findCompanies(["AcmeCorp"]);
+    expect(companies.map((c) => c.name)).toEqual([ACME]);
+    expect(s.target).toMatch(/^the embedded sandbox \(http:\/\/127\.0\.0\.1:\d+\)$/);
+    expect(s.sandbox!.lmpi!.requests.map((r) => r.status)).toEqual([200]);
+  });
+
+  it("starts no LMPI when the command reads no licence counts, and needs no environment", async () => {
+    const s = await open({ sandbox: true, repo: ROOT, license: false }, io());
+    expect(s.license).toBeUndefined();
+    expect(s.sandbox!.lmpi).toBeUndefined();
+    expect((await s.cw.findCompanies(["AcmeCorp"])).length).toBe(1);
+  });
+
+  it("close stops both fakes", async () => {
+    const s = await openSources({ sandbox: true, repo: ROOT, license: true }, io());
+    const urls = [s.sandbox!.connectwise.url, s.sandbox!.lmpi!.url];
+    await s.close();
+    for (const url of urls) await expect(fetch(url)).rejects.toThrow();
+  });
+
+  it("passes the limiter settings to the ConnectWise transport", async () => {
+    const s = await open({ sandbox: true, repo: ROOT, license: false, connectwise: { concurrency: 1, ratePerSecond: 5, burst: 1 } }, io());
+    for (let i = 0; i < 3; i++) await s.cw.findCompanies(["AcmeCorp"]);
+    const at = s.sandbox!.connectwise.requests.map((r) => r.at);
+    expect(at).toHaveLength(3);
+    // at 5/s after a burst of one, the third request waits about 400 ms (the default burst of 50 would not wait)
+    expect(at[2] - at[0]).toBeGreaterThanOrEqual(350);
+  });
+});
+
+describe("openSources without --sandbox", () => {
+  it("reports every missing variable of both systems in one usage error, with the flag", async () => {
+    const e = await usageError(openSources({ sandbox: false, repo: ROOT, license: true }, io({ CW_URL: "" })));
+    expect(e.message).toContain(
+      "ConnectWise and the Licensing Management Platform are not configured: set CW_URL, CW_COMPANY, CW_PUBLIC_KEY, CW_PRIVATE_KEY, CW_CLIENT_ID, LMPI_URL, LMPI_ACCESS_TOKEN, LMPI_SECRET_KEY",
+    );
+    expect(e.message).toContain("or pass --sandbox to use the embedded fakes");
+  });
+
+  it("names only what is missing, and LMPI only when licence counts are read", async () => {
+    const cwOnly = { CW_URL: "https://api-na.myconnectwise.net/v4_6_release/apis/3.0", CW_COMPANY: "x", CW_PUBLIC_KEY: "p", CW_PRIVATE_KEY: "secret-private", CW_CLIENT_ID: "c" };
+    const e = await usageError(openSources({ sandbox: false, repo: ROOT, license: true }, io({ ...cwOnly, LMPI_URL: "https://cspi.trendmicro.com", LMPI_ACCESS_TOKEN: "t" })));
+    expect(e.message).toMatch(/^the Licensing Management Platform is not configured: set LMPI_SECRET_KEY \(/);
+    const cw = await usageError(openSources({ sandbox: false, repo: ROOT, license: false }, io({})));
+    expect(cw.message).toMatch(/^ConnectWise is not configured: set CW_URL, CW_COMPANY, CW_PUBLIC_KEY, CW_PRIVATE_KEY, CW_CLIENT_ID \(/);
+    expect(cw.message).not.toContain("LMPI");
+    const wrapped = await usageError(openConnectWise({ sandbox: false, repo: ROOT }, io({})));
+    expect(wrapped.message).toBe(cw.message);
+  });
+
+  it("reports a malformed URL of each system together, without the secrets", async () => {
+    const env = {
+      CW_URL: "https://api-na.myconnectwise.net", CW_COMPANY: "x", CW_PUBLIC_KEY: "p", CW_PRIVATE_KEY: "secret-private", CW_CLIENT_ID: "c",
+      LMPI_URL: "http://cspi.trendmicro.com", LMPI_ACCESS_TOKEN: "token-value", LMPI_SECRET_KEY: "secret-lmpi",
+    };
+    const e = await usageError(openSources({ sandbox: false, repo: ROOT, license: true }, io(env)));
+    expect(e.message).toContain("CW_URL must include the API root");
+    expect(e.message).toContain("LMPI_URL must use https://");
+    for (const secret of ["secret-private", "token-value", "secret-lmpi"]) expect(e.message).not.toContain(secret);
+  });
+
+  describe("against real-looking endpoints from the environment", () => {
+    let cw: ConnectWiseSandbox;
+    let lmpi: LmpiSandbox;
+    afterEach(async () => {
+      await Promise.all([cw?.close(), lmpi?.close()]);
+    });
+
+    it("signs LMPI requests and authenticates to ConnectWise with the variables' values", async () => {
+      const { customers, global } = loadSandboxCustomers(ROOT);
+      cw = await startConnectWiseSandbox({ seed: seedFromCustomers(customers, global), credentials: { privateKey: "envPrivateKey" } });
+      lmpi = await startLmpiSandbox({ rows: seedLmpiFromCustomers(customers, global), credentials: { secretKey: "envSecretKey" } });
+      const env = {
+        CW_URL: cw.url, CW_COMPANY: cw.credentials.company, CW_PUBLIC_KEY: cw.credentials.publicKey, CW_PRIVATE_KEY: "envPrivateKey", CW_CLIENT_ID: cw.credentials.clientId,
+        LMPI_URL: lmpi.url, LMPI_ACCESS_TOKEN: lmpi.credentials.accessToken, LMPI_SECRET_KEY: "envSecretKey",
+      };
+      const s = await open({ sandbox: false, repo: ROOT, license: true }, io(env));
+      expect(s.sandbox).toBeUndefined();
+      expect(s.target).toBe(`ConnectWise at ${new URL(cw.url).host}`);
+      const acme = (await s.license!.summary(YEAR, MONTH)).filter((r) => r.customerName === ACME);
+      expect(acme.map((r) => r.productName).sort()).toEqual(ACME_PRODUCTS);
+      expect((await s.cw.findCompanies(["AcmeCorp"])).map((c) => c.name)).toEqual([ACME]);
+      expect(lmpi.requests.map((r) => r.status)).toEqual([200]);
+      expect(cw.requests.every((r) => r.authenticated)).toBe(true);
+
+      // a wrong secret is refused by the fake: the values really are the ones used
+      const wrong = await open({ sandbox: false, repo: ROOT, license: true }, io({ ...env, LMPI_SECRET_KEY: "notTheKey" }));
+      await expect(wrong.license!.summary(YEAR, MONTH)).rejects.toThrow();
+    });
+  });
+});

@@ -1,0 +1,79 @@
+import type { LedgerEntry, ReportName } from "../ports/state-store.ts";
+
+/** What happens to one billed product in a billing send. */
+export type LineOp =
+  /** Set the existing addition to `quantity` (absolute). */
+  | "set"
+  /** No live addition for the product: create one with `quantity`. */
+  | "create"
+  /** The addition already holds `quantity`. */
+  | "unchanged"
+  /** A decrease under `decreases: hold`: recorded and shown, not applied. */
+  | "held"
+  /** Not billed, with `reason` (agreement or addition problem, no LMP row, …). */
+  | "refused";
+
+export interface BillingLine {
+  product: string;
+  productName: string;
+  catalogItem: string;
+  catalogItemId?: number;
+  agreementId?: number;
+  agreementName?: string;
+  additionId?: number;
+  previous?: number;
+  quantity?: number;
+  op: LineOp;
+  /** A reason code for `refused` (`agreement.not-found`, `addition.ambiguous`, `license.unmatched`, …). */
+  reason?: string;
+  message?: string;
+}
+
+/** A billing send: the month's absolute quantities, then one summary ticket. Stored as the ledger payload. */
+export interface BillingSend {
+  kind: "billing";
+  key: string;
+  customer: string;
+  report: "billing";
+  periodKey: string;
+  /** ISO instant the send fell due (or was asked for). */
+  due: string;
+  trigger: LedgerEntry["trigger"];
+  /** The ledger already holds an unfinished entry for this key: look before creating anything. */
+  resume: boolean;
+  companyId: number;
+  companyIdentifier: string;
+  board: string;
+  status?: string;
+  summary: string;
+  description: string;
+  lines: BillingLine[];
+}
+
+/** A due send that is recorded without being sent. */
+export interface RecordSend {
+  kind: "record";
+  key: string;
+  customer: string;
+  report: ReportName;
+  periodKey: string;
+  due: string;
+  state: "missed" | "skipped";
+  reason: string;
+}
+
+/** A due send that cannot go out yet and is retried on the next reconcile; nothing is written. */
+export interface WaitSend {
+  kind: "wait";
+  key: string;
+  customer: string;
+  report: ReportName;
+  periodKey: string;
+  due: string;
+  reason: string;
+  message: string;
+}
+
+export type Action = BillingSend | RecordSend | WaitSend;
+
+export const isWrite = (a: Action): a is BillingSend | RecordSend => a.kind !== "wait";

@@ -1,0 +1,122 @@
+import type { GlobalFile } from "../config/model.ts";
+import type { EffectiveCustomer } from "../config/resolve.ts";
+import type { Addition } from "../ports/connectwise.ts";
+import type { LicenseRow } from "../ports/license-source.ts";
+import type { BillingLine } from "./actions.ts";
+import type { CustomerChecks } from "./connectwise-checks.ts";
+
+const norm = (s: string) => s.normalize("NFC").replace(/\s+/g, " ").trim().toLowerCase();
+
+/** The seats of one customer's product in an LMP report month, or why there is no single answer. */
+export type SeatCount =
+  | { state: "found"; seats: number; rows: number }
+  | { state: "license.unmatched" | "license.ambiguous"; message: string };
+
+/**
+ * Rows match on the LMP customer name and the catalogue's `lmp.productName`, ignoring case and
+ * spacing. Several service-plan rows of one product are summed. Rows under two spellings of the
+ * customer (`Acme Corp`, `ACME Corp`), or an LMP customer name claimed by two customer files,
+ * are ambiguous: shown, never guessed.
+ */
+export function seatsOf(
+  rows: readonly LicenseRow[],
+  lmpCustomer: string,
+  productName: string,
+  quantity: "used" | "provisioned",
+  claimedTwice: boolean,
+): SeatCount {
+  if (claimedTwice) {
+    return { state: "license.ambiguous", message: `more than one customer file names the LMP customer “${lmpCustomer}” in trendMicro.customer` };
+  }
+  const mine = rows.filter((r) => norm(r.customerName) === norm(lmpCustomer) && norm(r.productName) === norm(productName));
+  const spellings = new Set(mine.map((r) => r.customerName));
+  if (spellings.size > 1) {
+    return { state: "license.ambiguous", message: `the LMP report names the customer in ${spellings.size} ways (${[...spellings].map((s) => `“${s}”`).join(", ")}); set trendMicro.customer to the one meant and ask Trend Micro to merge them` };
+  }
+  if (mine.length === 0) {
+    return { state: "license.unmatched", message: `the LMP report has no “${productName}” row for customer “${lmpCustomer}” (check trendMicro.customer and the product's lmp.productName)` };
+  }
+  return { state: "found", seats: mine.reduce((n, r) => n + (quantity === "provisioned" ? r.provisioned : r.used), 0), rows: mine.length };
+}
+
+const same = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
+
+/** An addition still billing: not cancelled (a cancelled date on or before the billing day ends it). */
+export function isLive(a: Addition, day: string): boolean {
+  if (a.agreementStatus === "Cancelled") return false;
+  return !a.cancelledDate || a.cancelledDate.slice(0, 10) > day;
+}
+
+export interface LineInputs {
+  customer: EffectiveCustomer;
+  global: GlobalFile;
+  checks: CustomerChecks;
+  rows: readonly LicenseRow[];
+  /** Additions per agreement id, read in this cycle. */
+  additions: ReadonlyMap<number, readonly Addition[]>;
+  claimedTwice: boolean;
+  /** `YYYY-MM-DD`: the day the send is due, for telling live additions. */
+  day: string;
+}
+
+/** One billed product: which addition gets which absolute quantity, or why it is not billed. */
+export function billingLine(product: string, inp: LineInputs): BillingLine {
+  const p = inp.global.products[product];
+  if (!p) {
+    return { product, productName: product, catalogItem: "", op: "refused", reason: "product.unknown", message: `“${product}” is no longer in the catalogue of _global.yaml` };
+  }
+  const base: BillingLine = { product, productName: p.displayName, catalogItem: p.catalogItem, op: "refused" };
+  const mapping = inp.checks.mappings.find((m) => m.product === product);
+  if (!mapping || mapping.state !== "resolved") {
+    return { ...base, reason: mapping?.state ?? "agreement.not-found", message: mapping?.message ?? "no agreement mapping" };
+  }
+  const agreement = mapping.agreements[0];
+  const catalog = inp.checks.catalog.find((c) => c.product === product);
+  const withAgreement: BillingLine = {
+    ...base, agreementId: agreement.id, agreementName: agreement.name,
+    ...(catalog?.item && catalog.state === "present" ? { catalogItemId: catalog.item.id } : {}),
+  };
+  const seats = seatsOf(inp.rows, inp.customer.lmpCustomer, p.lmp.productName, p.quantity, inp.claimedTwice);
+  if (seats.state !== "found") return { ...withAgreement, reason: seats.state, message: seats.message };
+  const quantity = seats.seats;
+  const live = (inp.additions.get(agreement.id) ?? []).filter((a) => same(a.product.identifier, p.catalogItem) && isLive(a, inp.day));
+  if (live.length > 1) {
+    return {
+      ...withAgreement, quantity, reason: "addition.ambiguous",
+      message: `agreement “${agreement.name}” has ${live.length} live additions for ${p.catalogItem} (#${live.map((a) => a.id).join(", #")}); cancel all but one — cwsync never bills twice`,
+    };
+  }
+  if (live.length === 0) {
+    if (withAgreement.catalogItemId === undefined) {
+      return { ...withAgreement, quantity, reason: "catalog.missing", message: `no addition for ${p.catalogItem} on “${agreement.name}”, and the catalogue item ${p.catalogItem} is ${catalog?.state ?? "missing"} in ConnectWise, so none can be created` };
+    }
+    return { ...withAgreement, quantity, op: "create" };
+  }
+  const addition = live[0];
+  const line: BillingLine = { ...withAgreement, additionId: addition.id, previous: addition.quantity, quantity };
+  if (addition.quantity === quantity) return { ...line, op: "unchanged" };
+  if (quantity < addition.quantity && inp.global.connectwise.decreases === "hold") {
+    return { ...line, op: "held", reason: "decrease.held", message: `${p.displayName}: ${addition.quantity} → ${quantity} seats is a decrease; held for a human (decreases: hold)` };
+  }
+  return { ...line, op: "set" };
+}
+
+/** The ticket text: the seed's billing e-mail, as a plain-text table. */
+export function billingDescription(customer: EffectiveCustomer, periodKey: string, lines: readonly BillingLine[], note?: string): string {
+  const rows = lines.map((l) => {
+    const change = l.previous === undefined ? `${l.quantity ?? "?"} (new)` : `${l.previous} → ${l.quantity}`;
+    const what = {
+      set: "updated", create: "addition created", unchanged: "unchanged",
+      held: "decrease held, not applied", refused: `not billed: ${l.message ?? l.reason}`,
+    }[l.op];
+    return `- ${l.productName} (${l.catalogItem}) on ${l.agreementName ? `“${l.agreementName}”` : "no agreement"}: ${l.op === "refused" && l.quantity === undefined ? "—" : change} — ${what}`;
+  });
+  return [
+    `Billing for ${customer.displayName}, ${periodKey}: seats from the Trend Micro Licensing Management Platform.`,
+    ...(note ? [note] : []),
+    "",
+    ...rows,
+    "",
+    "Sent by cwsync.",
+  ].join("\n");
+}

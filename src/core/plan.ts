@@ -1,0 +1,219 @@
+import type { EffectiveCustomer, EffectiveReport } from "../config/resolve.ts";
+import type { Addition } from "../ports/connectwise.ts";
+import type { LicenseRow } from "../ports/license-source.ts";
+import { TERMINAL_LEDGER_STATES, cursorKey, type LedgerEntry } from "../ports/state-store.ts";
+import type { Action, BillingSend } from "./actions.ts";
+import { billingDescription, billingLine } from "./billing-lines.ts";
+import type { CustomerChecks } from "./connectwise-checks.ts";
+import type { Desired, DesiredCustomer } from "./desired.ts";
+import { customerIssues } from "./issues.ts";
+import { scheduleOf, suspendedUntil } from "./preview.ts";
+import { sendsBetween, type Send } from "./schedule.ts";
+import { reportTitle, sendKey, ticketSummary } from "./send-key.ts";
+import type { Issue } from "./status.ts";
+import { localParts } from "./zoned-time.ts";
+
+export interface Observed {
+  /** ConnectWise checks per customer; absent when ConnectWise could not be read. */
+  checks?: ReadonlyMap<string, CustomerChecks>;
+  connectwiseError?: string;
+  /** LMP summary rows per report month `YYYY-MM`, or why they could not be read. */
+  licenses: ReadonlyMap<string, readonly LicenseRow[] | { error: string }>;
+  /** Live additions per agreement id (read only for agreements billed in this cycle), or the error. */
+  additions: ReadonlyMap<number, readonly Addition[] | { error: string }>;
+}
+
+export interface LedgerView {
+  /** Entries for the keys in question (at least every candidate send's). */
+  entries: ReadonlyMap<string, LedgerEntry>;
+  cursors: ReadonlyMap<string, string>;
+  /** Every open, unknown or failed entry. */
+  unfinished: readonly LedgerEntry[];
+}
+
+/** A `send-now`: sent even when not due, each report as its own ledger entry; nothing scheduled is sent with it. */
+export interface SendNowRequest {
+  customer: string;
+  reports: readonly EffectiveReport["report"][];
+  /** The instant it was asked for (the command's `now`). */
+  at: Date;
+}
+
+/** A send the schedule (or send-now) makes due now, before deciding what to do with it. */
+export interface DueSend {
+  customer: DesiredCustomer & { customer: EffectiveCustomer };
+  report: EffectiveReport;
+  send: Send;
+  key: string;
+  trigger: LedgerEntry["trigger"];
+  entry?: LedgerEntry;
+}
+
+export interface Plan {
+  actions: Action[];
+  /** Per customer, what the plan found wrong or notable (statuses are chosen from these after apply). */
+  issues: Map<string, Issue[]>;
+}
+
+export const DEFAULT_DETECTION_CATCH_UP_MS = 7 * 24 * 3600_000;
+/** A safety net: far more sends than any schedule can owe after a long outage. */
+const MAX_SENDS_PER_REPORT = 1000;
+
+export function parseCatchUp(text: string | undefined): number {
+  const m = text ? /^(\d+)([hd])$/.exec(text) : null;
+  if (!m) return DEFAULT_DETECTION_CATCH_UP_MS;
+  return Number(m[1]) * (m[2] === "h" ? 3600_000 : 24 * 3600_000);
+}
+
+const isTerminal = (e: LedgerEntry | undefined) => e !== undefined && TERMINAL_LEDGER_STATES.includes(e.state);
+
+export const acting = (d: DesiredCustomer): d is DesiredCustomer & { customer: EffectiveCustomer } =>
+  d.customer !== undefined && (d.source === "current" || d.source === "last-valid" || d.source === "removal-held");
+
+export const monthOf = (instant: Date, tz: string) => {
+  const p = localParts(instant, tz);
+  return `${p.year}-${String(p.month).padStart(2, "0")}`;
+};
+
+/** The sends due at `now` that have no terminal ledger entry yet, oldest first per report. */
+export function dueSends(desired: Desired, ledger: LedgerView, now: Date, sendNow?: SendNowRequest): DueSend[] {
+  const out: DueSend[] = [];
+  const until = new Date(now.getTime() + 1);
+  for (const d of desired.customers) {
+    if (!acting(d)) continue;
+    if (sendNow) {
+      if (sendNow.customer === d.name) out.push(...forcedSends(d, ledger, sendNow));
+      continue;
+    }
+    for (const report of d.customer.reports) {
+      const cursor = ledger.cursors.get(cursorKey(d.name, report.report));
+      // history starts when the customer was (last) applied, whatever an older cursor says
+      const from = new Date(Math.max(cursor ? new Date(cursor).getTime() + 1 : 0, d.firstAppliedAt.getTime()));
+      for (const send of sendsBetween(scheduleOf(report, d.customer), from, until, MAX_SENDS_PER_REPORT)) {
+        const key = sendKey(d.name, report.report, send.periodKey);
+        const entry = ledger.entries.get(key);
+        if (!isTerminal(entry)) out.push({ customer: d, report, send, key, trigger: "schedule", entry });
+      }
+    }
+  }
+  return out;
+}
+
+function forcedSends(d: DesiredCustomer & { customer: EffectiveCustomer }, ledger: LedgerView, req: SendNowRequest): DueSend[] {
+  return d.customer.reports.filter((r) => req.reports.includes(r.report)).map((report) => {
+    // the current billing month; for detection reports, the current partial period up to now
+    const periodKey = report.report === "billing" ? monthOf(req.at, d.customer.timezone) : `${req.at.toISOString().slice(0, 16)}Z`;
+    const key = sendKey(d.name, report.report, `now@${req.at.toISOString()}`);
+    return { customer: d, report, send: { due: req.at, periodKey, period: { start: req.at, end: req.at } }, key, trigger: "send-now" as const, entry: ledger.entries.get(key) };
+  });
+}
+
+export function skipReason(c: EffectiveCustomer, due: Date): string | undefined {
+  if (!c.enabled) return "integration.disabled";
+  if (!c.suspend) return undefined;
+  const end = suspendedUntil(c);
+  return end === undefined || due < end ? "suspended" : undefined;
+}
+
+/** LMP customer names claimed by more than one acting customer file. */
+function claimedTwice(desired: Desired): Set<string> {
+  const seen = new Map<string, number>();
+  for (const d of desired.customers) {
+    if (!acting(d)) continue;
+    const k = d.customer.lmpCustomer.replace(/\s+/g, " ").trim().toLowerCase();
+    seen.set(k, (seen.get(k) ?? 0) + 1);
+  }
+  return new Set([...seen].filter(([, n]) => n > 1).map(([k]) => k));
+}
+
+interface Ctx {
+  desired: Desired;
+  observed: Observed;
+  now: Date;
+  twice: Set<string>;
+}
+
+function billingAction(due: DueSend, ctx: Ctx): Action {
+  const c = due.customer.customer;
+  const base = { key: due.key, customer: c.name, report: "billing" as const, periodKey: due.send.periodKey, due: due.send.due.toISOString() };
+  const checks = ctx.observed.checks?.get(c.name);
+  if (!checks) {
+    return { ...base, kind: "wait", reason: "connectwise.unavailable", message: `ConnectWise could not be read: ${ctx.observed.connectwiseError ?? "no observation"}` };
+  }
+  if (checks.company.state !== "found") {
+    return { ...base, kind: "wait", reason: `company.${checks.company.state}`, message: `billing ${due.send.periodKey} waits: company ${c.companyId} is ${checks.company.state.replace("-", " ")} in ConnectWise` };
+  }
+  const month = monthOf(due.send.due, c.timezone);
+  const rows = ctx.observed.licenses.get(month);
+  if (!rows || !Array.isArray(rows)) {
+    return { ...base, kind: "wait", reason: "license.unavailable", message: `the LMP report for ${month} could not be read: ${(rows as { error: string } | undefined)?.error ?? "not fetched"}` };
+  }
+  const additions = new Map<number, readonly Addition[]>();
+  for (const m of checks.mappings) {
+    if (m.state !== "resolved" || !c.reports.find((r) => r.report === "billing")?.products?.includes(m.product)) continue;
+    const got = ctx.observed.additions.get(m.agreements[0].id);
+    if (!got || !Array.isArray(got)) {
+      return { ...base, kind: "wait", reason: "connectwise.unavailable", message: `the additions of agreement #${m.agreements[0].id} could not be read: ${(got as { error: string } | undefined)?.error ?? "not fetched"}` };
+    }
+    additions.set(m.agreements[0].id, got);
+  }
+  const global = ctx.desired.global!;
+  const day = due.send.due.toISOString().slice(0, 10);
+  const lines = (due.report.products ?? []).map((p) =>
+    billingLine(p, { customer: c, global, checks, rows, additions, claimedTwice: ctx.twice.has(c.lmpCustomer.replace(/\s+/g, " ").trim().toLowerCase()), day }),
+  );
+  const sendNow = due.trigger === "send-now";
+  const title = sendNow ? "Billing (send now)" : reportTitle("billing", due.report.spec);
+  const action: BillingSend = {
+    ...base, kind: "billing", trigger: due.trigger, resume: false,
+    companyId: checks.company.company.id, companyIdentifier: checks.company.company.identifier,
+    board: global.connectwise.tickets.board,
+    ...(global.connectwise.tickets.status ? { status: global.connectwise.tickets.status } : {}),
+    summary: ticketSummary(title, due.send.periodKey, c.displayName, due.key),
+    description: billingDescription(c, due.send.periodKey, lines, sendNow ? `Sent on request (send-now) at ${due.send.due.toISOString()}.` : undefined),
+    lines,
+  };
+  return action;
+}
+
+function actionFor(due: DueSend, ctx: Ctx): Action {
+  const c = due.customer.customer;
+  const base = { key: due.key, customer: c.name, report: due.report.report, periodKey: due.send.periodKey, due: due.send.due.toISOString() };
+  const skip = skipReason(c, due.send.due);
+  if (skip && due.trigger === "schedule") return { ...base, kind: "record", state: "skipped", reason: skip };
+  if (skip) return { ...base, kind: "wait", reason: skip, message: `not sent: ${skip === "suspended" ? `${c.name} is suspended (${c.suspend?.reason})` : "connectwise.enabled is false"}` };
+  if (due.report.report !== "billing") {
+    const window = parseCatchUp(ctx.desired.global?.catchUp?.detections);
+    if (due.trigger === "schedule" && ctx.now.getTime() - due.send.due.getTime() > window) {
+      return { ...base, kind: "record", state: "missed", reason: "catch-up.expired" };
+    }
+    return { ...base, kind: "wait", reason: "report.waiting-for-data-source", message: `${due.report.report} ${due.send.periodKey} is due; detection reports need the email-security data source, which this version does not have yet — nothing is sent` };
+  }
+  return billingAction(due, ctx);
+}
+
+/**
+ * Pure: desired state + observed state + ledger + now → actions. An unfinished ledger entry is
+ * resumed from its stored payload (the same quantities, looking before creating); a due send
+ * becomes a billing send, a recorded skip or miss, or a wait with a reason.
+ */
+export function buildPlan(desired: Desired, observed: Observed, ledger: LedgerView, now: Date, sendNow?: SendNowRequest): Plan {
+  const ctx: Ctx = { desired, observed, now, twice: claimedTwice(desired) };
+  const actions: Action[] = [];
+  const planned = new Set<string>();
+  for (const e of ledger.unfinished) {
+    if (e.report !== "billing" || !e.payload || (sendNow && e.customer !== sendNow.customer)) continue;
+    actions.push({ ...(e.payload as BillingSend), resume: true });
+    planned.add(e.key);
+  }
+  for (const due of dueSends(desired, ledger, now, sendNow)) {
+    if (planned.has(due.key)) continue;
+    planned.add(due.key);
+    actions.push(actionFor(due, ctx));
+  }
+  const byCustomer = new Map<string, Action[]>();
+  for (const a of actions) byCustomer.set(a.customer, [...(byCustomer.get(a.customer) ?? []), a]);
+  const issues = new Map<string, Issue[]>();
+  for (const d of desired.customers) issues.set(d.name, customerIssues(d, desired, observed, byCustomer.get(d.name) ?? [], now));
+  return { actions, issues };
+}

@@ -1,0 +1,150 @@
+/**
+ * cwsync's durable state: revisions and last valid config per customer, statuses, observed
+ * ConnectWise data, the send ledger, schedule cursors and an append-only journal. One writer at
+ * a time: every write takes the fencing token of the lease it holds and fails with
+ * `LeaseLostError` when another writer has taken the lease since. Implemented with SQLite (WAL)
+ * by `adapters/state-sqlite/`. Times are ISO-8601 UTC strings supplied by the caller (the store
+ * never reads a clock), except the lease, which runs on the real clock passed as `nowMs`.
+ */
+
+export type ReportName = "billing" | "hostedEmailSecurity" | "emailSecurity";
+
+/** The primary states of DESIGN §6 by precedence, plus `removed` for a deleted customer file. */
+export type CustomerState = "suspended" | "invalid" | "failing" | "degraded" | "pending" | "ready" | "removed";
+
+export interface CustomerStatus {
+  state: CustomerState;
+  /** A stable reason code, e.g. `company.not-found`, `config.invalid`, `ok`. */
+  reason: string;
+  message: string;
+  /** `file:line:col`, for `invalid`. */
+  location?: string;
+  /** When the customer entered this state and reason. */
+  since: string;
+}
+
+export interface CustomerRecord {
+  name: string;
+  /** Repository-relative path of the customer file, e.g. `customers/acme-corp.yaml`. */
+  file: string;
+  /** The revision whose config of this customer is in use (its last valid one). */
+  appliedRevision?: string;
+  /** The newest revision looked at, valid or not. */
+  attemptedRevision?: string;
+  /** The last valid customer file, parsed (a `CustomerFile`). */
+  config?: unknown;
+  /** sha256 (hex) of the text of that file: `send-now` compares the working copy against it. */
+  configHash?: string;
+  /** When a reconcile first applied this customer: its history starts there (DESIGN §8). */
+  firstAppliedAt?: string;
+  /** Set when its file was deleted and the removal applied. */
+  removedAt?: string;
+  status: CustomerStatus;
+  /** What ConnectWise showed at the last observation (company, agreements), as JSON. */
+  observed?: unknown;
+  observedAt?: string;
+  lastError?: { at: string; message: string };
+}
+
+export type LedgerState =
+  /** Written before the remote calls; left open by a crash. */
+  | "open"
+  /** A remote outcome is unknown (timeout, reset after sending): resolved by looking, never by sending blind. */
+  | "unknown"
+  /** Refused by the remote (nothing was created); retried on the next reconcile. */
+  | "failed"
+  | "done"
+  /** Fell due longer ago than its catch-up window: recorded and shown, not sent. */
+  | "missed"
+  /** Fell due while suspended or disabled: never sent later. */
+  | "skipped";
+
+export const TERMINAL_LEDGER_STATES: readonly LedgerState[] = ["done", "missed", "skipped"];
+
+export interface LedgerEntry {
+  /** The send key `cws-` + 10 hex digits (customer, report, period): unique. */
+  key: string;
+  customer: string;
+  report: ReportName;
+  periodKey: string;
+  trigger: "schedule" | "send-now";
+  state: LedgerState;
+  /** When the send fell due (for send-now: when it was asked for). */
+  dueAt: string;
+  /** What is being sent (quantities, ticket summary), fixed when the entry is first written. */
+  payload?: unknown;
+  /** What the remote side returned (ticket id, addition ids). */
+  result?: unknown;
+  error?: string;
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type JournalKind = "reconcile" | "revision" | "send" | "state" | "error" | "lease";
+
+export interface JournalEntry {
+  /** Assigned by the store, increasing. */
+  seq?: number;
+  at: string;
+  customer?: string;
+  kind: JournalKind;
+  /** A constant sentence; the specifics go in `data`. */
+  message: string;
+  data?: unknown;
+}
+
+export type LeaseResult =
+  | { ok: true; token: number }
+  | { ok: false; holder: string; acquiredAt: string; expiresAt: string };
+
+/** Thrown by a write whose fencing token is no longer the lease's: another writer took over. */
+export class LeaseLostError extends Error {
+  constructor(readonly token: number, readonly current: number | undefined) {
+    super(`the state lease was taken over by another cwsync (token ${current ?? "none"}, ours ${token}); this run stops writing`);
+    this.name = "LeaseLostError";
+  }
+}
+
+export interface StateStore {
+  /** The schema version after migrations. */
+  readonly schemaVersion: number;
+
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string, token: number): void;
+
+  /**
+   * Takes the single-writer lease when it is free, expired, or held by a process of this host
+   * that no longer runs (`holder` is `pid@host`). Each successful take increments the fencing token.
+   */
+  acquireLease(holder: string, ttlMs: number, nowMs: number): LeaseResult;
+  /** Extends the lease; false when it is no longer ours. */
+  renewLease(token: number, ttlMs: number, nowMs: number): boolean;
+  releaseLease(token: number): void;
+
+  customers(): CustomerRecord[];
+  customer(name: string): CustomerRecord | undefined;
+  /** Upserts in one transaction. */
+  putCustomers(records: readonly CustomerRecord[], token: number): void;
+
+  /** Cursor per customer and report: every send due at or before it has a terminal ledger entry. */
+  cursors(): Map<string, string>;
+  setCursors(cursors: readonly { customer: string; report: ReportName; at: string }[], token: number): void;
+
+  /** Entries with these keys (missing keys are absent from the result). */
+  ledgerEntries(keys: readonly string[]): LedgerEntry[];
+  /** Entries in state open, unknown or failed, oldest first. */
+  unfinishedEntries(): LedgerEntry[];
+  /** A customer's entries, newest first. */
+  ledgerOf(customer: string, limit?: number): LedgerEntry[];
+  /** Inserts or replaces by key. */
+  putLedger(entry: LedgerEntry, token: number): void;
+
+  appendJournal(entries: readonly JournalEntry[], token: number): void;
+  /** Newest first; one customer's or all. */
+  journal(opts?: { customer?: string; limit?: number }): JournalEntry[];
+
+  close(): void;
+}
+
+export const cursorKey = (customer: string, report: ReportName) => `${customer}\u0000${report}`;
