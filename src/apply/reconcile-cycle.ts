@@ -8,6 +8,7 @@ import type { Clock } from "../ports/clock.ts";
 import type { ConnectWise } from "../ports/connectwise.ts";
 import type { LicenseSource } from "../ports/license-source.ts";
 import { TERMINAL_LEDGER_STATES, cursorKey, type CustomerRecord, type CustomerStatus, type JournalEntry, type ReportName, type StateStore } from "../ports/state-store.ts";
+import { unclaimedLmpCustomers } from "../core/billing-lines.ts";
 import { applyActions, type Outcome } from "./apply-actions.ts";
 import { billingNeeds, observeBilling, observeChecks } from "./observe-cycle.ts";
 
@@ -44,6 +45,8 @@ export interface CycleReport {
   plan: Plan;
   outcomes: Outcome[];
   statuses: Map<string, CustomerStatus>;
+  /** Per LMP report month read in this cycle, customers in it that no customer file names. */
+  unclaimedLmp: { month: string; customers: string[] }[];
 }
 
 function ledgerView(store: StateStore, keys: readonly string[]): LedgerView {
@@ -85,7 +88,12 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const billing = await observeBilling(deps.cw, deps.license, billingNeeds(due, checks.checks, desired.global), deps.signal);
   const observed: Observed = { ...checks, ...billing };
   const plan = buildPlan(desired, observed, ledger, now, input.sendNow);
-  const report: CycleReport = { revision: input.revision, now, dryRun: input.dryRun, desired, plan, outcomes: [], statuses: new Map() };
+  const claimed = all.customers.flatMap((d) => (d.customer ? [d.customer.lmpCustomer] : []));
+  const unclaimedLmp = [...observed.licenses].flatMap(([month, rows]) => {
+    const customers = Array.isArray(rows) ? unclaimedLmpCustomers(rows, claimed) : [];
+    return customers.length ? [{ month, customers }] : [];
+  });
+  const report: CycleReport = { revision: input.revision, now, dryRun: input.dryRun, desired, plan, outcomes: [], statuses: new Map(), unclaimedLmp };
   if (input.dryRun || deps.token === undefined) {
     const prev = new Map(previous.map((r) => [r.name, r.status]));
     for (const [name, issues] of plan.issues) report.statuses.set(name, withSince(primaryIssue(issues), prev.get(name), now));

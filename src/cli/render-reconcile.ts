@@ -47,6 +47,9 @@ export function renderCycleText(r: CycleReport): string {
     const m = r.desired.massRemoval;
     out.push(`  held: this revision removes ${m.removed.length} of ${m.of} customers (${m.removed.join(", ")}); they keep running until you pass --allow-mass-removal`);
   }
+  for (const u of r.unclaimedLmp) {
+    out.push(`  the LMP report for ${u.month} has customers no customer file names: ${u.customers.join(", ")} (add a file, or set trendMicro.customer)`);
+  }
   const outcomes = new Map(r.outcomes.map((o) => [o.key, o]));
   const byCustomer = new Map<string, Action[]>();
   for (const a of r.plan.actions) byCustomer.set(a.customer, [...(byCustomer.get(a.customer) ?? []), a]);
@@ -74,6 +77,7 @@ export function renderCycleJson(r: CycleReport): string {
     dryRun: r.dryRun,
     globalProblem: r.desired.globalProblem ?? null,
     massRemoval: r.desired.massRemoval ?? null,
+    unclaimedLmp: r.unclaimedLmp,
     customers: [...r.statuses].map(([name, s]) => ({ name, ...s })),
     actions: r.plan.actions,
     outcomes: r.outcomes,

@@ -120,3 +120,9 @@ export function billingDescription(customer: EffectiveCustomer, periodKey: strin
     "Sent by cwsync.",
   ].join("\n");
 }
+
+/** LMP customers in the report that no customer file names: shown, so a forgotten customer is noticed. */
+export function unclaimedLmpCustomers(rows: readonly LicenseRow[], claimed: readonly string[]): string[] {
+  const mine = new Set(claimed.map(norm));
+  return [...new Set(rows.map((r) => r.customerName))].filter((n) => !mine.has(norm(n))).sort();
+}

@@ -19,6 +19,8 @@ export interface CustomerView {
   lastError?: { at: string; message: string };
   unfinished: { key: string; report: string; periodKey: string; state: string; error?: string }[];
   missed: { report: string; periodKey: string; reason?: string }[];
+  /** Decreases held (decreases: hold) in the last billing send: they wait for a human. */
+  heldDecreases: { periodKey: string; product: string; previous?: number; quantity?: number }[];
 }
 
 /** What `status` shows of one customer: read from the state store only (no network). */
@@ -30,6 +32,7 @@ export function customerView(r: CustomerRecord, global: GlobalFile | undefined, 
     appliedRevision: r.appliedRevision, attemptedRevision: r.attemptedRevision,
     agreements: (checks?.mappings ?? []).map((m) => ({ product: m.product, state: m.state, ...(m.state === "resolved" ? { agreement: m.agreements[0]?.name } : {}), message: m.message })),
     nextDue: [],
+    heldDecreases: [],
     ...(r.lastError ? { lastError: r.lastError } : {}),
     unfinished: ledger.filter((e) => !TERMINAL_LEDGER_STATES.includes(e.state)).map((e) => ({ key: e.key, report: e.report, periodKey: e.periodKey, state: e.state, ...(e.error ? { error: e.error } : {}) })),
     missed: ledger.filter((e) => e.state === "missed").slice(0, 20).map((e) => ({ report: e.report, periodKey: e.periodKey, reason: (e.result as { reason?: string } | undefined)?.reason })),
@@ -38,6 +41,9 @@ export function customerView(r: CustomerRecord, global: GlobalFile | undefined, 
     const c = checks.company;
     view.company = c.state === "not-found" ? { identifier: c.identifier, state: c.state } : { identifier: c.company.identifier, state: c.state, id: c.company.id, name: c.company.name };
   }
+  const lastBilling = ledger.find((e) => e.state === "done" && e.report === "billing");
+  const held = ((lastBilling?.result as { lines?: { product: string; op: string; previous?: number; quantity?: number }[] } | undefined)?.lines ?? []).filter((l) => l.op === "held");
+  view.heldDecreases = held.map((l) => ({ periodKey: lastBilling!.periodKey, product: l.product, previous: l.previous, quantity: l.quantity }));
   const done = ledger.find((e) => e.state === "done");
   if (done) view.lastSend = { report: done.report, periodKey: done.periodKey, key: done.key, at: done.updatedAt, ...ticketOf(done) };
   if (r.config && global && !r.removedAt) {

@@ -28,6 +28,7 @@ function detail(v: CustomerView): string {
     `  last send   ${v.lastSend ? `${v.lastSend.report} ${v.lastSend.periodKey} at ${when(v.lastSend.at)}${v.lastSend.ticketId ? `, ticket #${v.lastSend.ticketId}` : ""}` : "none"}`,
     `  last error  ${v.lastError ? `${when(v.lastError.at)} ${v.lastError.message}` : "none"}`,
     ...v.unfinished.map((u) => `  unfinished  ${u.report} ${u.periodKey} (${u.state}${u.error ? `: ${u.error}` : ""}) — resolved by looking on the next reconcile`),
+    ...v.heldDecreases.map((h) => `  held        ${h.product} ${h.previous} → ${h.quantity} seats (${h.periodKey}): a decrease waiting for a human (decreases: hold)`),
     ...v.missed.map((m) => `  missed      ${m.report} ${m.periodKey}${m.reason ? ` (${m.reason})` : ""}`),
   ];
   return out.join("\n") + "\n";
