@@ -87,7 +87,9 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const due = dueSends(desired, ledger, now, input.sendNow);
   const billing = await observeBilling(deps.cw, deps.license, billingNeeds(due, checks.checks, desired.global), deps.signal);
   const observed: Observed = { ...checks, ...billing };
-  const plan = buildPlan(desired, observed, ledger, now, input.sendNow);
+  // the plan sees every customer (it sends for the send-now one only): an LMP customer name that
+  // another file also claims stays ambiguous for send-now, as it is for the scheduled send
+  const plan = buildPlan(input.sendNow ? all : desired, observed, ledger, now, input.sendNow);
   const claimed = all.customers.flatMap((d) => (d.customer ? [d.customer.lmpCustomer] : []));
   const unclaimedLmp = [...observed.licenses].flatMap(([month, rows]) => {
     const customers = Array.isArray(rows) ? unclaimedLmpCustomers(rows, claimed) : [];
@@ -96,7 +98,7 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const report: CycleReport = { revision: input.revision, now, dryRun: input.dryRun, desired, plan, outcomes: [], statuses: new Map(), unclaimedLmp };
   if (input.dryRun || deps.token === undefined) {
     const prev = new Map(previous.map((r) => [r.name, r.status]));
-    for (const [name, issues] of plan.issues) report.statuses.set(name, withSince(primaryIssue(issues), prev.get(name), now));
+    for (const d of desired.customers) report.statuses.set(d.name, withSince(primaryIssue(plan.issues.get(d.name) ?? []), prev.get(d.name), now));
     return report;
   }
   const token = deps.token;
@@ -111,7 +113,8 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const journal: JournalEntry[] = [];
   for (const d of desired.customers) {
     const prev = byName.get(d.name);
-    const issue = primaryIssue([...(plan.issues.get(d.name) ?? []), ...(failures.get(d.name) ?? [])]);
+    // what went wrong in this run comes first among issues of the same state
+    const issue = primaryIssue([...(failures.get(d.name) ?? []), ...(plan.issues.get(d.name) ?? [])]);
     const status = withSince(issue, prev?.status, now);
     report.statuses.set(d.name, status);
     const checksOf = observed.checks?.get(d.name);

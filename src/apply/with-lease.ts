@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import { ExitError } from "../errors.ts";
 import type { Clock } from "../ports/clock.ts";
@@ -33,6 +34,8 @@ export async function withLease<T>(store: StateStore, clock: Clock, opts: LeaseO
   }
   const token = got.token;
   const controller = new AbortController();
+  // every request of the run listens on this one signal: more than Node's default of 10 at once is expected, not a leak
+  setMaxListeners(0, controller.signal);
   const timer = setInterval(() => {
     if (!store.renewLease(token, ttl, clock.now())) {
       clearInterval(timer);

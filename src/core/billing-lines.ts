@@ -7,6 +7,31 @@ import type { CustomerChecks } from "./connectwise-checks.ts";
 
 const norm = (s: string) => s.normalize("NFC").replace(/\s+/g, " ").trim().toLowerCase();
 
+/** Per report (one array per month), its rows by normalized customer name, then product name. */
+const rowIndexes = new WeakMap<readonly LicenseRow[], Map<string, Map<string, LicenseRow[]>>>();
+
+/**
+ * The rows of one customer's product, in report order. The report is indexed once: scanning it
+ * for every billed line made a cycle quadratic (5,000 customers: 100 million comparisons, ~70 s).
+ */
+function rowsOf(rows: readonly LicenseRow[], lmpCustomer: string, productName: string): LicenseRow[] {
+  let index = rowIndexes.get(rows);
+  if (!index) {
+    index = new Map();
+    for (const r of rows) {
+      const customer = norm(r.customerName);
+      let products = index.get(customer);
+      if (!products) index.set(customer, (products = new Map()));
+      const product = norm(r.productName);
+      const list = products.get(product);
+      if (list) list.push(r);
+      else products.set(product, [r]);
+    }
+    rowIndexes.set(rows, index);
+  }
+  return index.get(norm(lmpCustomer))?.get(norm(productName)) ?? [];
+}
+
 /** The seats of one customer's product in an LMP report month, or why there is no single answer. */
 export type SeatCount =
   | { state: "found"; seats: number; rows: number }
@@ -28,7 +53,7 @@ export function seatsOf(
   if (claimedTwice) {
     return { state: "license.ambiguous", message: `more than one customer file names the LMP customer “${lmpCustomer}” in trendMicro.customer` };
   }
-  const mine = rows.filter((r) => norm(r.customerName) === norm(lmpCustomer) && norm(r.productName) === norm(productName));
+  const mine = rowsOf(rows, lmpCustomer, productName);
   const spellings = new Set(mine.map((r) => r.customerName));
   if (spellings.size > 1) {
     return { state: "license.ambiguous", message: `the LMP report names the customer in ${spellings.size} ways (${[...spellings].map((s) => `“${s}”`).join(", ")}); set trendMicro.customer to the one meant and ask Trend Micro to merge them` };

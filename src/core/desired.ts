@@ -116,6 +116,18 @@ export function assembleDesired(inp: DesiredInputs): Desired {
   const present = new Set(load.customers.map((c) => c.name));
   const live = inp.previous.filter((r) => !r.removedAt);
   const gone = live.filter((r) => !present.has(r.name));
+  if (globalProblem) {
+    // a broken _global.yaml holds everything back, removals included
+    for (const r of gone) {
+      const kept = fromRecord(r, global);
+      customers.push({
+        name: r.name, file: r.file, source: kept.customer ? "last-valid" : "none", ...kept,
+        firstAppliedAt: r.firstAppliedAt ? new Date(r.firstAppliedAt) : now, problem: { code: "global.invalid", ...globalProblem },
+      });
+    }
+    customers.sort((a, b) => a.name.localeCompare(b.name));
+    return { revision, global, globalRevision, globalProblem, customers };
+  }
   const held = gone.length > 0 && gone.length > live.length * MASS_REMOVAL_SHARE && !inp.allowMassRemoval;
   for (const r of gone) {
     const kept = held ? fromRecord(r, global) : {};

@@ -181,13 +181,13 @@ function actionFor(due: DueSend, ctx: Ctx): Action {
   const base = { key: due.key, customer: c.name, report: due.report.report, periodKey: due.send.periodKey, due: due.send.due.toISOString() };
   const skip = skipReason(c, due.send.due);
   if (skip && due.trigger === "schedule") return { ...base, kind: "record", state: "skipped", reason: skip };
-  if (skip) return { ...base, kind: "wait", reason: skip, message: `not sent: ${skip === "suspended" ? `${c.name} is suspended (${c.suspend?.reason})` : "connectwise.enabled is false"}` };
+  if (skip) return { ...base, kind: "wait", reason: skip, message: `${skip === "suspended" ? `${c.name} is suspended (${c.suspend?.reason})` : "connectwise.enabled is false"}` };
   if (due.report.report !== "billing") {
     const window = parseCatchUp(ctx.desired.global?.catchUp?.detections);
     if (due.trigger === "schedule" && ctx.now.getTime() - due.send.due.getTime() > window) {
       return { ...base, kind: "record", state: "missed", reason: "catch-up.expired" };
     }
-    return { ...base, kind: "wait", reason: "report.waiting-for-data-source", message: `${due.report.report} ${due.send.periodKey} is due; detection reports need the email-security data source, which this version does not have yet — nothing is sent` };
+    return { ...base, kind: "wait", reason: "report.waiting-for-data-source", message: `${due.report.report} ${due.send.periodKey} is ${due.trigger === "send-now" ? "requested" : "due"}; detection reports need the email-security data source, which this version does not have yet — nothing is sent` };
   }
   return billingAction(due, ctx);
 }

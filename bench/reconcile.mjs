@@ -1,0 +1,311 @@
+// `cwsync reconcile` on 5,000 customers as a whole process against the fakes (20 ms of latency on
+// every ConnectWise request): the billing run that sends to all of them, then the no-op run that
+// follows it. Run alone: `node bench/reconcile.mjs` (after `npm run build`).
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const dist = (p) => import(join(root, "dist", p));
+
+/** ConnectWise's default limits in the client: what a real deployment runs with. */
+export const DEFAULT_CW_RATE = 10;
+/** Raised limits for the bench, so that the 20,000-odd requests of the billing run take a minute, not 40. */
+const TUNING = { CWSYNC_CW_RATE: "500", CWSYNC_CW_BURST: "500", CWSYNC_CW_CONCURRENCY: "16" };
+const LATENCY_MS = 20;
+// billing is due on day 1 at 06:00 UTC (writeBulkCustomers)
+const BEFORE = "2026-11-30T12:00:00Z";
+const AFTER = "2026-12-01T06:01:00Z";
+const NOOP_TARGET_MS = 1000;
+
+const GIT_ENV = {
+  ...process.env, GIT_CONFIG_NOSYSTEM: "1",
+  GIT_AUTHOR_NAME: "cwsync bench", GIT_AUTHOR_EMAIL: "bench@cwsync.invalid",
+  GIT_COMMITTER_NAME: "cwsync bench", GIT_COMMITTER_EMAIL: "bench@cwsync.invalid",
+};
+
+/** Runs a node script as a child with peak-rss.mjs preloaded; asynchronous, so the fakes in this process keep answering. */
+function child(args, env, rssFile) {
+  rmSync(rssFile, { force: true });
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const p = spawn(process.execPath, ["--import", join(root, "bench/peak-rss.mjs"), ...args], {
+      cwd: root, env: { ...env, BENCH_RSS_FILE: rssFile }, stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out = [];
+    const err = [];
+    p.stdout.on("data", (b) => out.push(b));
+    p.stderr.on("data", (b) => err.push(b));
+    p.on("error", reject);
+    p.on("close", (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const peakMiB = Math.max(...readFileSync(rssFile, "utf8").trim().split("\n").map(Number)) / 1024;
+      resolve({ code, ms, peakMiB, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
+    });
+  });
+}
+
+const byMethod = (requests) => requests.reduce((m, r) => ((m[r.method] = (m[r.method] ?? 0) + 1), m), {});
+const byRoute = (requests) => requests.reduce((m, r) => {
+  const k = `${r.method} ${r.path.replace(/\/\d+/g, "/{id}")}`;
+  m[k] = (m[k] ?? 0) + 1;
+  return m;
+}, {});
+const count = (xs, key) => xs.reduce((m, x) => ((m[key(x)] = (m[key(x)] ?? 0) + 1), m), {});
+
+export async function benchReconcile(n = 5000) {
+  const { startConnectWiseSandbox } = await dist("sandbox/connectwise-sandbox.js");
+  const { startLmpiSandbox } = await dist("sandbox/lmpi-sandbox.js");
+  const { loadSandboxCustomers, seedFromCustomers } = await dist("sandbox/seed.js");
+  const { seedLmpiFromCustomers } = await dist("sandbox/lmpi-seed.js");
+  const { writeBulkCustomers } = await dist("sandbox/bulk-customers.js");
+
+  const work = mkdtempSync(join(tmpdir(), "cwsync-bench-reconcile-"));
+  const repo = join(work, "repo");
+  const stateDir = join(work, "state");
+  const rssFile = join(work, "rss.txt");
+  writeBulkCustomers(repo, n, { dayOfMonth: 1 });
+  const git = (...args) => execFileSync("git", args, { cwd: repo, env: GIT_ENV, stdio: ["ignore", "pipe", "pipe"] });
+  git("init", "-q", "-b", "main");
+  git("add", "-A");
+  git("commit", "-q", "-m", `${n} bulk customers`);
+  // packed, as a clone or any repository past git's auto-gc is: 5,000 loose objects add ~1 s to each read
+  git("gc", "-q");
+
+  const { customers, global } = loadSandboxCustomers(repo);
+  const cw = await startConnectWiseSandbox({ seed: seedFromCustomers(customers, global) });
+  cw.faults.latencyMs = LATENCY_MS;
+  const lmpi = await startLmpiSandbox({ rows: seedLmpiFromCustomers(customers, global) });
+  const env = {
+    ...process.env, CI: "",
+    CW_URL: cw.url, CW_COMPANY: cw.credentials.company, CW_PUBLIC_KEY: cw.credentials.publicKey,
+    CW_PRIVATE_KEY: cw.credentials.privateKey, CW_CLIENT_ID: cw.credentials.clientId,
+    LMPI_URL: lmpi.url, LMPI_ACCESS_TOKEN: lmpi.credentials.accessToken, LMPI_SECRET_KEY: lmpi.credentials.secretKey,
+    CWSYNC_STATE_DIR: stateDir, ...TUNING,
+  };
+
+  async function reconcile(label, at) {
+    const from = cw.requests.length;
+    const lmpiFrom = lmpi.requests.length;
+    const r = await child(["dist/cli/main.js", "reconcile", "--repo", repo, "--at", at, "--format", "json"], env, rssFile);
+    const requests = cw.requests.slice(from);
+    let report;
+    try {
+      report = JSON.parse(r.stdout);
+    } catch {
+      throw new Error(`${label}: cwsync reconcile exited ${r.code} without a JSON report: ${r.stderr.slice(0, 2000)}`);
+    }
+    const failures = report.outcomes.filter((o) => o.result !== "done");
+    // exit code 1 means a customer is failing: reported below, with the failures, rather than thrown here
+    if (r.code !== 0 && !(r.code === 1 && failures.length)) throw new Error(`${label}: cwsync reconcile exited ${r.code}: ${r.stderr.slice(0, 2000)}`);
+    const result = {
+      label, at, ms: r.ms, peakMiB: r.peakMiB,
+      requests: requests.length, methods: byMethod(requests), routes: byRoute(requests),
+      failed: requests.filter((q) => q.status >= 400 || q.status === 0).length,
+      lmpiRequests: lmpi.requests.length - lmpiFrom,
+      actions: count(report.actions, (a) => a.kind),
+      outcomes: count(report.outcomes, (o) => o.result),
+      states: count(report.customers, (c) => c.state),
+      exitCode: r.code,
+      failures: failures.slice(0, 5).map((o) => `${o.customer} ${o.result}: ${o.message}`),
+    };
+    console.error(`[reconcile bench] ${label}: ${s(result.ms)}, ${result.requests} requests (${fmt(result.methods)}), ${result.failed} answered ≥ 400, outcomes ${fmt(result.outcomes)}, exit ${r.code}${failures.length ? `; first failures: ${result.failures.join(" | ")}` : ""}`);
+    return result;
+  }
+
+  try {
+    const apply = await reconcile("1: apply (nothing due)", BEFORE);
+    const full = await reconcile("2: billing due for all", AFTER);
+    const noop = await reconcile("3: no-op (same instant)", AFTER);
+    if (apply.requests - (apply.methods.GET ?? 0) !== 0) throw new Error(`the first reconcile wrote to ConnectWise: ${JSON.stringify(apply.methods)}`);
+    if ((full.outcomes.done ?? 0) !== n) throw new Error(`the billing run sent ${full.outcomes.done ?? 0} of ${n}: ${JSON.stringify(full.outcomes)}; ${full.failures.join(" | ")}`);
+    const writes = noop.requests - (noop.methods.GET ?? 0);
+    if (writes !== 0) throw new Error(`the no-op reconcile made ${writes} ConnectWise write(s): ${JSON.stringify(noop.routes)}; outcomes ${JSON.stringify(noop.outcomes)}`);
+    const runs = [apply, full, noop];
+    for (const r of runs) r.projectedDefaultS = r.requests / DEFAULT_CW_RATE;
+    // where a no-op's time goes: the same cycle once more, phase by phase, in a fresh process
+    const phases = await child([join(root, "bench/reconcile.mjs"), "--phases", repo, AFTER], env, rssFile);
+    if (phases.code !== 0) throw new Error(`phase timing exited ${phases.code}: ${phases.stderr.slice(0, 2000)}`);
+    const breakdown = JSON.parse(phases.stdout);
+    breakdown.wallMs = phases.ms;
+    // and once more under a CPU profiler (a little slower), to split the cycle's own time
+    const profiled = await child([join(root, "bench/reconcile.mjs"), "--phases", repo, AFTER, "--profile"], env, rssFile);
+    if (profiled.code !== 0) throw new Error(`profiled phase timing exited ${profiled.code}: ${profiled.stderr.slice(0, 2000)}`);
+    const p = JSON.parse(profiled.stdout);
+    breakdown.profiled = { cycleMs: p.cycleMs, cpu: p.cpu };
+    return { n, latencyMs: LATENCY_MS, tuning: TUNING, runs, noopTargetMs: NOOP_TARGET_MS, breakdown };
+  } finally {
+    await cw.close();
+    await lmpi.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * In a child process: the steps of `cwsync reconcile` (src/cli/commands/reconcile.ts) timed one by
+ * one, with ConnectWise and the state store wrapped to time their calls inside the cycle.
+ */
+async function phases(repo, at, profile) {
+  const t = {};
+  let last = performance.now();
+  const lap = (k) => {
+    const now = performance.now();
+    t[k] = (t[k] ?? 0) + now - last;
+    last = now;
+  };
+  t.nodeStartMs = last; // process start → this line (Node itself and this script)
+  const { readRevision } = await dist("adapters/git-revision.js");
+  const { loadConfig } = await dist("config/load.js");
+  const { openSources } = await dist("cli/sources-session.js");
+  const { openState, stateDirOf } = await dist("cli/state-session.js");
+  const { targetOf } = await dist("cli/target.js");
+  const { tuningFromEnv } = await dist("cli/program.js");
+  const { reconcileCycle } = await dist("apply/reconcile-cycle.js");
+  const { withLease } = await dist("apply/with-lease.js");
+  const { systemClock } = await dist("adapters/clock-system.js");
+  const { renderCycleJson } = await dist("cli/render-reconcile.js");
+  lap("importModules");
+  const io = { cwd: process.cwd(), env: process.env, stdout: () => undefined, stderr: (s) => process.stderr.write(s) };
+  const revision = await readRevision(repo, undefined, stateDirOf(io), io.cwd);
+  lap("gitRead");
+  const load = loadConfig(revision.files, revision.globalPath);
+  lap("configLoad");
+  const sources = await openSources({ sandbox: false, repo: revision.dir, license: true, connectwise: tuningFromEnv(process.env) }, io);
+  lap("openSources");
+  const state = openState(io, targetOf(false, io.env));
+  lap("openState");
+
+  // time inside the cycle: ConnectWise calls as wall time while any is in flight, store calls summed
+  const cwCalls = {};
+  let inFlight = 0;
+  let busySince = 0;
+  let cwBusyMs = 0;
+  const cw = new Proxy(sources.cw, {
+    get(target, key) {
+      const v = target[key];
+      if (typeof v !== "function") return v;
+      return async (...args) => {
+        cwCalls[key] = (cwCalls[key] ?? 0) + 1;
+        if (inFlight++ === 0) busySince = performance.now();
+        try {
+          return await v.apply(target, args);
+        } finally {
+          if (--inFlight === 0) cwBusyMs += performance.now() - busySince;
+        }
+      };
+    },
+  });
+  const storeMs = {};
+  const store = new Proxy(state.store, {
+    get(target, key) {
+      const v = target[key];
+      if (typeof v !== "function") return v;
+      return (...args) => {
+        const s = performance.now();
+        try {
+          return v.apply(target, args);
+        } finally {
+          storeMs[key] = (storeMs[key] ?? 0) + performance.now() - s;
+        }
+      };
+    },
+  });
+  const input = { revision: revision.id, load, now: new Date(at), allowMassRemoval: false, dryRun: false };
+  const deps = { cw, license: sources.license, store, clock: systemClock };
+  const profiler = profile ? await startProfiler() : undefined;
+  let leaseMs = 0;
+  const c0 = performance.now();
+  const report = await withLease(store, systemClock, { stateDir: state.dir }, (token, signal) => {
+    leaseMs = performance.now() - c0;
+    state.checkTarget(token);
+    return reconcileCycle(input, { ...deps, token, signal });
+  });
+  const cycleMs = performance.now() - c0;
+  const cpu = profiler ? await profiler.stop() : undefined;
+  last = performance.now();
+  const out = renderCycleJson(report);
+  lap("render");
+  state.store.close();
+  await sources.close();
+  lap("close");
+  const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+  const storeTotal = sum(storeMs) - (storeMs.acquireLease ?? 0) - (storeMs.releaseLease ?? 0);
+  const writes = report.plan.actions.filter((a) => a.kind !== "wait").length;
+  process.stdout.write(JSON.stringify({
+    ...t, cycleMs, leaseMs, cwBusyMs, cwCalls, storeMs: storeTotal, storeByMethod: storeMs,
+    cycleCpuMs: cycleMs - cwBusyMs - storeTotal - leaseMs, actions: writes, outputBytes: out.length, cpu,
+    totalInProcessMs: performance.now(),
+  }));
+}
+
+// Where the cycle's own time goes: each CPU-profile sample goes to the nearest of these callers.
+const BUCKETS = [
+  ["dueSends (schedules, time zones)", (f) => f.functionName === "dueSends"],
+  ["checkCustomer (checks against the snapshot)", (f) => f.functionName === "checkCustomer"],
+  ["observeConnectWise (requests, answers)", (f) => f.functionName === "observeConnectWise" || f.url.includes("/undici/") || f.url.includes("/connectwise/")],
+  ["buildPlan (other than dueSends)", (f) => f.functionName === "buildPlan"],
+  ["assembleDesired", (f) => f.functionName === "assembleDesired"],
+  ["SQLite", (f) => f.url.includes("state-sqlite") || f.url.includes("better-sqlite3")],
+  ["garbage collection", (f) => f.functionName === "(garbage collector)"],
+  ["idle (waiting for ConnectWise)", (f) => f.functionName === "(idle)"],
+];
+
+async function startProfiler() {
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 500 });
+  await session.post("Profiler.start");
+  return {
+    async stop() {
+      const { profile } = await session.post("Profiler.stop");
+      session.disconnect();
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      const parent = new Map();
+      for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+      const out = Object.fromEntries([...BUCKETS.map(([k]) => [k, 0]), ["other", 0]]);
+      profile.samples.forEach((id, i) => {
+        let bucket = "other";
+        for (let n = id; n !== undefined && bucket === "other"; n = parent.get(n)) {
+          const hit = BUCKETS.find(([, test]) => test(byId.get(n).callFrame));
+          if (hit) bucket = hit[0];
+        }
+        out[bucket] += profile.timeDeltas[i] / 1000;
+      });
+      return out;
+    },
+  };
+}
+
+const fmt = (o) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+export function printReconcile(r) {
+  const limits = `ConnectWise limiter raised to ${r.tuning.CWSYNC_CW_RATE}/s, burst ${r.tuning.CWSYNC_CW_BURST}, ${r.tuning.CWSYNC_CW_CONCURRENCY} at once`;
+  console.log(`\nReconcile: ${r.n} customers, ${r.latencyMs} ms latency per ConnectWise request; measured with the ${limits}`);
+  console.log(`| run | measured wall (raised limits) | ConnectWise requests by method | projected: requests ÷ ${DEFAULT_CW_RATE}/s (default limits) | peak RSS | outcomes |`);
+  console.log("| --- | --- | --- | --- | --- | --- |");
+  for (const x of r.runs) {
+    console.log(`| ${x.label} | ${s(x.ms)} | ${x.requests}: ${fmt(x.methods)} | ${x.projectedDefaultS >= 120 ? `${(x.projectedDefaultS / 60).toFixed(1)} min` : `${x.projectedDefaultS.toFixed(1)} s`} | ${x.peakMiB.toFixed(0)} MiB | ${fmt(x.outcomes)} |`);
+  }
+  const full = r.runs[1];
+  const noop = r.runs[2];
+  console.log(`billing run, requests by route: ${fmt(full.routes)}; LMPI requests: ${full.lmpiRequests}; ConnectWise errors: ${full.failed}`);
+  console.log(`no-op run, requests by route: ${fmt(noop.routes)}; non-GET requests: ${noop.requests - (noop.methods.GET ?? 0)} (must be 0)`);
+  console.log(`(measured = this run, limiter raised; projected = computed, not measured: the time the requests alone need at the client's default ${DEFAULT_CW_RATE} requests/s — its burst of 50 saves at most 5 s)`);
+  const b = r.breakdown;
+  console.log(`no-op run: ${s(noop.ms)} (target ≤ ${s(r.noopTargetMs)}: ${noop.ms <= r.noopTargetMs ? "met" : "MISSED"}). Where the time goes (the same no-op cycle again, timed step by step in a fresh process, ${s(b.wallMs)} wall):`);
+  console.log(`  node start ${b.nodeStartMs.toFixed(0)} ms, module loading ${b.importModules.toFixed(0)} ms, git read ${b.gitRead.toFixed(0)} ms, config load (${r.n} files) ${b.configLoad.toFixed(0)} ms, open sources ${b.openSources.toFixed(0)} ms, open SQLite ${b.openState.toFixed(0)} ms,`);
+  console.log(`  cycle ${b.cycleMs.toFixed(0)} ms = ConnectWise verification ${b.cwBusyMs.toFixed(0)} ms (${fmt(b.cwCalls)}) + SQLite ${b.storeMs.toFixed(0)} ms + lease ${b.leaseMs.toFixed(0)} ms + the rest (desired state, checks, plan) ${b.cycleCpuMs.toFixed(0)} ms; render ${b.render.toFixed(0)} ms, close ${b.close.toFixed(0)} ms`);
+  console.log(`  SQLite by call: ${Object.entries(b.storeByMethod).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(", ")}`);
+  const p = b.profiled;
+  console.log(`  the cycle under a CPU profiler (${p.cycleMs.toFixed(0)} ms): ${Object.entries(p.cpu).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(", ")}`);
+}
+
+if (process.argv[2] === "--phases") {
+  await phases(process.argv[3], process.argv[4], process.argv[5] === "--profile");
+} else if (import.meta.url === `file://${process.argv[1]}`) {
+  printReconcile(await benchReconcile(Number(process.env.BENCH_RECONCILE_CUSTOMERS ?? 5000)));
+}
