@@ -213,6 +213,13 @@ async function phases(repo, at, profile) {
   });
   const input = { revision: revision.id, load, now: new Date(at), allowMassRemoval: false, dryRun: false };
   const deps = { cw, license: sources.license, store, clock: systemClock };
+  // time-zone arithmetic goes through Intl: how many times a cycle asks it
+  let intlCalls = 0;
+  const formatToParts = Intl.DateTimeFormat.prototype.formatToParts;
+  Intl.DateTimeFormat.prototype.formatToParts = function (...args) {
+    intlCalls++;
+    return formatToParts.apply(this, args);
+  };
   const profiler = profile ? await startProfiler() : undefined;
   let leaseMs = 0;
   const c0 = performance.now();
@@ -223,6 +230,7 @@ async function phases(repo, at, profile) {
   });
   const cycleMs = performance.now() - c0;
   const cpu = profiler ? await profiler.stop() : undefined;
+  Intl.DateTimeFormat.prototype.formatToParts = formatToParts;
   last = performance.now();
   const out = renderCycleJson(report);
   lap("render");
@@ -234,7 +242,7 @@ async function phases(repo, at, profile) {
   const writes = report.plan.actions.filter((a) => a.kind !== "wait").length;
   process.stdout.write(JSON.stringify({
     ...t, cycleMs, leaseMs, cwBusyMs, cwCalls, storeMs: storeTotal, storeByMethod: storeMs,
-    cycleCpuMs: cycleMs - cwBusyMs - storeTotal - leaseMs, actions: writes, outputBytes: out.length, cpu,
+    cycleCpuMs: cycleMs - cwBusyMs - storeTotal - leaseMs, actions: writes, outputBytes: out.length, cpu, intlCalls,
     totalInProcessMs: performance.now(),
   }));
 }
@@ -242,7 +250,7 @@ async function phases(repo, at, profile) {
 // Where the cycle's own time goes: each CPU-profile sample goes to the nearest of these callers.
 const BUCKETS = [
   ["dueSends (schedules, time zones)", (f) => f.functionName === "dueSends"],
-  ["checkCustomer (checks against the snapshot)", (f) => f.functionName === "checkCustomer"],
+  ["checks against the snapshot", (f) => f.functionName === "checkCustomer" || f.url.includes("observe-cycle")],
   ["observeConnectWise (requests, answers)", (f) => f.functionName === "observeConnectWise" || f.url.includes("/undici/") || f.url.includes("/connectwise/")],
   ["buildPlan (other than dueSends)", (f) => f.functionName === "buildPlan"],
   ["assembleDesired", (f) => f.functionName === "assembleDesired"],
@@ -266,6 +274,7 @@ async function startProfiler() {
       const parent = new Map();
       for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
       const out = Object.fromEntries([...BUCKETS.map(([k]) => [k, 0]), ["other", 0]]);
+      const other = {};
       profile.samples.forEach((id, i) => {
         let bucket = "other";
         for (let n = id; n !== undefined && bucket === "other"; n = parent.get(n)) {
@@ -273,8 +282,14 @@ async function startProfiler() {
           if (hit) bucket = hit[0];
         }
         out[bucket] += profile.timeDeltas[i] / 1000;
+        if (bucket === "other") {
+          const f = byId.get(id).callFrame;
+          const k = `${f.functionName || "(anonymous)"} ${f.url.replace(/^.*\/(dist|node_modules)\//, "")}`.trim();
+          other[k] = (other[k] ?? 0) + profile.timeDeltas[i] / 1000;
+        }
       });
-      return out;
+      const top = Object.entries(other).sort((a, b) => b[1] - a[1]).slice(0, 4);
+      return { buckets: out, otherTop: Object.fromEntries(top) };
     },
   };
 }
@@ -301,7 +316,9 @@ export function printReconcile(r) {
   console.log(`  cycle ${b.cycleMs.toFixed(0)} ms = ConnectWise verification ${b.cwBusyMs.toFixed(0)} ms (${fmt(b.cwCalls)}) + SQLite ${b.storeMs.toFixed(0)} ms + lease ${b.leaseMs.toFixed(0)} ms + the rest (desired state, checks, plan) ${b.cycleCpuMs.toFixed(0)} ms; render ${b.render.toFixed(0)} ms, close ${b.close.toFixed(0)} ms`);
   console.log(`  SQLite by call: ${Object.entries(b.storeByMethod).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(", ")}`);
   const p = b.profiled;
-  console.log(`  the cycle under a CPU profiler (${p.cycleMs.toFixed(0)} ms): ${Object.entries(p.cpu).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(", ")}`);
+  const ms = (o) => Object.entries(o).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(", ");
+  console.log(`  the cycle under a CPU profiler (${p.cycleMs.toFixed(0)} ms): ${ms(p.cpu.buckets)}`);
+  console.log(`  most of "other": ${ms(p.cpu.otherTop)}; Intl formatToParts calls in the cycle: ${b.intlCalls}`);
 }
 
 if (process.argv[2] === "--phases") {

@@ -1,4 +1,4 @@
-import type { Action, BillingLine, BillingSend, RecordSend } from "../core/actions.ts";
+import type { Action, BillingLine, BillingSend, RecordSend, TicketSend } from "../core/actions.ts";
 import { isLive } from "../core/billing-lines.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { ConnectWise, CreateResult } from "../ports/connectwise.ts";
@@ -70,29 +70,30 @@ async function applyLine(l: BillingLine, a: BillingSend, deps: ApplyDeps): Promi
   return { ...out, op: "create", additionId: made?.id };
 }
 
-async function applyBilling(a: BillingSend, deps: ApplyDeps): Promise<Outcome> {
+/** A billing send (additions, then the ticket) or a detection report (the ticket), through the ledger. */
+async function applyTicketSend(a: TicketSend, deps: ApplyDeps): Promise<Outcome> {
   const { store, token, clock } = deps;
   const previous = store.ledgerEntries([a.key])[0];
-  const payload: BillingSend = { ...a, resume: false };
+  const payload: TicketSend = { ...a, resume: false };
   const entry: LedgerEntry = previous
     ? { ...previous, state: "open", attempts: previous.attempts + 1, updatedAt: iso(clock) }
-    : { key: a.key, customer: a.customer, report: "billing", periodKey: a.periodKey, trigger: a.trigger, state: "open", dueAt: a.due, payload, attempts: 1, createdAt: iso(clock), updatedAt: iso(clock) };
+    : { key: a.key, customer: a.customer, report: a.report, periodKey: a.periodKey, trigger: a.trigger, state: "open", dueAt: a.due, payload, attempts: 1, createdAt: iso(clock), updatedAt: iso(clock) };
   store.putLedger(entry, token); // before any remote call
   const base = { key: a.key, customer: a.customer, report: a.report, periodKey: a.periodKey };
   const lines: NonNullable<Outcome["lines"]> = [];
   try {
-    for (const l of a.lines) lines.push(await applyLine(l, { ...a, resume: a.resume || previous !== undefined }, deps));
+    if (a.kind === "billing") for (const l of a.lines) lines.push(await applyLine(l, { ...a, resume: a.resume || previous !== undefined }, deps));
     let ticketId: number | undefined;
     const found = a.resume || previous ? (await deps.cw.findTicketsByKey(a.key, deps.signal)).find((t) => t.summary.includes(a.key)) : undefined;
     if (found) ticketId = found.id;
     else {
       const t = created(await deps.cw.createTicket({
         boardName: a.board, ...(a.status ? { statusName: a.status } : {}), companyId: a.companyId, summary: a.summary, initialDescription: a.description,
-      }, deps.signal), "creating the billing ticket");
+      }, deps.signal), `creating the ${a.report} ticket`);
       ticketId = t?.id;
     }
-    store.putLedger({ ...entry, state: "done", result: { ticketId, lines }, error: undefined, updatedAt: iso(clock) }, token);
-    return { ...base, result: "done", ticketId, lines };
+    store.putLedger({ ...entry, state: "done", result: a.kind === "billing" ? { ticketId, lines } : { ticketId, total: a.total }, error: undefined, updatedAt: iso(clock) }, token);
+    return { ...base, result: "done", ticketId, ...(a.kind === "billing" ? { lines } : {}) };
   } catch (e) {
     if (e instanceof LeaseLostError) throw e;
     const unknown = e instanceof Unknown;
@@ -127,7 +128,7 @@ export async function applyActions(actions: readonly Action[], deps: ApplyDeps):
       for (const a of work) {
         if (stop !== undefined || deps.signal?.aborted) return;
         try {
-          const o = a.kind === "billing" ? await applyBilling(a, deps) : applyRecord(a as RecordSend, deps);
+          const o = a.kind === "billing" || a.kind === "report" ? await applyTicketSend(a, deps) : applyRecord(a as RecordSend, deps);
           outcomes.push(o);
           if (o.result === "failed" || o.result === "unknown") break; // later months of this customer wait for this one
         } catch (e) {

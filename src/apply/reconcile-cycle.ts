@@ -7,8 +7,13 @@ import { primaryIssue, withSince, type Issue } from "../core/status.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { ConnectWise } from "../ports/connectwise.ts";
 import type { LicenseSource } from "../ports/license-source.ts";
-import { TERMINAL_LEDGER_STATES, cursorKey, type CustomerRecord, type CustomerStatus, type JournalEntry, type ReportName, type StateStore } from "../ports/state-store.ts";
+import { TERMINAL_LEDGER_STATES, cursorKey, type CustomerRecord, type CustomerStatus, type JournalEntry, type PollCursor, type ReportName, type StateStore } from "../ports/state-store.ts";
 import { unclaimedLmpCustomers } from "../core/billing-lines.ts";
+import { eventsFor } from "../core/detection-categories.ts";
+import type { DetectionData } from "../core/detection-report.ts";
+import { pollTargets, SERVICE_OF } from "../core/poll-targets.ts";
+import type { DetectionService, DetectionSource } from "../ports/detection-source.ts";
+import { pollDetections, type PollResult } from "./poll-detections.ts";
 import { applyActions, type Outcome } from "./apply-actions.ts";
 import { billingNeeds, observeBilling, observeChecks } from "./observe-cycle.ts";
 
@@ -25,6 +30,8 @@ export interface CycleDeps {
   /** The lease's fencing token; absent for a dry run, which writes nothing. */
   token?: number;
   concurrency?: number;
+  /** Email-security sources; absent: detection reports wait for a data source. */
+  detections?: Partial<Record<DetectionService, DetectionSource>>;
   signal?: AbortSignal;
 }
 
@@ -45,6 +52,7 @@ export interface CycleReport {
   plan: Plan;
   outcomes: Outcome[];
   statuses: Map<string, CustomerStatus>;
+  poll?: PollResult;
   /** Per LMP report month read in this cycle, customers in it that no customer file names. */
   unclaimedLmp: { month: string; customers: string[] }[];
 }
@@ -86,7 +94,12 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const ledger = ledgerView(store, firstPass.map((d) => d.key));
   const due = dueSends(desired, ledger, now, input.sendNow);
   const billing = await observeBilling(deps.cw, deps.license, billingNeeds(due, checks.checks, desired.global), deps.signal);
-  const observed: Observed = { ...checks, ...billing };
+  let poll: PollResult | undefined;
+  if (deps.detections && deps.token !== undefined && !input.dryRun) {
+    // one-shot reconcile polls up to its `now` before planning (DESIGN §8)
+    poll = await pollDetections(pollTargets(desired), { sources: deps.detections, store, token: deps.token, now, realNow: () => clock.now(), signal: deps.signal });
+  }
+  const observed: Observed = { ...checks, ...billing, ...(deps.detections ? { detections: detectionData(due, store, poll) } : {}) };
   // the plan sees every customer (it sends for the send-now one only): an LMP customer name that
   // another file also claims stays ambiguous for send-now, as it is for the scheduled send
   const plan = buildPlan(input.sendNow ? all : desired, observed, ledger, now, input.sendNow);
@@ -95,7 +108,7 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
     const customers = Array.isArray(rows) ? unclaimedLmpCustomers(rows, claimed) : [];
     return customers.length ? [{ month, customers }] : [];
   });
-  const report: CycleReport = { revision: input.revision, now, dryRun: input.dryRun, desired, plan, outcomes: [], statuses: new Map(), unclaimedLmp };
+  const report: CycleReport = { revision: input.revision, now, dryRun: input.dryRun, desired, plan, outcomes: [], statuses: new Map(), unclaimedLmp, ...(poll ? { poll } : {}) };
   if (input.dryRun || deps.token === undefined) {
     const prev = new Map(previous.map((r) => [r.name, r.status]));
     for (const d of desired.customers) report.statuses.set(d.name, withSince(primaryIssue(plan.issues.get(d.name) ?? []), prev.get(d.name), now));
@@ -147,6 +160,31 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   journal.push({ at: stamp(), kind: "reconcile", message: "reconcile finished", data: { revision: input.revision, outcomes: countResults(report.outcomes) } });
   store.appendJournal(journal, token);
   return report;
+}
+
+/** The counters, gaps and poll progress behind each due detection send. */
+function detectionData(due: ReturnType<typeof dueSends>, store: StateStore, poll: PollResult | undefined): Map<string, DetectionData> {
+  const cursors = new Map<string, PollCursor[]>();
+  for (const c of store.pollCursors()) cursors.set(c.customer, [...(cursors.get(c.customer) ?? []), c]);
+  const out = new Map<string, DetectionData>();
+  for (const d of due) {
+    if (d.report.report === "billing") continue;
+    const service = SERVICE_OF[d.report.report];
+    const customer = d.customer.name;
+    const events = eventsFor(d.report.detections ?? []);
+    const mine = (cursors.get(customer) ?? []).filter((c) => c.service === service && d.customer.customer.emailDomains.includes(c.domain) && events.includes(c.event));
+    const wanted = d.customer.customer.emailDomains.length * events.length;
+    const from = d.send.period.start.toISOString();
+    const to = d.send.period.end.toISOString();
+    out.set(d.key, {
+      counts: store.detectionCounts(customer, service, from, to),
+      gaps: store.pollGaps(customer, service, from, to),
+      // every target must have reached the period's end
+      ...(mine.length >= wanted && mine.length > 0 ? { polledUntil: mine.map((c) => c.at).sort()[0] } : {}),
+      errors: (poll?.errors ?? []).filter((e) => e.customer === customer && e.service === service).map((e) => `${e.domain}: ${e.message}`),
+    });
+  }
+  return out;
 }
 
 /** Per customer and report, the cursor moves over the scheduled sends that reached a terminal ledger state, in order. */

@@ -17,6 +17,7 @@ function describeAction(a: Action, o: Outcome | undefined, dryRun: boolean): str
   if (a.kind === "wait") return `${head}: waits — ${a.message}`;
   if (a.kind === "record") return `${head}: recorded as ${a.state} (${a.reason})`;
   const verb = dryRun ? (a.resume ? "would resume (looking first)" : "would send") : o?.result === "done" ? `sent${o.ticketId ? `, ticket #${o.ticketId}` : ""}` : `${o?.result ?? "not attempted"}${o?.message ? ` — ${o.message}` : ""}`;
+  if (a.kind === "report") return `${head}: ${verb} (${a.total} detections${a.incomplete ? ", data incomplete" : ""})`;
   return `${head}: ${verb} (${describeLines(a, o)})`;
 }
 
@@ -26,9 +27,9 @@ function collapse(actions: readonly Action[], outcomes: ReadonlyMap<string, Outc
   for (let i = 0; i < actions.length; ) {
     const a = actions[i];
     let j = i + 1;
-    const sig = (x: Action) => (x.kind === "billing" ? undefined : `${x.kind} ${x.report} ${x.kind === "record" ? `${x.state} ${x.reason}` : x.reason}`);
+    const sig = (x: Action) => (x.kind === "record" ? `record ${x.report} ${x.state} ${x.reason}` : x.kind === "wait" ? `wait ${x.report} ${x.reason}` : undefined);
     while (j < actions.length && sig(a) !== undefined && sig(actions[j]) === sig(a)) j++;
-    if (j - i > 2 && a.kind !== "billing") {
+    if (j - i > 2 && (a.kind === "record" || a.kind === "wait")) {
       const last = actions[j - 1];
       const what = a.kind === "record" ? `recorded as ${a.state} (${a.reason})` : `wait — ${a.reason}`;
       out.push(`${a.report} ${a.periodKey} … ${last.periodKey} (${j - i} periods): ${what}`);

@@ -50,6 +50,31 @@ export interface BillingSend {
   lines: BillingLine[];
 }
 
+/** A detection report: one ticket with the period's counts. Stored as the ledger payload. */
+export interface ReportSend {
+  kind: "report";
+  key: string;
+  customer: string;
+  report: "hostedEmailSecurity" | "emailSecurity";
+  periodKey: string;
+  due: string;
+  trigger: LedgerEntry["trigger"];
+  resume: boolean;
+  companyId: number;
+  companyIdentifier: string;
+  board: string;
+  status?: string;
+  summary: string;
+  description: string;
+  /** The period, ISO UTC, half-open. */
+  start: string;
+  end: string;
+  /** Per selected category and domain. */
+  counts: { category: string; domain: string; count: number }[];
+  total: number;
+  incomplete?: string;
+}
+
 /** A due send that is recorded without being sent. */
 export interface RecordSend {
   kind: "record";
@@ -74,6 +99,7 @@ export interface WaitSend {
   message: string;
 }
 
-export type Action = BillingSend | RecordSend | WaitSend;
+export type Action = BillingSend | ReportSend | RecordSend | WaitSend;
 
-export const isWrite = (a: Action): a is BillingSend | RecordSend => a.kind !== "wait";
+/** A send that creates a ticket (and, for billing, sets additions) through the ledger. */
+export type TicketSend = BillingSend | ReportSend;

@@ -4,7 +4,7 @@ import type { Observed } from "./plan.ts";
 import { suspendedUntil } from "./preview.ts";
 import type { Issue } from "./status.ts";
 
-const FAILING_WAITS = new Set(["connectwise.unavailable", "license.unavailable"]);
+const FAILING_WAITS = new Set(["connectwise.unavailable", "license.unavailable", "detections.unavailable"]);
 
 /** Pure: everything the plan knows about one customer, as issues; the state is picked from these. */
 export function customerIssues(d: DesiredCustomer, desired: Desired, observed: Observed, actions: readonly Action[], now: Date): Issue[] {

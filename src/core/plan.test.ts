@@ -101,7 +101,7 @@ const entry = (key: string, state: LedgerEntry["state"], over: Partial<LedgerEnt
   attempts: 1, createdAt: "2027-04-01T06:00:01.000Z", updatedAt: "2027-04-01T06:00:02.000Z", ...over,
 });
 
-const brief = (actions: readonly Action[]) => actions.map((a) => `${a.customer} ${a.report} ${a.periodKey} ${a.kind}${a.kind === "billing" ? "" : ` ${a.kind === "record" ? a.state : ""}${a.reason}`}`);
+const brief = (actions: readonly Action[]) => actions.map((a) => `${a.customer} ${a.report} ${a.periodKey} ${a.kind}${a.kind === "billing" || a.kind === "report" ? "" : ` ${a.kind === "record" ? a.state : ""}${a.reason}`}`);
 
 const at = (iso: string) => new Date(iso);
 

@@ -2,13 +2,14 @@ import type { EffectiveCustomer, EffectiveReport } from "../config/resolve.ts";
 import type { Addition } from "../ports/connectwise.ts";
 import type { LicenseRow } from "../ports/license-source.ts";
 import { TERMINAL_LEDGER_STATES, cursorKey, type LedgerEntry } from "../ports/state-store.ts";
-import type { Action, BillingSend } from "./actions.ts";
+import type { Action, BillingSend, TicketSend } from "./actions.ts";
+import { incompleteNote, reportDescription, reportTable, type DetectionData } from "./detection-report.ts";
 import { billingDescription, billingLine } from "./billing-lines.ts";
 import type { CustomerChecks } from "./connectwise-checks.ts";
 import type { Desired, DesiredCustomer } from "./desired.ts";
 import { customerIssues } from "./issues.ts";
 import { scheduleOf, suspendedUntil } from "./preview.ts";
-import { sendsBetween, type Send } from "./schedule.ts";
+import { sendsBetween, type ReportSchedule, type Send } from "./schedule.ts";
 import { reportTitle, sendKey, ticketSummary } from "./send-key.ts";
 import type { Issue } from "./status.ts";
 import { localParts } from "./zoned-time.ts";
@@ -21,6 +22,8 @@ export interface Observed {
   licenses: ReadonlyMap<string, readonly LicenseRow[] | { error: string }>;
   /** Live additions per agreement id (read only for agreements billed in this cycle), or the error. */
   additions: ReadonlyMap<number, readonly Addition[] | { error: string }>;
+  /** The counters of each due detection send, by send key; absent when no detection source is configured. */
+  detections?: ReadonlyMap<string, DetectionData>;
 }
 
 export interface LedgerView {
@@ -101,11 +104,20 @@ export function dueSends(desired: Desired, ledger: LedgerView, now: Date, sendNo
 
 function forcedSends(d: DesiredCustomer & { customer: EffectiveCustomer }, ledger: LedgerView, req: SendNowRequest): DueSend[] {
   return d.customer.reports.filter((r) => req.reports.includes(r.report)).map((report) => {
-    // the current billing month; for detection reports, the current partial period up to now
-    const periodKey = report.report === "billing" ? monthOf(req.at, d.customer.timezone) : `${req.at.toISOString().slice(0, 16)}Z`;
     const key = sendKey(d.name, report.report, `now@${req.at.toISOString()}`);
-    return { customer: d, report, send: { due: req.at, periodKey, period: { start: req.at, end: req.at } }, key, trigger: "send-now" as const, entry: ledger.entries.get(key) };
+    const send = report.report === "billing"
+      ? { due: req.at, periodKey: monthOf(req.at, d.customer.timezone), period: { start: req.at, end: req.at } }
+      : currentPeriod(scheduleOf(report, d.customer), req.at);
+    return { customer: d, report, send, key, trigger: "send-now" as const, entry: ledger.entries.get(key) };
   });
+}
+
+/** The period holding `at`, cut at `at`: what a detection send-now reports ("so far"). */
+export function currentPeriod(s: ReportSchedule, at: Date): Send {
+  const around = sendsBetween(s, new Date(at.getTime() - 400 * 24 * 3600_000), new Date(at.getTime() + 400 * 24 * 3600_000), 2000);
+  const holding = around.find((x) => x.period.start <= at && at < x.period.end) ?? around.find((x) => x.due > at);
+  const start = holding && holding.period.start <= at ? holding.period.start : at;
+  return { due: at, periodKey: holding?.periodKey ?? at.toISOString().slice(0, 16) + "Z", period: { start, end: at } };
 }
 
 export function skipReason(c: EffectiveCustomer, due: Date): string | undefined {
@@ -176,6 +188,47 @@ function billingAction(due: DueSend, ctx: Ctx): Action {
   return action;
 }
 
+function reportAction(due: DueSend, ctx: Ctx): Action {
+  const c = due.customer.customer;
+  const report = due.report.report as "hostedEmailSecurity" | "emailSecurity";
+  const base = { key: due.key, customer: c.name, report, periodKey: due.send.periodKey, due: due.send.due.toISOString() };
+  const what = `${report} ${due.send.periodKey}`;
+  const data = ctx.observed.detections?.get(due.key);
+  if (!data) {
+    return { ...base, kind: "wait", reason: "report.waiting-for-data-source", message: `${what} is ${due.trigger === "send-now" ? "requested" : "due"}, but no ${report === "emailSecurity" ? "Trend Micro Email Security" : "Hosted Email Security"} source is configured — nothing is sent` };
+  }
+  const checks = ctx.observed.checks?.get(c.name);
+  if (!checks) return { ...base, kind: "wait", reason: "connectwise.unavailable", message: `ConnectWise could not be read: ${ctx.observed.connectwiseError ?? "no observation"}` };
+  if (checks.company.state !== "found") {
+    return { ...base, kind: "wait", reason: `company.${checks.company.state}`, message: `${what} waits: company ${c.companyId} is ${checks.company.state.replace("-", " ")} in ConnectWise` };
+  }
+  const end = due.send.period.end;
+  if (!data.polledUntil || Date.parse(data.polledUntil) < end.getTime()) {
+    const failing = data.errors.length > 0;
+    return {
+      ...base, kind: "wait", reason: failing ? "detections.unavailable" : "detections.polling",
+      message: failing ? `${what} waits: polling failed — ${data.errors[0]}` : `${what} waits until its events are polled up to ${end.toISOString()}`,
+    };
+  }
+  const table = reportTable(c, due.report, data.counts);
+  const note = incompleteNote(data.gaps, due.send.period.start, end, c.timezone);
+  const global = ctx.desired.global!;
+  const partial = due.trigger === "send-now";
+  const title = reportTitle(report, due.report.spec) + (partial ? " (so far)" : "");
+  return {
+    ...base, kind: "report", trigger: due.trigger, resume: false,
+    companyId: checks.company.company.id, companyIdentifier: checks.company.company.identifier,
+    board: global.connectwise.tickets.board,
+    ...(global.connectwise.tickets.status ? { status: global.connectwise.tickets.status } : {}),
+    summary: ticketSummary(title, due.send.periodKey, c.displayName, due.key),
+    description: reportDescription(c, due.report, due.send.periodKey, due.send.period.start, end, table, note, partial),
+    start: due.send.period.start.toISOString(), end: end.toISOString(),
+    counts: table.rows.flatMap((r) => r.perDomain.map((count, i) => ({ category: r.category, domain: table.domains[i], count }))),
+    total: table.total,
+    ...(note ? { incomplete: note } : {}),
+  };
+}
+
 function actionFor(due: DueSend, ctx: Ctx): Action {
   const c = due.customer.customer;
   const base = { key: due.key, customer: c.name, report: due.report.report, periodKey: due.send.periodKey, due: due.send.due.toISOString() };
@@ -187,7 +240,7 @@ function actionFor(due: DueSend, ctx: Ctx): Action {
     if (due.trigger === "schedule" && ctx.now.getTime() - due.send.due.getTime() > window) {
       return { ...base, kind: "record", state: "missed", reason: "catch-up.expired" };
     }
-    return { ...base, kind: "wait", reason: "report.waiting-for-data-source", message: `${due.report.report} ${due.send.periodKey} is ${due.trigger === "send-now" ? "requested" : "due"}; detection reports need the email-security data source, which this version does not have yet — nothing is sent` };
+    return reportAction(due, ctx);
   }
   return billingAction(due, ctx);
 }
@@ -202,8 +255,8 @@ export function buildPlan(desired: Desired, observed: Observed, ledger: LedgerVi
   const actions: Action[] = [];
   const planned = new Set<string>();
   for (const e of ledger.unfinished) {
-    if (e.report !== "billing" || !e.payload || (sendNow && e.customer !== sendNow.customer)) continue;
-    actions.push({ ...(e.payload as BillingSend), resume: true });
+    if (!e.payload || (sendNow && e.customer !== sendNow.customer)) continue;
+    actions.push({ ...(e.payload as TicketSend), resume: true });
     planned.add(e.key);
   }
   for (const due of dueSends(desired, ledger, now, sendNow)) {

@@ -85,7 +85,7 @@ function wallMs(t: LocalTime): number {
 }
 
 /** UTC offset of `tz` at `ms`, in milliseconds (wall clock minus UTC). */
-function offsetAt(ms: number, tz: string): number {
+export function offsetAt(ms: number, tz: string): number {
   const whole = Math.floor(ms / 1000) * 1000;
   return wallMs(localParts(new Date(whole), tz)) - whole;
 }

@@ -7,6 +7,8 @@
  * never reads a clock), except the lease, which runs on the real clock passed as `nowMs`.
  */
 
+import type { DetectionService, PolicyEventKind } from "./detection-source.ts";
+
 export type ReportName = "billing" | "hostedEmailSecurity" | "emailSecurity";
 
 /** The primary states of DESIGN §6 by precedence, plus `removed` for a deleted customer file. */
@@ -106,6 +108,42 @@ export class LeaseLostError extends Error {
   }
 }
 
+/** How far one (customer, service, domain, event kind) has been polled. */
+export interface PollCursor {
+  customer: string;
+  service: DetectionService;
+  domain: string;
+  event: PolicyEventKind;
+  /** Polled up to this instant (exclusive), ISO UTC. */
+  at: string;
+  /** Message ids counted in the last second before `at`: skipped if a later window serves them again. */
+  boundaryIds: string[];
+}
+
+/** Events of one category, one domain, one UTC hour. */
+export interface DetectionCount {
+  customer: string;
+  service: DetectionService;
+  domain: string;
+  /** A category, `other:<event>`, or `unknown:<type/subtype>` (shown, not part of totals). */
+  category: string;
+  /** The hour's start, ISO UTC (`2027-01-04T07:00:00.000Z`). */
+  hour: string;
+  count: number;
+}
+
+/** A span whose events were lost: polling resumed after the 72-hour look-back had passed it. */
+export interface PollGap {
+  customer: string;
+  service: DetectionService;
+  domain: string;
+  event: PolicyEventKind;
+  start: string;
+  end: string;
+  /** When the gap was found. */
+  detectedAt: string;
+}
+
 export interface StateStore {
   /** The schema version after migrations. */
   readonly schemaVersion: number;
@@ -139,6 +177,18 @@ export interface StateStore {
   ledgerOf(customer: string, limit?: number): LedgerEntry[];
   /** Inserts or replaces by key. */
   putLedger(entry: LedgerEntry, token: number): void;
+
+  pollCursors(): PollCursor[];
+  /**
+   * One poll's result in one transaction: the counts are ADDED to the stored ones (upsert),
+   * the cursor replaced, the gaps appended. A crash before it commits loses nothing: the next
+   * poll starts from the old cursor.
+   */
+  commitPoll(poll: { cursor: PollCursor; counts: readonly DetectionCount[]; gaps: readonly PollGap[] }, token: number): void;
+  /** Counts of one customer and service with `from <= hour < to`. */
+  detectionCounts(customer: string, service: DetectionService, from: string, to: string): DetectionCount[];
+  /** Gaps of one customer and service overlapping `[from, to)`. */
+  pollGaps(customer: string, service: DetectionService, from: string, to: string): PollGap[];
 
   appendJournal(entries: readonly JournalEntry[], token: number): void;
   /** Newest first; one customer's or all. */

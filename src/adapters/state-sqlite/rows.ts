@@ -1,4 +1,6 @@
-import type { CustomerRecord, JournalEntry, LedgerEntry } from "../../ports/state-store.ts";
+import { InternalError } from "../../errors.ts";
+import type { DetectionService, PolicyEventKind } from "../../ports/detection-source.ts";
+import type { CustomerRecord, DetectionCount, JournalEntry, LedgerEntry, PollCursor, PollGap } from "../../ports/state-store.ts";
 
 // SQL NULL stands for "absent" and JSON text for any present value (even `null`), so an
 // optional field that was undefined comes back absent and every present value comes back equal.
@@ -124,3 +126,113 @@ export const rowToJournal = (r: JournalRow): JournalEntry =>
     message: r.message,
     data: fromJson(r.data),
   });
+
+const HOUR_MS = 3_600_000;
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+// Without the trailing Z, Date.parse reads a time in the local zone: only UTC forms are accepted.
+function instantMs(iso: string, what: string): number {
+  const ms = ISO_UTC.test(iso) ? Date.parse(iso) : Number.NaN;
+  if (Number.isNaN(ms)) throw new InternalError(`${what} must be an ISO-8601 UTC time such as 2027-01-04T07:00:00.000Z, but is ${JSON.stringify(iso)}`);
+  return ms;
+}
+
+/**
+ * The `toISOString()` form of an ISO UTC time. Poll times are stored in this one form, so SQL
+ * compares them as text correctly (`…07:00Z` and `…07:00:00.000Z` would not compare as equal).
+ */
+export const normalIso = (iso: string, what: string): string => new Date(instantMs(iso, what)).toISOString();
+
+/** The first whole hour (hours since 1970) at or after `iso`: `hour >= it` is `hour's start >= iso`. */
+export const hourAtOrAfter = (iso: string, what: string): number => Math.ceil(instantMs(iso, what) / HOUR_MS);
+
+export interface PollCursorRow {
+  customer: string;
+  service: string;
+  domain: string;
+  event: string;
+  at: string;
+  boundary_ids: string;
+}
+
+export const pollCursorToRow = (c: PollCursor): PollCursorRow => ({
+  customer: c.customer,
+  service: c.service,
+  domain: c.domain,
+  event: c.event,
+  at: normalIso(c.at, "a poll cursor's at"),
+  boundary_ids: JSON.stringify(c.boundaryIds),
+});
+
+export const rowToPollCursor = (r: PollCursorRow): PollCursor => ({
+  customer: r.customer,
+  service: r.service as DetectionService,
+  domain: r.domain,
+  event: r.event as PolicyEventKind,
+  at: r.at,
+  boundaryIds: JSON.parse(r.boundary_ids) as string[],
+});
+
+/** A count with its hour as hours since 1970, the form `detection_counts` stores. */
+export interface CountInput {
+  customer: string;
+  service: string;
+  domain: string;
+  category: string;
+  hour: number;
+  count: number;
+}
+
+export function countToInput(c: DetectionCount): CountInput {
+  const ms = instantMs(c.hour, "a detection count's hour");
+  if (ms % HOUR_MS !== 0) throw new InternalError(`a detection count's hour must be the start of a UTC hour, such as 2027-01-04T07:00:00.000Z, but is ${c.hour}`);
+  // A negative or fractional count would corrupt a sum that is billed on; it is a caller's bug.
+  if (!Number.isSafeInteger(c.count) || c.count < 0) throw new InternalError(`a detection count must be a whole number >= 0, but is ${c.count} (${c.customer} ${c.domain} ${c.category} ${c.hour})`);
+  return { customer: c.customer, service: c.service, domain: c.domain, category: c.category, hour: ms / HOUR_MS, count: c.count };
+}
+
+export interface CountRow {
+  domain: string;
+  category: string;
+  hour: number;
+  count: number;
+}
+
+export const rowToCount = (customer: string, service: DetectionService, r: CountRow): DetectionCount => ({
+  customer,
+  service,
+  domain: r.domain,
+  category: r.category,
+  hour: new Date(r.hour * HOUR_MS).toISOString(),
+  count: r.count,
+});
+
+export interface PollGapRow {
+  customer: string;
+  service: string;
+  domain: string;
+  event: string;
+  start_at: string;
+  end_at: string;
+  detected_at: string;
+}
+
+export const pollGapToRow = (g: PollGap): PollGapRow => ({
+  customer: g.customer,
+  service: g.service,
+  domain: g.domain,
+  event: g.event,
+  start_at: normalIso(g.start, "a poll gap's start"),
+  end_at: normalIso(g.end, "a poll gap's end"),
+  detected_at: normalIso(g.detectedAt, "a poll gap's detectedAt"),
+});
+
+export const rowToPollGap = (r: PollGapRow): PollGap => ({
+  customer: r.customer,
+  service: r.service as DetectionService,
+  domain: r.domain,
+  event: r.event as PolicyEventKind,
+  start: r.start_at,
+  end: r.end_at,
+  detectedAt: r.detected_at,
+});

@@ -11,21 +11,34 @@ import {
 } from "../../ports/state-store.ts";
 import { mayTakeLease, type LeaseRow } from "./lease-rules.ts";
 import {
+  countToInput,
   customerToRow,
+  hourAtOrAfter,
   ledgerToRow,
+  normalIso,
+  pollCursorToRow,
+  pollGapToRow,
+  rowToCount,
   rowToCustomer,
   rowToJournal,
   rowToLedger,
+  rowToPollCursor,
+  rowToPollGap,
   toJson,
+  type CountRow,
   type CustomerRow,
   type JournalRow,
   type LedgerRow,
+  type PollCursorRow,
+  type PollGapRow,
 } from "./rows.ts";
 
 const CUSTOMER_COLUMNS = [
   "name", "file", "applied_revision", "attempted_revision", "config", "config_hash",
   "first_applied_at", "removed_at", "status", "observed", "observed_at", "last_error",
 ] as const;
+const POLL_CURSOR_COLUMNS = ["customer", "service", "domain", "event", "at", "boundary_ids"] as const;
+const POLL_GAP_COLUMNS = ["customer", "service", "domain", "event", "start_at", "end_at", "detected_at"] as const;
 const LEDGER_COLUMNS = [
   "key", "customer", "report", "period_key", "trigger", "state", "due_at",
   "payload", "result", "error", "attempts", "created_at", "updated_at",
@@ -61,6 +74,19 @@ export function createSqliteStateStore(db: Database, schemaVersion: number): Sta
     appendJournal: db.prepare<[string, string | null, string, string, string | null]>("INSERT INTO journal (at, customer, kind, message, data) VALUES (?, ?, ?, ?, ?)"),
     journalAll: db.prepare<[number], JournalRow>("SELECT * FROM journal ORDER BY seq DESC LIMIT ?"),
     journalOf: db.prepare<[string, number], JournalRow>("SELECT * FROM journal WHERE customer = ? ORDER BY seq DESC LIMIT ?"),
+    pollCursors: db.prepare<[], PollCursorRow>("SELECT * FROM poll_cursors ORDER BY customer, service, domain, event"),
+    putPollCursor: db.prepare<[PollCursorRow]>(upsertSql("poll_cursors", POLL_CURSOR_COLUMNS, ["customer", "service", "domain", "event"])),
+    seriesId: db.prepare<[string, string, string, string], { id: number }>("SELECT id FROM detection_series WHERE customer = ? AND service = ? AND domain = ? AND category = ?"),
+    putSeries: db.prepare<[string, string, string, string]>("INSERT INTO detection_series (customer, service, domain, category) VALUES (?, ?, ?, ?)"),
+    addCount: db.prepare<[number, number, number]>("INSERT INTO detection_counts (series, hour, count) VALUES (?, ?, ?) ON CONFLICT (series, hour) DO UPDATE SET count = count + excluded.count"),
+    detectionCounts: db.prepare<[string, string, number, number], CountRow>(
+      `SELECT s.domain, s.category, c.hour, c.count FROM detection_series s JOIN detection_counts c ON c.series = s.id
+        WHERE s.customer = ? AND s.service = ? AND c.hour >= ? AND c.hour < ? ORDER BY s.domain, s.category, c.hour`,
+    ),
+    putGap: db.prepare<[PollGapRow]>(`INSERT INTO poll_gaps (${POLL_GAP_COLUMNS.join(", ")}) VALUES (${POLL_GAP_COLUMNS.map((c) => `@${c}`).join(", ")})`),
+    pollGaps: db.prepare<[string, string, string, string], PollGapRow>(
+      "SELECT * FROM poll_gaps WHERE customer = ? AND service = ? AND start_at < ? AND end_at > ? ORDER BY start_at, domain, event, end_at",
+    ),
   };
 
   // The lease check and the write share one transaction: a writer that lost the lease between
@@ -114,6 +140,32 @@ export function createSqliteStateStore(db: Database, schemaVersion: number): Sta
     unfinishedEntries: () => q.unfinished.all().map(rowToLedger),
     ledgerOf: (customer, limit = 100) => q.ledgerOf.all(customer, limit).map(rowToLedger),
     putLedger: (entry: LedgerEntry, token) => fenced(token, () => q.putLedger.run(ledgerToRow(entry))),
+
+    pollCursors: () => q.pollCursors.all().map(rowToPollCursor),
+    commitPoll: ({ cursor, counts, gaps }, token) => {
+      // Converted before the transaction: a malformed time or count is a bug and writes nothing.
+      const cursorRow = pollCursorToRow(cursor);
+      const countInputs = counts.map(countToInput).filter((c) => c.count !== 0);
+      const gapRows = gaps.map(pollGapToRow);
+      fenced(token, () => {
+        const seriesIds = new Map<string, number>();
+        for (const c of countInputs) {
+          const key = `${c.customer}\u0000${c.service}\u0000${c.domain}\u0000${c.category}`;
+          let id = seriesIds.get(key);
+          if (id === undefined) {
+            id = q.seriesId.get(c.customer, c.service, c.domain, c.category)?.id ?? Number(q.putSeries.run(c.customer, c.service, c.domain, c.category).lastInsertRowid);
+            seriesIds.set(key, id);
+          }
+          q.addCount.run(id, c.hour, c.count);
+        }
+        q.putPollCursor.run(cursorRow);
+        for (const g of gapRows) q.putGap.run(g);
+      });
+    },
+    detectionCounts: (customer, service, from, to) =>
+      q.detectionCounts.all(customer, service, hourAtOrAfter(from, "detectionCounts' from"), hourAtOrAfter(to, "detectionCounts' to")).map((r) => rowToCount(customer, service, r)),
+    pollGaps: (customer, service, from, to) =>
+      q.pollGaps.all(customer, service, normalIso(to, "pollGaps' to"), normalIso(from, "pollGaps' from")).map(rowToPollGap),
 
     appendJournal: (entries: readonly JournalEntry[], token) =>
       fenced(token, () => {
