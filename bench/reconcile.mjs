@@ -11,7 +11,7 @@ const dist = (p) => import(join(root, "dist", p));
 
 /** ConnectWise's default limits in the client: what a real deployment runs with. */
 export const DEFAULT_CW_RATE = 10;
-/** Raised limits for the bench, so that the 20,000-odd requests of the billing run take a minute, not 40. */
+/** Raised limits for the bench, so that the ~15,000 requests of the billing run take a minute, not 25. */
 const TUNING = { CWSYNC_CW_RATE: "500", CWSYNC_CW_BURST: "500", CWSYNC_CW_CONCURRENCY: "16" };
 const LATENCY_MS = 20;
 // billing is due on day 1 at 06:00 UTC (writeBulkCustomers)
@@ -125,6 +125,7 @@ export async function benchReconcile(n = 5000) {
     const runs = [apply, full, noop];
     for (const r of runs) r.projectedDefaultS = r.requests / DEFAULT_CW_RATE;
     // where a no-op's time goes: the same cycle once more, phase by phase, in a fresh process
+    const before = cw.requests.length;
     const phases = await child([join(root, "bench/reconcile.mjs"), "--phases", repo, AFTER], env, rssFile);
     if (phases.code !== 0) throw new Error(`phase timing exited ${phases.code}: ${phases.stderr.slice(0, 2000)}`);
     const breakdown = JSON.parse(phases.stdout);
@@ -134,6 +135,8 @@ export async function benchReconcile(n = 5000) {
     if (profiled.code !== 0) throw new Error(`profiled phase timing exited ${profiled.code}: ${profiled.stderr.slice(0, 2000)}`);
     const p = JSON.parse(profiled.stdout);
     breakdown.profiled = { cycleMs: p.cycleMs, cpu: p.cpu };
+    const later = cw.requests.slice(before).filter((q) => q.method !== "GET").length;
+    if (later !== 0) throw new Error(`the timed no-op cycles made ${later} ConnectWise write(s)`);
     return { n, latencyMs: LATENCY_MS, tuning: TUNING, runs, noopTargetMs: NOOP_TARGET_MS, breakdown };
   } finally {
     await cw.close();

@@ -92,7 +92,10 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   // two passes: the candidates first, then the ledger entries of exactly those keys
   const firstPass = dueSends(desired, { entries: new Map(), cursors: store.cursors(), unfinished: [] }, now, input.sendNow);
   const ledger = ledgerView(store, firstPass.map((d) => d.key));
-  const due = dueSends(desired, ledger, now, input.sendNow);
+  const due = firstPass.flatMap((d) => {
+    const entry = ledger.entries.get(d.key);
+    return entry && TERMINAL_LEDGER_STATES.includes(entry.state) ? [] : [{ ...d, entry }];
+  });
   const billing = await observeBilling(deps.cw, deps.license, billingNeeds(due, checks.checks, desired.global), deps.signal);
   let poll: PollResult | undefined;
   if (deps.detections && deps.token !== undefined && !input.dryRun) {
@@ -102,7 +105,7 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const observed: Observed = { ...checks, ...billing, ...(deps.detections ? { detections: detectionData(due, store, poll) } : {}) };
   // the plan sees every customer (it sends for the send-now one only): an LMP customer name that
   // another file also claims stays ambiguous for send-now, as it is for the scheduled send
-  const plan = buildPlan(input.sendNow ? all : desired, observed, ledger, now, input.sendNow);
+  const plan = buildPlan(input.sendNow ? all : desired, observed, ledger, now, input.sendNow, due);
   const claimed = all.customers.flatMap((d) => (d.customer ? [d.customer.lmpCustomer] : []));
   const unclaimedLmp = [...observed.licenses].flatMap(([month, rows]) => {
     const customers = Array.isArray(rows) ? unclaimedLmpCustomers(rows, claimed) : [];
@@ -140,7 +143,8 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
       ...(!applied && prev ? { appliedRevision: prev.appliedRevision, config: prev.config, configHash: prev.configHash, firstAppliedAt: prev.firstAppliedAt } : {}),
       ...(d.source === "removed" ? { removedAt: prev?.removedAt ?? now.toISOString() } : {}),
       status,
-      ...(checksOf ? { observed: checksOf, observedAt: now.toISOString() } : { observed: prev?.observed, observedAt: prev?.observedAt }),
+      // observedAt says since when ConnectWise has looked like this: an unchanged record is not rewritten
+      ...(checksOf && JSON.stringify(checksOf) !== JSON.stringify(prev?.observed) ? { observed: checksOf, observedAt: now.toISOString() } : { observed: prev?.observed ?? checksOf, observedAt: prev?.observedAt ?? now.toISOString() }),
       ...(issue.state === "failing" ? { lastError: { at: now.toISOString(), message: issue.message } } : prev?.lastError ? { lastError: prev.lastError } : {}),
     });
     if (!prev || prev.status.state !== status.state || prev.status.reason !== status.reason) {
@@ -150,7 +154,11 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   for (const o of report.outcomes) {
     journal.push({ at: stamp(), customer: o.customer, kind: o.result === "failed" ? "error" : "send", message: `send ${o.result}`, data: { key: o.key, report: o.report, periodKey: o.periodKey, ticketId: o.ticketId, message: o.message, lines: o.lines } });
   }
-  store.putCustomers(records, token);
+  const unchanged = (r: CustomerRecord) => {
+    const p = byName.get(r.name);
+    return p !== undefined && JSON.stringify(canonical(r)) === JSON.stringify(canonical(p));
+  };
+  store.putCustomers(records.filter((r) => !unchanged(r)), token);
   if (!desired.globalProblem && desired.global) {
     store.setMeta(META_GLOBAL, JSON.stringify(desired.global), token);
     store.setMeta(META_GLOBAL_REVISION, input.revision, token);
@@ -202,6 +210,9 @@ function advanceCursors(due: ReturnType<typeof dueSends>, store: StateStore): { 
   }
   return [...out.values()];
 }
+
+/** A record with its keys in one order and absent fields dropped, for comparing what was stored with what would be. */
+const canonical = (r: CustomerRecord) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
 
 const countKinds = (actions: readonly Action[]) => actions.reduce<Record<string, number>>((m, a) => ((m[a.kind] = (m[a.kind] ?? 0) + 1), m), {});
 const countResults = (outcomes: readonly Outcome[]) => outcomes.reduce<Record<string, number>>((m, o) => ((m[o.result] = (m[o.result] ?? 0) + 1), m), {});

@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { ExitError, UsageError } from "../errors.ts";
 import { startConnectWiseSandbox, type ConnectWiseSandbox } from "../sandbox/connectwise-sandbox.ts";
+import { startEmailSecuritySandbox, type EmailSecuritySandbox } from "../sandbox/email-security-sandbox.ts";
 import { startLmpiSandbox, type LmpiSandbox } from "../sandbox/lmpi-sandbox.ts";
 import { seedLmpiFromCustomers } from "../sandbox/lmpi-seed.ts";
 import { loadSandboxCustomers, seedFromCustomers } from "../sandbox/seed.ts";
@@ -68,6 +69,49 @@ describe("openSources with --sandbox", () => {
     for (const url of urls) await expect(fetch(url)).rejects.toThrow();
   });
 
+  it("starts no email-security fakes unless detections are asked for", async () => {
+    const s = await open({ sandbox: true, repo: ROOT, license: false }, io());
+    expect(s.tmes).toBeUndefined();
+    expect(s.hes).toBeUndefined();
+    expect(s.sandbox!.tmes).toBeUndefined();
+    expect(s.sandbox!.hes).toBeUndefined();
+  });
+
+  it("with detections, starts the fake TMES and HES (both by default) and reads acme-corp's domain from them", async () => {
+    const s = await open({ sandbox: true, repo: ROOT, license: false, detections: true }, io());
+    const end = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+    const start = new Date(end.getTime() - 12 * 3_600_000);
+    for (const service of ["tmes", "hes"] as const) {
+      const fake = s.sandbox![service]!;
+      expect(s[service]!.service).toBe(service);
+      const events = await s[service]!.policyEvents({ domain: "acme.example", event: "spam", start, end });
+      expect(events.length).toBeGreaterThan(0);
+      expect(events).toEqual(fake.eventsBetween("acme.example", "spam", start, end));
+    }
+    expect(s.sandbox!.tmes!.url).not.toBe(s.sandbox!.hes!.url);
+  });
+
+  it("starts only the services asked for, and its fakes' clock is `now` (as under --at)", async () => {
+    const AT = Date.UTC(2031, 0, 6, 7);
+    const window = { domain: "acme.example", event: "spam" as const, start: new Date(AT - 12 * 3_600_000), end: new Date(AT) };
+    const s = await open({ sandbox: true, repo: ROOT, license: false, detections: true, services: ["hes"], now: () => AT }, io());
+    expect(s.tmes).toBeUndefined();
+    expect(s.sandbox!.tmes).toBeUndefined();
+    const events = await s.hes!.policyEvents(window);
+    expect(events.length).toBeGreaterThan(0);
+    expect(events).toEqual(s.sandbox!.hes!.eventsBetween("acme.example", "spam", window.start, window.end));
+    // on the real clock, that window has not happened yet: no logs
+    const real = await open({ sandbox: true, repo: ROOT, license: false, detections: true, services: ["hes"] }, io());
+    expect(await real.hes!.policyEvents(window)).toEqual([]);
+  });
+
+  it("close stops the email-security fakes too", async () => {
+    const s = await openSources({ sandbox: true, repo: ROOT, license: false, detections: true }, io());
+    const urls = [s.sandbox!.tmes!.url, s.sandbox!.hes!.url];
+    await s.close();
+    for (const url of urls) await expect(fetch(url)).rejects.toThrow();
+  });
+
   it("passes the limiter settings to the ConnectWise transport", async () => {
     const s = await open({ sandbox: true, repo: ROOT, license: false, connectwise: { concurrency: 1, ratePerSecond: 5, burst: 1 } }, io());
     for (let i = 0; i < 3; i++) await s.cw.findCompanies(["AcmeCorp"]);
@@ -98,22 +142,69 @@ describe("openSources without --sandbox", () => {
     expect(wrapped.message).toBe(cw.message);
   });
 
+  it("with detections, the services' variables are in the same one usage error", async () => {
+    const e = await usageError(openSources({ sandbox: false, repo: ROOT, license: true, detections: true }, io({})));
+    expect(e.message).toMatch(
+      /^ConnectWise, the Licensing Management Platform, Trend Micro Email Security and Hosted Email Security are not configured: set CW_URL, .*, LMPI_SECRET_KEY, TMES_URL, TMES_ACCOUNT, TMES_API_KEY, HES_URL, HES_ACCOUNT, HES_API_KEY \(see the README\), or pass --sandbox/,
+    );
+  });
+
+  it("requires only the services the reports use", async () => {
+    const cw = { CW_URL: "https://api-na.myconnectwise.net/v4_6_release/apis/3.0", CW_COMPANY: "x", CW_PUBLIC_KEY: "p", CW_PRIVATE_KEY: "secret-private", CW_CLIENT_ID: "c" };
+    const hesOnly = await usageError(openSources({ sandbox: false, repo: ROOT, license: false, detections: true, services: ["hes"] }, io({ ...cw, HES_URL: "https://hes.example.net" })));
+    expect(hesOnly.message).toMatch(/^Hosted Email Security is not configured: set HES_ACCOUNT, HES_API_KEY \(/);
+    expect(hesOnly.message).not.toContain("TMES");
+    const none = await open({ sandbox: false, repo: ROOT, license: false, detections: true, services: [] }, io(cw));
+    expect(none.tmes).toBeUndefined();
+    expect(none.hes).toBeUndefined();
+    // without `detections`, `services` asks for nothing
+    const off = await open({ sandbox: false, repo: ROOT, license: false, services: ["tmes"] }, io(cw));
+    expect(off.tmes).toBeUndefined();
+  });
+
   it("reports a malformed URL of each system together, without the secrets", async () => {
     const env = {
       CW_URL: "https://api-na.myconnectwise.net", CW_COMPANY: "x", CW_PUBLIC_KEY: "p", CW_PRIVATE_KEY: "secret-private", CW_CLIENT_ID: "c",
       LMPI_URL: "http://cspi.trendmicro.com", LMPI_ACCESS_TOKEN: "token-value", LMPI_SECRET_KEY: "secret-lmpi",
+      TMES_URL: "https://api.tmes.trendmicro.com/api/v1", TMES_ACCOUNT: "admin", TMES_API_KEY: "secret-tmes",
     };
     const e = await usageError(openSources({ sandbox: false, repo: ROOT, license: true }, io(env)));
     expect(e.message).toContain("CW_URL must include the API root");
     expect(e.message).toContain("LMPI_URL must use https://");
+    expect(e.message).not.toContain("TMES_URL");
     for (const secret of ["secret-private", "token-value", "secret-lmpi"]) expect(e.message).not.toContain(secret);
+    const withTmes = await usageError(openSources({ sandbox: false, repo: ROOT, license: true, detections: true, services: ["tmes"] }, io(env)));
+    expect(withTmes.message.split("\n")).toHaveLength(3);
+    expect(withTmes.message).toContain("TMES_URL must be scheme, host and optional port only");
+    expect(withTmes.message).not.toContain("secret-tmes");
   });
 
   describe("against real-looking endpoints from the environment", () => {
-    let cw: ConnectWiseSandbox;
-    let lmpi: LmpiSandbox;
+    let cw: ConnectWiseSandbox | undefined;
+    let lmpi: LmpiSandbox | undefined;
+    let tmes: EmailSecuritySandbox | undefined;
     afterEach(async () => {
-      await Promise.all([cw?.close(), lmpi?.close()]);
+      await Promise.all([cw?.close(), lmpi?.close(), tmes?.close()]);
+      cw = lmpi = tmes = undefined;
+    });
+
+    it("reads TMES with TMES_ACCOUNT and TMES_API_KEY over Basic authentication", async () => {
+      const { customers, global } = loadSandboxCustomers(ROOT);
+      cw = await startConnectWiseSandbox({ seed: seedFromCustomers(customers, global) });
+      tmes = await startEmailSecuritySandbox({ service: "tmes", credentials: { account: "env-admin", apiKey: "envTmesKey" } });
+      const env = {
+        CW_URL: cw.url, CW_COMPANY: cw.credentials.company, CW_PUBLIC_KEY: cw.credentials.publicKey, CW_PRIVATE_KEY: cw.credentials.privateKey, CW_CLIENT_ID: cw.credentials.clientId,
+        TMES_URL: tmes.url, TMES_ACCOUNT: "env-admin", TMES_API_KEY: "envTmesKey",
+      };
+      const s = await open({ sandbox: false, repo: ROOT, license: false, detections: true, services: ["tmes"] }, io(env));
+      expect(s.hes).toBeUndefined();
+      const end = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+      const q = { domain: "acme.example", event: "threat" as const, start: new Date(end.getTime() - 24 * 3_600_000), end };
+      const events = await s.tmes!.policyEvents(q);
+      expect(events.length).toBeGreaterThan(0);
+      expect(events).toEqual(tmes.eventsBetween(q.domain, q.event, q.start, q.end));
+      const wrong = await open({ sandbox: false, repo: ROOT, license: false, detections: true, services: ["tmes"] }, io({ ...env, TMES_API_KEY: "notTheKey" }));
+      await expect(wrong.tmes!.policyEvents(q)).rejects.toThrow(/answered 401 .*check TMES_ACCOUNT\/TMES_API_KEY/);
     });
 
     it("signs LMPI requests and authenticates to ConnectWise with the variables' values", async () => {

@@ -85,16 +85,40 @@ export function checkMapping(
   return { product, state: "agreement.not-found", agreements: [], message: `the company has no ${what}` };
 }
 
+interface SnapshotIndex {
+  companies: Map<string, Company[]>;
+  agreements: Map<number, Agreement[]>;
+  catalog: Map<string, CatalogItem>;
+}
+
+// One index per snapshot: checking thousands of customers must not scan every company for each.
+const indexes = new WeakMap<ConnectWiseSnapshot, SnapshotIndex>();
+
+function indexOf(snapshot: ConnectWiseSnapshot): SnapshotIndex {
+  let ix = indexes.get(snapshot);
+  if (ix) return ix;
+  ix = { companies: new Map(), agreements: new Map(), catalog: new Map() };
+  for (const c of snapshot.companies) {
+    const k = c.identifier.toLowerCase();
+    ix.companies.set(k, [...(ix.companies.get(k) ?? []), c]);
+  }
+  for (const a of snapshot.agreements) ix.agreements.set(a.company.id, [...(ix.agreements.get(a.company.id) ?? []), a]);
+  for (const i of snapshot.catalog) if (!ix.catalog.has(i.identifier.toLowerCase())) ix.catalog.set(i.identifier.toLowerCase(), i);
+  indexes.set(snapshot, ix);
+  return ix;
+}
+
 /** Pure: every ConnectWise-side check of one customer against a snapshot. */
 export function checkCustomer(c: EffectiveCustomer, global: GlobalFile, snapshot: ConnectWiseSnapshot): CustomerChecks {
-  const company: CompanyCheck = c.companyId ? checkCompany(c.companyId, snapshot.companies) : { state: "not-found", identifier: "" };
-  const own = company.state === "not-found" ? [] : snapshot.agreements.filter((a) => a.company.id === company.company.id);
+  const ix = indexOf(snapshot);
+  const company: CompanyCheck = c.companyId ? checkCompany(c.companyId, ix.companies.get(c.companyId.toLowerCase()) ?? []) : { state: "not-found", identifier: "" };
+  const own = company.state === "not-found" ? [] : (ix.agreements.get(company.company.id) ?? []);
   const explicit = Object.values(c.agreements).filter((m) => m !== "default");
   const mappings = Object.entries(c.agreements).map(([product, m]) => checkMapping(product, m, own, global.connectwise.defaultAgreementTypes, explicit));
   const catalog = Object.keys(c.agreements).flatMap((product): CatalogCheck[] => {
     const p = global.products[product];
     if (!p) return [];
-    const item = snapshot.catalog.find((i) => same(i.identifier, p.catalogItem));
+    const item = ix.catalog.get(p.catalogItem.toLowerCase());
     return [{ product, catalogItem: p.catalogItem, state: !item ? "missing" : item.inactiveFlag ? "inactive" : "present", item }];
   });
   return { name: c.name, company, mappings, catalog };

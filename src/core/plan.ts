@@ -250,7 +250,11 @@ function actionFor(due: DueSend, ctx: Ctx): Action {
  * resumed from its stored payload (the same quantities, looking before creating); a due send
  * becomes a billing send, a recorded skip or miss, or a wait with a reason.
  */
-export function buildPlan(desired: Desired, observed: Observed, ledger: LedgerView, now: Date, sendNow?: SendNowRequest): Plan {
+export function buildPlan(
+  desired: Desired, observed: Observed, ledger: LedgerView, now: Date, sendNow?: SendNowRequest,
+  /** `dueSends(desired, ledger, now, sendNow)` when the caller has it already (the schedules are the costly part). */
+  due: readonly DueSend[] = dueSends(desired, ledger, now, sendNow),
+): Plan {
   const ctx: Ctx = { desired, observed, now, twice: claimedTwice(desired) };
   const actions: Action[] = [];
   const planned = new Set<string>();
@@ -259,10 +263,10 @@ export function buildPlan(desired: Desired, observed: Observed, ledger: LedgerVi
     actions.push({ ...(e.payload as TicketSend), resume: true });
     planned.add(e.key);
   }
-  for (const due of dueSends(desired, ledger, now, sendNow)) {
-    if (planned.has(due.key)) continue;
-    planned.add(due.key);
-    actions.push(actionFor(due, ctx));
+  for (const d of due) {
+    if (planned.has(d.key)) continue;
+    planned.add(d.key);
+    actions.push(actionFor(d, ctx));
   }
   const byCustomer = new Map<string, Action[]>();
   for (const a of actions) byCustomer.set(a.customer, [...(byCustomer.get(a.customer) ?? []), a]);

@@ -72,12 +72,23 @@ export function isoWeekday(year: number, month: number, day: number): number {
 }
 
 /** The wall-clock fields of `instant` in `tz`. */
+// formatToParts costs microseconds; a reconcile of thousands of customers asks for the same
+// instants (shared due days, zones) over and over. Bounded: cleared when it grows past the limit.
+const partsCache = new Map<string, LocalParts>();
+const PARTS_CACHE_LIMIT = 200_000;
+
 export function localParts(instant: Date, tz: string): LocalParts {
+  const key = `${tz}\u0000${Math.floor(instant.getTime() / 1000)}`;
+  const hit = partsCache.get(key);
+  if (hit) return { ...hit };
   const fields = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
   for (const part of partsFormatter(tz).formatToParts(instant)) {
     if (part.type in fields) fields[part.type as keyof typeof fields] = Number(part.value);
   }
-  return { ...fields, weekday: isoWeekday(fields.year, fields.month, fields.day) };
+  const parts = { ...fields, weekday: isoWeekday(fields.year, fields.month, fields.day) };
+  if (partsCache.size >= PARTS_CACHE_LIMIT) partsCache.clear();
+  partsCache.set(key, parts);
+  return { ...parts };
 }
 
 function wallMs(t: LocalTime): number {

@@ -36,7 +36,9 @@ export type DetectionService = "hes" | "tmes";
 export interface DetectionSource {
   readonly service: DetectionService;
   /**
-   * Every event of one domain and event kind in `[start, end]`, across all pages (`limit` 500,
+   * Every event of one domain and event kind with `start <= genTime < end` (the API's `end` is
+   * inclusive; the adapter drops an event exactly at `end`, so consecutive windows never count it
+   * twice), across all pages (`limit` 500,
    * `nextToken`); HTTP 204 is an empty list. Throws `ApiError` with an actionable message on
    * 401/403/404 (404: log retrieval not enabled for the account).
    */

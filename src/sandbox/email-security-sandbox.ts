@@ -31,11 +31,13 @@ export interface EmailSecurityRecordedRequest {
 /**
  * Injected before authentication, as a gateway in front of the service would fail: one per
  * request, in order. A `status` fault answers the service's own `{code, message}` for 400, 403,
- * 404 and 500 unless a body is given, and plain text for the others.
+ * 404 and 500 unless a body is given, and plain text for the others. `pass` lets its request
+ * through, so that a fault can aim at a later page.
  */
 export type EmailSecurityFault =
   | { kind: "status"; status: number; retryAfter?: string; body?: unknown }
-  | { kind: "reset" };
+  | { kind: "reset" }
+  | { kind: "pass" };
 
 export interface EmailSecuritySandbox {
   service: DetectionService;
@@ -153,7 +155,7 @@ export async function startEmailSecuritySandbox(opts: EmailSecuritySandboxOption
     };
 
     const fault = faults.shift();
-    if (fault) {
+    if (fault && fault.kind !== "pass") {
       record.fault = fault.kind;
       if (fault.kind === "reset") return void req.socket.destroy();
       const body = fault.body ?? FAULT_BODY[fault.status];

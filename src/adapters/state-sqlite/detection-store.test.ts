@@ -32,9 +32,9 @@ function open(dir: string): StateStore {
   stores.push(s);
   return s;
 }
-function held(dir = tempDir(), holder = `${process.pid}@${HOST}`): { s: StateStore; token: number; dir: string } {
+function held(dir = tempDir(), holder = `${process.pid}@${HOST}`, nowMs = T0): { s: StateStore; token: number; dir: string } {
   const s = open(dir);
-  const r = s.acquireLease(holder, TTL, T0);
+  const r = s.acquireLease(holder, TTL, nowMs);
   if (!r.ok) throw new Error("lease not taken");
   return { s, token: r.token, dir };
 }
@@ -136,7 +136,7 @@ describe("detection state", () => {
       cursor(hour(2), ["y"], { domain: "b.acme.com" }),
     ];
     for (const c of cursors) s.commitPoll({ cursor: c, counts: [], gaps: [] }, token);
-    expect(s.pollCursors()).toEqual([cursors[3], cursors[2], cursors[0], cursors[1]]);
+    expect(s.pollCursors()).toEqual([cursors[1], cursors[3], cursors[2], cursors[0]]);
   });
 
   it("returns counts with from <= hour < to", () => {
@@ -169,7 +169,7 @@ describe("detection state", () => {
     const { s: old, token: stale, dir } = held();
     old.commitPoll({ cursor: cursor(hour(1), ["m-1"]), counts: [count("spam", 0, 2)], gaps: [] }, stale);
     const before = everything(old);
-    const { s: next, token: current } = held(dir, `7@elsewhere`);
+    const { s: next, token: current } = held(dir, "7@elsewhere", T0 + TTL);
 
     let thrown: unknown;
     try {

@@ -6,8 +6,13 @@ import { sandboxCommand } from "./sandbox.ts";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
-/** A port that was free a moment ago, with the one after it also free. */
-async function freePortPair(): Promise<number> {
+const isFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = createServer().once("error", () => resolve(false)).listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+
+/** A port that was free a moment ago, with the three after it (LMPI, TMES, HES) also free. */
+async function freePortRun(): Promise<number> {
   for (;;) {
     const port = await new Promise<number>((resolve) => {
       const s = createServer().listen(0, "127.0.0.1", () => {
@@ -15,17 +20,14 @@ async function freePortPair(): Promise<number> {
         s.close(() => resolve(port));
       });
     });
-    if (port >= 65535) continue;
-    const nextFree = await new Promise<boolean>((resolve) => {
-      const s = createServer().once("error", () => resolve(false)).listen(port + 1, "127.0.0.1", () => s.close(() => resolve(true)));
-    });
-    if (nextFree) return port;
+    if (port > 65532) continue;
+    if ((await Promise.all([1, 2, 3].map((i) => isFree(port + i)))).every(Boolean)) return port;
   }
 }
 
 describe("sandboxCommand", () => {
-  it("with a fixed --listen, the fake LMPI takes the next port and both stop when asked", async () => {
-    const port = await freePortPair();
+  it("with a fixed --listen, the fake LMPI, TMES and HES take the next ports, and all stop when asked", async () => {
+    const port = await freePortRun();
     let out = "";
     let stop!: () => void;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
@@ -33,12 +35,24 @@ describe("sandboxCommand", () => {
     await expect.poll(() => out).toContain("Press Ctrl-C");
     expect(out).toContain(`export CW_URL=http://127.0.0.1:${port}/v4_6_release/apis/3.0 `);
     expect(out).toContain(`export LMPI_URL=http://127.0.0.1:${port + 1} LMPI_ACCESS_TOKEN=`);
+    expect(out).toContain(`fake Trend Micro Email Security at http://127.0.0.1:${port + 2}\n`);
+    expect(out).toContain(`fake Hosted Email Security at http://127.0.0.1:${port + 3}\n`);
+    const tmes = /export TMES_URL=(\S+) TMES_ACCOUNT=(\S+) TMES_API_KEY=(\S+)\n/.exec(out);
+    expect(tmes?.[1]).toBe(`http://127.0.0.1:${port + 2}`);
+    expect(out).toMatch(new RegExp(`export HES_URL=http://127\\.0\\.0\\.1:${port + 3} HES_ACCOUNT=\\S+ HES_API_KEY=\\S+\n`));
+    // the printed variables open the fake: an authenticated query is answered
+    const auth = Buffer.from(`${tmes![2]}:${tmes![3]}`).toString("base64");
+    const res = await fetch(`${tmes![1]}/api/v1/log/policyeventlog?domain=acme.example&event=spam`, { headers: { authorization: `Basic ${auth}` } });
+    expect([200, 204]).toContain(res.status);
+    await res.arrayBuffer();
     stop();
     expect(await running).toBe(0);
-    await expect(fetch(`http://127.0.0.1:${port + 1}/`)).rejects.toThrow();
+    for (const i of [1, 2, 3]) await expect(fetch(`http://127.0.0.1:${port + i}/`)).rejects.toThrow();
   });
 
-  it("refuses the last port, which leaves none for the fake LMPI", async () => {
-    await expect(sandboxCommand({ listen: "127.0.0.1:65535", repo: ROOT }, { stdout: () => undefined, stderr: () => undefined, env: {}, cwd: ROOT })).rejects.toThrow(UsageError);
+  it("refuses the last three ports, which leave none for the fake LMPI, TMES and HES", async () => {
+    for (const port of [65533, 65535]) {
+      await expect(sandboxCommand({ listen: `127.0.0.1:${port}`, repo: ROOT }, { stdout: () => undefined, stderr: () => undefined, env: {}, cwd: ROOT })).rejects.toThrow(UsageError);
+    }
   });
 });
