@@ -127,7 +127,10 @@ export interface DetectionCount {
   domain: string;
   /** A category, `other:<event>`, or `unknown:<type/subtype>` (shown, not part of totals). */
   category: string;
-  /** The hour's start, ISO UTC (`2027-01-04T07:00:00.000Z`). */
+  /**
+   * The start of the customer's local hour, ISO UTC (`2027-01-04T07:00:00.000Z`; `…T06:30:00.000Z`
+   * in a +05:30 zone), on a whole minute; times are ISO-8601 UTC with `Z` throughout.
+   */
   hour: string;
   count: number;
 }

@@ -76,7 +76,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     // Email-security detections. detection_counts gets a row per series and UTC hour (a month
     // of 1,000 customers × 2 domains × 4 categories is ~5.8 M rows), so its rows hold only a
-    // series id, the hour as an integer (hours since 1970) and the count, in a WITHOUT ROWID
+    // series id, the hour's start as an integer (minutes since 1970: a customer's local hour starts at :30 or :45 in some zones) and the count, in a WITHOUT ROWID
     // table keyed by (series, hour): ~15 bytes a row, against ~100 with the names and an ISO
     // hour in every row. detection_series stores the names once.
     version: 2,
@@ -101,9 +101,9 @@ export const MIGRATIONS: readonly Migration[] = [
         );
         CREATE TABLE detection_counts (
           series INTEGER NOT NULL REFERENCES detection_series (id),
-          hour   INTEGER NOT NULL,
+          start_min INTEGER NOT NULL,
           count  INTEGER NOT NULL,
-          PRIMARY KEY (series, hour)
+          PRIMARY KEY (series, start_min)
         ) WITHOUT ROWID;
         CREATE TABLE poll_gaps (
           customer    TEXT NOT NULL,

@@ -127,7 +127,7 @@ export const rowToJournal = (r: JournalRow): JournalEntry =>
     data: fromJson(r.data),
   });
 
-const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 // Without the trailing Z, Date.parse reads a time in the local zone: only UTC forms are accepted.
@@ -143,8 +143,8 @@ function instantMs(iso: string, what: string): number {
  */
 export const normalIso = (iso: string, what: string): string => new Date(instantMs(iso, what)).toISOString();
 
-/** The first whole hour (hours since 1970) at or after `iso`: `hour >= it` is `hour's start >= iso`. */
-export const hourAtOrAfter = (iso: string, what: string): number => Math.ceil(instantMs(iso, what) / HOUR_MS);
+/** The first whole minute (minutes since 1970) at or after `iso`: `start >= it` is `bucket's start >= iso`. */
+export const minuteAtOrAfter = (iso: string, what: string): number => Math.ceil(instantMs(iso, what) / MINUTE_MS);
 
 export interface PollCursorRow {
   customer: string;
@@ -173,7 +173,7 @@ export const rowToPollCursor = (r: PollCursorRow): PollCursor => ({
   boundaryIds: JSON.parse(r.boundary_ids) as string[],
 });
 
-/** A count with its hour as hours since 1970, the form `detection_counts` stores. */
+/** A count with its hour's start as minutes since 1970, the form `detection_counts` stores. */
 export interface CountInput {
   customer: string;
   service: string;
@@ -185,10 +185,10 @@ export interface CountInput {
 
 export function countToInput(c: DetectionCount): CountInput {
   const ms = instantMs(c.hour, "a detection count's hour");
-  if (ms % HOUR_MS !== 0) throw new InternalError(`a detection count's hour must be the start of a UTC hour, such as 2027-01-04T07:00:00.000Z, but is ${c.hour}`);
+  if (ms % MINUTE_MS !== 0) throw new InternalError(`a detection count's hour must start on a whole minute, such as 2027-01-04T07:00:00.000Z or 2027-01-04T06:30:00.000Z, but is ${c.hour}`);
   // A negative or fractional count would corrupt a sum that is billed on; it is a caller's bug.
   if (!Number.isSafeInteger(c.count) || c.count < 0) throw new InternalError(`a detection count must be a whole number >= 0, but is ${c.count} (${c.customer} ${c.domain} ${c.category} ${c.hour})`);
-  return { customer: c.customer, service: c.service, domain: c.domain, category: c.category, hour: ms / HOUR_MS, count: c.count };
+  return { customer: c.customer, service: c.service, domain: c.domain, category: c.category, hour: ms / MINUTE_MS, count: c.count };
 }
 
 export interface CountRow {
@@ -203,7 +203,7 @@ export const rowToCount = (customer: string, service: DetectionService, r: Count
   service,
   domain: r.domain,
   category: r.category,
-  hour: new Date(r.hour * HOUR_MS).toISOString(),
+  hour: new Date(r.hour * MINUTE_MS).toISOString(),
   count: r.count,
 });
 

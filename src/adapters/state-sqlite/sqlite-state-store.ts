@@ -13,7 +13,7 @@ import { mayTakeLease, type LeaseRow } from "./lease-rules.ts";
 import {
   countToInput,
   customerToRow,
-  hourAtOrAfter,
+  minuteAtOrAfter,
   ledgerToRow,
   normalIso,
   pollCursorToRow,
@@ -78,10 +78,10 @@ export function createSqliteStateStore(db: Database, schemaVersion: number): Sta
     putPollCursor: db.prepare<[PollCursorRow]>(upsertSql("poll_cursors", POLL_CURSOR_COLUMNS, ["customer", "service", "domain", "event"])),
     seriesId: db.prepare<[string, string, string, string], { id: number }>("SELECT id FROM detection_series WHERE customer = ? AND service = ? AND domain = ? AND category = ?"),
     putSeries: db.prepare<[string, string, string, string]>("INSERT INTO detection_series (customer, service, domain, category) VALUES (?, ?, ?, ?)"),
-    addCount: db.prepare<[number, number, number]>("INSERT INTO detection_counts (series, hour, count) VALUES (?, ?, ?) ON CONFLICT (series, hour) DO UPDATE SET count = count + excluded.count"),
+    addCount: db.prepare<[number, number, number]>("INSERT INTO detection_counts (series, start_min, count) VALUES (?, ?, ?) ON CONFLICT (series, start_min) DO UPDATE SET count = count + excluded.count"),
     detectionCounts: db.prepare<[string, string, number, number], CountRow>(
-      `SELECT s.domain, s.category, c.hour, c.count FROM detection_series s JOIN detection_counts c ON c.series = s.id
-        WHERE s.customer = ? AND s.service = ? AND c.hour >= ? AND c.hour < ? ORDER BY s.domain, s.category, c.hour`,
+      `SELECT s.domain, s.category, c.start_min AS hour, c.count FROM detection_series s JOIN detection_counts c ON c.series = s.id
+        WHERE s.customer = ? AND s.service = ? AND c.start_min >= ? AND c.start_min < ? ORDER BY s.domain, s.category, c.start_min`,
     ),
     putGap: db.prepare<[PollGapRow]>(`INSERT INTO poll_gaps (${POLL_GAP_COLUMNS.join(", ")}) VALUES (${POLL_GAP_COLUMNS.map((c) => `@${c}`).join(", ")})`),
     pollGaps: db.prepare<[string, string, string, string], PollGapRow>(
@@ -163,7 +163,7 @@ export function createSqliteStateStore(db: Database, schemaVersion: number): Sta
       });
     },
     detectionCounts: (customer, service, from, to) =>
-      q.detectionCounts.all(customer, service, hourAtOrAfter(from, "detectionCounts' from"), hourAtOrAfter(to, "detectionCounts' to")).map((r) => rowToCount(customer, service, r)),
+      q.detectionCounts.all(customer, service, minuteAtOrAfter(from, "detectionCounts' from"), minuteAtOrAfter(to, "detectionCounts' to")).map((r) => rowToCount(customer, service, r)),
     pollGaps: (customer, service, from, to) =>
       q.pollGaps.all(customer, service, normalIso(to, "pollGaps' to"), normalIso(from, "pollGaps' from")).map(rowToPollGap),
 
