@@ -1,5 +1,6 @@
 import { categorize } from "../core/detection-categories.ts";
-import { localHourStart, type PollTarget } from "../core/poll-targets.ts";
+import type { PollTarget } from "../core/poll-targets.ts";
+import { offsetAt } from "../core/zoned-time.ts";
 import { LOOK_BACK_MS, type DetectionService, type DetectionSource, type PolicyEvent } from "../ports/detection-source.ts";
 import { LeaseLostError, type DetectionCount, type PollCursor, type PollGap, type StateStore } from "../ports/state-store.ts";
 
@@ -28,6 +29,7 @@ export interface PollResult {
 /** Before this, nothing was polled: a report of a period reaching back there says its data is incomplete. */
 export const BEFORE_POLLING = "1970-01-01T00:00:00.000Z";
 const BOUNDARY_MS = 1000;
+const HOUR_MS = 3600_000;
 
 const keyOf = (t: Pick<PollTarget, "customer" | "service" | "domain" | "event">) => `${t.customer}\u0000${t.service}\u0000${t.domain}\u0000${t.event}`;
 
@@ -48,11 +50,11 @@ export function countEvents(t: PollTarget, events: readonly PolicyEvent[], skip:
     seen.add(e.messageID);
     counted.push(e);
     const ms = Date.parse(e.genTime);
-    const utcHour = Math.floor(ms / 3600_000);
-    // the zone's offset only changes at transitions; computing it once per UTC hour keeps a big window cheap
-    let start = offsets.get(utcHour);
-    if (start === undefined) offsets.set(utcHour, (start = localHourStart(ms, t.timezone) - ms));
-    const hour = new Date(ms + start).toISOString();
+    const utcHour = Math.floor(ms / HOUR_MS);
+    // the zone's offset only changes at transitions (on whole hours in practice); once per UTC hour keeps a big window cheap
+    let offset = offsets.get(utcHour);
+    if (offset === undefined) offsets.set(utcHour, (offset = offsetAt(utcHour * HOUR_MS, t.timezone)));
+    const hour = new Date(Math.floor((ms + offset) / HOUR_MS) * HOUR_MS - offset).toISOString();
     const c = categorize(t.event, e.eventType, e.eventSubtype);
     add(c.category, hour);
     if (c.unknown) add(`unknown:${c.unknown}`, hour);

@@ -102,7 +102,7 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
     // one-shot reconcile polls up to its `now` before planning (DESIGN §8)
     poll = await pollDetections(pollTargets(desired), { sources: deps.detections, store, token: deps.token, now, realNow: () => clock.now(), signal: deps.signal });
   }
-  const observed: Observed = { ...checks, ...billing, ...(deps.detections ? { detections: detectionData(due, store, poll) } : {}) };
+  const observed: Observed = { ...checks, ...billing, ...(deps.detections ? { detections: detectionData(due, store, poll, deps.detections) } : {}) };
   // the plan sees every customer (it sends for the send-now one only): an LMP customer name that
   // another file also claims stays ambiguous for send-now, as it is for the scheduled send
   const plan = buildPlan(input.sendNow ? all : desired, observed, ledger, now, input.sendNow, due);
@@ -171,13 +171,16 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
 }
 
 /** The counters, gaps and poll progress behind each due detection send. */
-function detectionData(due: ReturnType<typeof dueSends>, store: StateStore, poll: PollResult | undefined): Map<string, DetectionData> {
+function detectionData(
+  due: ReturnType<typeof dueSends>, store: StateStore, poll: PollResult | undefined, sources: Partial<Record<DetectionService, DetectionSource>>,
+): Map<string, DetectionData> {
   const cursors = new Map<string, PollCursor[]>();
   for (const c of store.pollCursors()) cursors.set(c.customer, [...(cursors.get(c.customer) ?? []), c]);
   const out = new Map<string, DetectionData>();
   for (const d of due) {
     if (d.report.report === "billing") continue;
     const service = SERVICE_OF[d.report.report];
+    if (!sources[service]) continue; // no source for it: the report waits for one
     const customer = d.customer.name;
     const events = eventsFor(d.report.detections ?? []);
     const mine = (cursors.get(customer) ?? []).filter((c) => c.service === service && d.customer.customer.emailDomains.includes(c.domain) && events.includes(c.event));

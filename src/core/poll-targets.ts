@@ -2,7 +2,6 @@ import type { DetectionService, PolicyEventKind } from "../ports/detection-sourc
 import { eventsFor } from "./detection-categories.ts";
 import type { Desired } from "./desired.ts";
 import { acting } from "./plan.ts";
-import { offsetAt } from "./zoned-time.ts";
 
 /** One thing to poll: a customer's domain and event kind at one service. */
 export interface PollTarget {
@@ -32,12 +31,4 @@ export function pollTargets(desired: Desired): PollTarget[] {
     }
   }
   return out;
-}
-
-const HOUR = 3600_000;
-
-/** The start of the local hour holding `ms` in `tz`, as a UTC instant (an offset of +05:30 gives hh:30Z). */
-export function localHourStart(ms: number, tz: string): number {
-  const offset = offsetAt(ms, tz);
-  return Math.floor((ms + offset) / HOUR) * HOUR - offset;
 }

@@ -38,9 +38,9 @@ export interface DetectionSource {
   /**
    * Every event of one domain and event kind with `start <= genTime < end` (the API's `end` is
    * inclusive; the adapter drops an event exactly at `end`, so consecutive windows never count it
-   * twice), across all pages (`limit` 500,
-   * `nextToken`); HTTP 204 is an empty list. Throws `ApiError` with an actionable message on
-   * 401/403/404 (404: log retrieval not enabled for the account).
+   * twice), across all pages (`limit` 500, `nextToken`); HTTP 204 is an empty list. Throws
+   * `ApiError` with an actionable message on 401/403/404 (404: log retrieval not enabled for the
+   * account).
    */
   policyEvents(q: PolicyEventQuery, signal?: AbortSignal): Promise<PolicyEvent[]>;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onTestFinished } from "vitest";
 import { startConnectWiseSandbox, type ConnectWiseSandbox, type RecordedRequest } from "../../src/sandbox/connectwise-sandbox.ts";
+import { startEmailSecuritySandbox, type EmailSecuritySandbox } from "../../src/sandbox/email-security-sandbox.ts";
 import { startLmpiSandbox, type LmpiSandbox } from "../../src/sandbox/lmpi-sandbox.ts";
 import { seedLmpiFromCustomers, type LmpiSeed } from "../../src/sandbox/lmpi-seed.ts";
 import type { ConnectWiseSeed } from "../../src/sandbox/model.ts";
@@ -14,6 +15,10 @@ export interface ReconcileWorld {
   repo: TempRepo;
   cw: ConnectWiseSandbox;
   lmpi: LmpiSandbox;
+  tmes: EmailSecuritySandbox;
+  hes: EmailSecuritySandbox;
+  /** The email-security fakes' clock (epoch ms): `run` sets it to the `--at` of the command. */
+  clock: { now: number };
   stateDir: string;
   /** The environment a real deployment would set, pointing at the two fakes. */
   env: Record<string, string>;
@@ -33,23 +38,35 @@ export async function reconcileWorld(opts: { repo?: TempRepo; seed?: ConnectWise
   const { customers, global } = loadSandboxCustomers(repo.dir);
   const cw = await startConnectWiseSandbox({ seed: opts.seed ?? loadSandboxSeed(repo.dir) });
   const lmpi = await startLmpiSandbox({ rows: opts.rows ?? seedLmpiFromCustomers(customers, global) });
+  const clock = { now: Date.now() };
+  const tmes = await startEmailSecuritySandbox({ service: "tmes", now: () => clock.now });
+  const hes = await startEmailSecuritySandbox({ service: "hes", now: () => clock.now });
   const stateDir = mkdtempSync(join(tmpdir(), "cwsync-state-"));
   onTestFinished(async () => {
     await cw.close();
     await lmpi.close();
+    await tmes.close();
+    await hes.close();
     rmSync(stateDir, { recursive: true, force: true });
   });
   const env = {
     CW_URL: cw.url, CW_COMPANY: cw.credentials.company, CW_PUBLIC_KEY: cw.credentials.publicKey,
     CW_PRIVATE_KEY: cw.credentials.privateKey, CW_CLIENT_ID: cw.credentials.clientId,
     LMPI_URL: lmpi.url, LMPI_ACCESS_TOKEN: lmpi.credentials.accessToken, LMPI_SECRET_KEY: lmpi.credentials.secretKey,
+    TMES_URL: tmes.url, TMES_ACCOUNT: tmes.credentials.account, TMES_API_KEY: tmes.credentials.apiKey,
+    HES_URL: hes.url, HES_ACCOUNT: hes.credentials.account, HES_API_KEY: hes.credentials.apiKey,
     CWSYNC_STATE_DIR: stateDir,
     // no rate limit against a local fake: tests stay fast
     CWSYNC_CW_RATE: "1000", CWSYNC_CW_BURST: "1000", CWSYNC_CW_CONCURRENCY: "8",
   };
   return {
-    repo, cw, lmpi, stateDir, env,
-    run: (...argv) => runCli(argv, { cwd: repo.dir, env }),
+    repo, cw, lmpi, tmes, hes, clock, stateDir, env,
+    run: (...argv) => {
+      // the fakes serve the moment the command acts at, as the real services would serve "now"
+      const at = argv.indexOf("--at");
+      if (at >= 0) clock.now = Date.parse(argv[at + 1]);
+      return runCli(argv, { cwd: repo.dir, env });
+    },
     writes: () => cw.requests.filter((r) => r.method !== "GET"),
   };
 }

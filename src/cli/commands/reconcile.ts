@@ -2,7 +2,10 @@ import { systemClock } from "../../adapters/clock-system.ts";
 import { readRevision } from "../../adapters/git-revision.ts";
 import { reconcileCycle, type CycleReport } from "../../apply/reconcile-cycle.ts";
 import { withLease } from "../../apply/with-lease.ts";
-import { loadConfig } from "../../config/load.ts";
+import { loadConfig, type LoadResult } from "../../config/load.ts";
+import { resolveCustomer } from "../../config/resolve.ts";
+import { SERVICE_OF } from "../../core/poll-targets.ts";
+import type { DetectionService } from "../../ports/detection-source.ts";
 import type { CommandIO } from "../io.ts";
 import { renderCycleJson, renderCycleText } from "../render-reconcile.ts";
 import { openSources, type ConnectWiseTuning } from "../sources-session.ts";
@@ -22,6 +25,16 @@ export interface ReconcileOptions {
   connectwise?: ConnectWiseTuning;
 }
 
+/** The email-security services the customers' reports read (only those need credentials). */
+export function detectionServices(load: LoadResult): DetectionService[] {
+  const out = new Set<DetectionService>();
+  for (const c of load.customers) {
+    if (!c.config || !load.global) continue;
+    for (const r of resolveCustomer(c.config, load.global).reports) if (r.report !== "billing") out.add(SERVICE_OF[r.report]);
+  }
+  return [...out].sort();
+}
+
 /** The exit code of a cycle: 1 when a customer is failing (`--strict`: also invalid or degraded). */
 export function cycleExitCode(report: CycleReport, strict: boolean): number {
   const bad = new Set(strict ? ["failing", "invalid", "degraded"] : ["failing"]);
@@ -33,12 +46,16 @@ export async function reconcileCommand(opts: ReconcileOptions, io: CommandIO): P
   const revision = await readRevision(opts.repo, opts.branch, stateDirOf(io), io.cwd);
   const load = loadConfig(revision.files, revision.globalPath);
   // the environment is checked before anything is written
-  const sources = await openSources({ sandbox: opts.sandbox, repo: revision.dir, license: true, connectwise: opts.connectwise }, io);
+  const now = opts.at ?? new Date(systemClock.now());
+  const sources = await openSources({
+    sandbox: opts.sandbox, repo: revision.dir, license: true, connectwise: opts.connectwise,
+    detections: true, services: detectionServices(load), now: () => now.getTime(),
+  }, io);
   try {
     const state = openState(io, targetOf(opts.sandbox, io.env));
     try {
-      const input = { revision: revision.id, load, now: opts.at ?? new Date(systemClock.now()), allowMassRemoval: opts.allowMassRemoval, dryRun: opts.dryRun };
-      const deps = { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock };
+      const input = { revision: revision.id, load, now, allowMassRemoval: opts.allowMassRemoval, dryRun: opts.dryRun };
+      const deps = { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock, detections: { tmes: sources.tmes, hes: sources.hes } };
       const report = opts.dryRun
         ? await reconcileCycle(input, deps)
         : await withLease(state.store, systemClock, { stateDir: state.dir }, (token, signal) => {

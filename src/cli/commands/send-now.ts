@@ -1,17 +1,21 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { systemClock } from "../../adapters/clock-system.ts";
 import { readConfigFiles } from "../../adapters/config-files.ts";
 import { readFilesAtRevision } from "../../adapters/git-files.ts";
-import { META_REVISION, reconcileCycle } from "../../apply/reconcile-cycle.ts";
+import { openStateStore } from "../../adapters/state-sqlite/open-state-store.ts";
+import { META_GLOBAL, META_REVISION, reconcileCycle } from "../../apply/reconcile-cycle.ts";
+import type { CustomerFile, GlobalFile } from "../../config/model.ts";
+import { resolveCustomer } from "../../config/resolve.ts";
 import { withLease } from "../../apply/with-lease.ts";
 import { loadConfig, type SourceFile } from "../../config/load.ts";
 import { textHash } from "../../core/desired.ts";
+import { SERVICE_OF } from "../../core/poll-targets.ts";
 import { ExitError, UsageError } from "../../errors.ts";
 import type { ReportName } from "../../ports/state-store.ts";
 import type { CommandIO } from "../io.ts";
 import { openSources } from "../sources-session.ts";
-import { openState } from "../state-session.ts";
+import { openState, stateDirOf } from "../state-session.ts";
 import { targetOf } from "../target.ts";
 
 export interface SendNowOptions {
@@ -39,6 +43,21 @@ async function appliedFiles(repo: string, stateDir: string, rev: string): Promis
   throw new ExitError(1, `the applied revision ${rev} is neither in ${repo} nor in ${join(stateDir, "repo")}; fetch it, or run cwsync reconcile`);
 }
 
+/** The reports a customer has in its applied config (every kind when it is unknown yet: the command refuses later). */
+function configuredReports(io: CommandIO, customer: string): ReportName[] {
+  const all: ReportName[] = ["billing", "hostedEmailSecurity", "emailSecurity"];
+  if (!existsSync(stateDirOf(io))) return all;
+  const store = openStateStore(stateDirOf(io));
+  try {
+    const record = store.customer(customer);
+    const global = store.getMeta(META_GLOBAL);
+    if (!record?.config || !global) return all;
+    return resolveCustomer(record.config as CustomerFile, JSON.parse(global) as GlobalFile).reports.map((r) => r.report);
+  } finally {
+    store.close();
+  }
+}
+
 /**
  * `cwsync send-now`: the seed's "Send now (save first)". Sends from the applied revision, never
  * from local edits, as its own ledger entry, through the same lease as the reconciler.
@@ -46,7 +65,10 @@ async function appliedFiles(repo: string, stateDir: string, rev: string): Promis
 export async function sendNowCommand(opts: SendNowOptions, io: CommandIO): Promise<number> {
   if (!/^[a-z0-9-]{1,63}$/.test(opts.customer)) throw new UsageError(`\`${opts.customer}\` is not a customer name ([a-z0-9-], 1–63 characters)`);
   const repo = resolve(io.cwd, opts.repo);
-  const sources = await openSources({ sandbox: opts.sandbox, repo, license: true }, io);
+  const now = opts.at ?? new Date(systemClock.now());
+  const wanted: ReportName[] = opts.report ? [opts.report] : configuredReports(io, opts.customer);
+  const services = wanted.flatMap((r) => (r === "billing" ? [] : [SERVICE_OF[r]]));
+  const sources = await openSources({ sandbox: opts.sandbox, repo, license: wanted.includes("billing"), detections: services.length > 0, services, now: () => now.getTime() }, io);
   try {
     const state = openState(io, targetOf(opts.sandbox, io.env));
     try {
@@ -68,13 +90,12 @@ export async function sendNowCommand(opts: SendNowOptions, io: CommandIO): Promi
       }
       const { files, globalPath } = await appliedFiles(repo, state.dir, rev);
       const load = loadConfig(files, globalPath);
-      const now = opts.at ?? new Date(systemClock.now());
-      const reports: ReportName[] = opts.report ? [opts.report] : ["billing", "hostedEmailSecurity", "emailSecurity"];
+      const reports = wanted;
       const report = await withLease(state.store, systemClock, { stateDir: state.dir }, (token, signal) => {
         state.checkTarget(token);
         return reconcileCycle(
           { revision: rev, load, now, allowMassRemoval: true, dryRun: false, sendNow: { customer: opts.customer, reports, at: now } },
-          { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock, token, signal },
+          { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock, token, signal, detections: { tmes: sources.tmes, hes: sources.hes } },
         );
       });
       const forced = report.plan.actions.filter((a) => a.customer === opts.customer && a.due === now.toISOString());

@@ -1,0 +1,318 @@
+// `cwsync reconcile` polling Trend Micro Email Security and Hosted Email Security for 1,000
+// customers × 2 domains, as a whole process against the fakes: the first poll (72 hours back), the
+// poll of one hour that follows it, and the state store after a simulated month of polls.
+// Run alone: `node bench/detections.mjs` (after `npm run build`); BENCH_DETECTION_CUSTOMERS=100
+// shrinks it, BENCH_DETECTION_STEP_HOURS (default 6, at most 72) spaces the month's reconciles,
+// BENCH_DETECTION_MONTH=0 skips the month.
+import { execFileSync, spawn } from "node:child_process";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { request as httpRequest, Agent, createServer } from "node:http";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const dist = (p) => import(join(root, "dist", p));
+const Database = createRequire(import.meta.url)("better-sqlite3");
+
+/** Raised ConnectWise limits, as in bench/reconcile.mjs: the month sends ~34,000 report tickets. */
+const TUNING = { CWSYNC_CW_RATE: "500", CWSYNC_CW_BURST: "500", CWSYNC_CW_CONCURRENCY: "16" };
+const CW_LATENCY_MS = 20;
+/** Added in front of the email-security fakes (they have no latency setting) for the second T + 1 h run. */
+const EMAIL_LATENCY_MS = Number(process.env.BENCH_DETECTION_LATENCY_MS ?? 20);
+/**
+ * T: a Wednesday, 14:00 UTC. Reports are due at 06:00 local — 06:00Z, 05:00Z (Rome), 11:00Z (New
+ * York), 00:30Z (Kolkata) — daily for HES and on Mondays for TMES: none falls in (T, T + 1 h].
+ */
+const T = Date.parse("2026-12-02T14:00:00Z");
+const HOUR = 3_600_000;
+const ZONES = ["UTC", "Europe/Rome", "America/New_York", "Asia/Kolkata"];
+const HES_DETECTIONS = ["spam", "phishing", "malware"];
+const TMES_DETECTIONS = ["ransomware", "phishing", "bec"];
+
+const GIT_ENV = {
+  ...process.env, GIT_CONFIG_NOSYSTEM: "1",
+  GIT_AUTHOR_NAME: "cwsync bench", GIT_AUTHOR_EMAIL: "bench@cwsync.invalid",
+  GIT_COMMITTER_NAME: "cwsync bench", GIT_COMMITTER_EMAIL: "bench@cwsync.invalid",
+};
+
+/**
+ * `n` customers, each with two email domains, a daily Hosted Email Security report and a weekly
+ * Trend Micro Email Security (Standard) report, both products on the company's default agreement,
+ * no billing; time zones in turn UTC, Europe/Rome, America/New_York and Asia/Kolkata (+05:30).
+ */
+export function writeDetectionCustomers(dir, n) {
+  const customers = join(dir, "customers");
+  mkdirSync(customers, { recursive: true });
+  copyFileSync(join(root, "customers/_global.yaml"), join(customers, "_global.yaml"));
+  for (let i = 1; i <= n; i++) {
+    const id = String(i).padStart(5, "0");
+    writeFileSync(join(customers, `det-${id}.yaml`), `# yaml-language-server: $schema=../schemas/customer.schema.json
+apiVersion: cwsync/v1
+kind: Customer
+name: det-${id}
+displayName: Detections Customer ${i}
+trendMicro:
+  customer: Detections Customer ${i} Ltd
+  emailDomains: [det-${id}.example, mail.det-${id}.example]
+connectwise:
+  enabled: true
+  companyId: DET${id}
+agreements:
+  tmems-standard: default
+  hes: default
+notifications:
+  timezone: ${ZONES[i % ZONES.length]}
+  at: "06:00"
+  hostedEmailSecurity:
+    every: day
+    detections: [${HES_DETECTIONS.join(", ")}]
+  emailSecurity:
+    edition: standard
+    every: week
+    detections: [${TMES_DETECTIONS.join(", ")}]
+`);
+  }
+}
+
+/** Runs a node script as a child with peak-rss.mjs preloaded; asynchronous, so the fakes in this process keep answering. */
+function child(args, env, rssFile) {
+  rmSync(rssFile, { force: true });
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const p = spawn(process.execPath, ["--import", join(root, "bench/peak-rss.mjs"), ...args], {
+      cwd: root, env: { ...env, BENCH_RSS_FILE: rssFile }, stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out = [];
+    const err = [];
+    p.stdout.on("data", (b) => out.push(b));
+    p.stderr.on("data", (b) => err.push(b));
+    p.on("error", reject);
+    p.on("close", (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const peakMiB = Math.max(...readFileSync(rssFile, "utf8").trim().split("\n").map(Number)) / 1024;
+      resolve({ code, ms, peakMiB, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
+    });
+  });
+}
+
+/** A forwarding proxy that holds every request `ms` before passing it on: latency for a fake that has no setting for it. */
+async function delayingProxy(target, ms) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const to = new URL(target);
+  const server = createServer((req, res) => {
+    const body = [];
+    req.on("data", (b) => body.push(b));
+    req.on("end", () => setTimeout(() => {
+      const up = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers, agent }, (r) => {
+        res.writeHead(r.statusCode, r.headers);
+        r.pipe(res);
+      });
+      up.on("error", () => res.destroy());
+      up.end(Buffer.concat(body));
+    }, ms));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+      agent.destroy();
+    }),
+  };
+}
+
+const count = (xs, key) => xs.reduce((m, x) => ((m[key(x)] = (m[key(x)] ?? 0) + 1), m), {});
+const fmt = (o) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const iso = (ms) => new Date(ms).toISOString().replace(".000Z", "Z");
+const MiB = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const sizeOf = (f) => (existsSync(f) ? statSync(f).size : 0);
+
+/** The state directory's files and what is in state.db, opened read-only. */
+function stateFigures(stateDir) {
+  const files = Object.fromEntries(readdirSync(stateDir).filter((f) => f.startsWith("state.db")).map((f) => [f, sizeOf(join(stateDir, f))]));
+  const db = new Database(join(stateDir, "state.db"), { readonly: true, fileMustExist: true });
+  try {
+    const rows = {};
+    for (const t of ["detection_counts", "detection_series", "poll_cursors", "poll_gaps", "ledger", "journal", "customers"]) {
+      rows[t] = db.prepare(`SELECT count(*) AS n FROM ${t}`).get().n;
+    }
+    // bytes per table with its indexes, from SQLite's own page accounting
+    const pages = db.prepare("SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC").all();
+    const bytes = {};
+    const owner = Object.fromEntries(db.prepare("SELECT name, tbl_name FROM sqlite_schema").all().map((r) => [r.name, r.tbl_name]));
+    for (const p of pages) {
+      const t = owner[p.name] ?? p.name.replace(/^sqlite_autoindex_(.*)_\d+$/, "$1");
+      bytes[t] = (bytes[t] ?? 0) + p.bytes;
+    }
+    const span = db.prepare("SELECT min(start_min) AS lo, max(start_min) AS hi FROM detection_counts").get();
+    const pageSize = db.pragma("page_size", { simple: true });
+    const pageCount = db.pragma("page_count", { simple: true });
+    const freelist = db.pragma("freelist_count", { simple: true });
+    return {
+      files, rows, bytes, pageSize, pageCount, freelist,
+      counterSpan: span.lo === null ? undefined : { from: iso(span.lo * 60_000), to: iso(span.hi * 60_000) },
+    };
+  } finally {
+    db.close();
+  }
+}
+
+export async function benchDetections(n = 1000, opts = {}) {
+  const stepHours = opts.stepHours ?? 6;
+  const month = opts.month ?? true;
+  if (stepHours > 72) throw new Error("a step of more than 72 hours leaves a gap in the counters");
+  const { startConnectWiseSandbox } = await dist("sandbox/connectwise-sandbox.js");
+  const { startLmpiSandbox } = await dist("sandbox/lmpi-sandbox.js");
+  const { startEmailSecuritySandbox } = await dist("sandbox/email-security-sandbox.js");
+  const { loadSandboxCustomers, seedFromCustomers } = await dist("sandbox/seed.js");
+  const { seedLmpiFromCustomers } = await dist("sandbox/lmpi-seed.js");
+
+  const work = mkdtempSync(join(tmpdir(), "cwsync-bench-detections-"));
+  const repo = join(work, "repo");
+  const stateDir = join(work, "state");
+  const rssFile = join(work, "rss.txt");
+  writeDetectionCustomers(repo, n);
+  const validate = execFileSync(process.execPath, [join(root, "dist/cli/main.js"), "validate", join(repo, "customers"), "--format", "json"], { cwd: root, encoding: "utf8" });
+  const v = JSON.parse(validate);
+  const git = (...args) => execFileSync("git", args, { cwd: repo, env: GIT_ENV, stdio: ["ignore", "pipe", "pipe"] });
+  git("init", "-q", "-b", "main");
+  git("add", "-A");
+  git("commit", "-q", "-m", `${n} detection customers`);
+  git("gc", "-q");
+
+  const { customers, global } = loadSandboxCustomers(repo);
+  if (customers.length !== n) throw new Error(`${customers.length} of ${n} generated customers loaded: ${JSON.stringify(v).slice(0, 500)}`);
+  const cw = await startConnectWiseSandbox({ seed: seedFromCustomers(customers, global) });
+  cw.faults.latencyMs = CW_LATENCY_MS;
+  const lmpi = await startLmpiSandbox({ rows: seedLmpiFromCustomers(customers, global) });
+  const clock = { now: T };
+  const tmes = await startEmailSecuritySandbox({ service: "tmes", now: () => clock.now });
+  const hes = await startEmailSecuritySandbox({ service: "hes", now: () => clock.now });
+  const fakes = { tmes, hes };
+  const env = {
+    ...process.env, CI: "",
+    CW_URL: cw.url, CW_COMPANY: cw.credentials.company, CW_PUBLIC_KEY: cw.credentials.publicKey,
+    CW_PRIVATE_KEY: cw.credentials.privateKey, CW_CLIENT_ID: cw.credentials.clientId,
+    LMPI_URL: lmpi.url, LMPI_ACCESS_TOKEN: lmpi.credentials.accessToken, LMPI_SECRET_KEY: lmpi.credentials.secretKey,
+    TMES_URL: tmes.url, TMES_ACCOUNT: tmes.credentials.account, TMES_API_KEY: tmes.credentials.apiKey,
+    HES_URL: hes.url, HES_ACCOUNT: hes.credentials.account, HES_API_KEY: hes.credentials.apiKey,
+    CWSYNC_STATE_DIR: stateDir, ...TUNING,
+  };
+
+  async function reconcile(label, at, over = {}) {
+    clock.now = at; // the fakes serve the moment the command acts at
+    const from = { cw: cw.requests.length, tmes: tmes.requests.length, hes: hes.requests.length };
+    const r = await child(["dist/cli/main.js", "reconcile", "--repo", repo, "--at", iso(at), "--format", "json"], { ...env, ...over }, rssFile);
+    let report;
+    try {
+      report = JSON.parse(r.stdout);
+    } catch {
+      throw new Error(`${label}: cwsync reconcile exited ${r.code} without a JSON report: ${r.stderr.slice(0, 2000)}`);
+    }
+    const failures = report.outcomes.filter((o) => o.result !== "done");
+    if (r.code !== 0) throw new Error(`${label}: cwsync reconcile exited ${r.code}: ${failures.slice(0, 5).map((o) => `${o.customer} ${o.result}: ${o.message}`).join(" | ")} ${r.stderr.slice(0, 2000)}`);
+    const cwNew = cw.requests.slice(from.cw);
+    const email = {};
+    for (const [k, f] of Object.entries(fakes)) {
+      const q = f.requests.slice(from[k]);
+      email[k] = {
+        requests: q.length,
+        pages: q.filter((x) => x.query.token !== undefined).length, // follow-up pages (nextToken)
+        statuses: count(q, (x) => x.status),
+        logs: q.reduce((a, x) => a + (x.logs ?? 0), 0),
+      };
+    }
+    const result = {
+      label, at: iso(at), ms: r.ms, peakMiB: r.peakMiB, email,
+      emailRequests: email.tmes.requests + email.hes.requests,
+      cwRequests: cwNew.length,
+      tickets: cwNew.filter((q) => q.method === "POST" && /\/service\/tickets(\?|$)/.test(q.path)).length,
+      cwWrites: cwNew.filter((q) => q.method !== "GET").length,
+      actions: count(report.actions ?? [], (a) => a.kind),
+      outcomes: count(report.outcomes, (o) => o.result),
+    };
+    const bad = Object.values(email).flatMap((e) => Object.keys(e.statuses).filter((st) => st !== "200" && st !== "204"));
+    if (bad.length) throw new Error(`${label}: the email-security fakes answered ${bad.join(", ")}: ${JSON.stringify(email)}`);
+    if (opts.log !== false) console.error(`[detections bench] ${label} --at ${result.at}: ${s(r.ms)}, ${result.emailRequests} email-security requests (TMES ${email.tmes.requests}, HES ${email.hes.requests}; ${email.tmes.logs + email.hes.logs} logs), ${result.cwRequests} ConnectWise requests (${result.tickets} tickets), peak ${r.peakMiB.toFixed(0)} MiB`);
+    return result;
+  }
+
+  try {
+    const first = await reconcile("first poll (72 h back)", T);
+    // the same T + 1 h once more from a copy of this state, through a proxy adding latency to every email-security request
+    const copy = join(work, "state-copy");
+    cpSync(stateDir, copy, { recursive: true });
+    const hour = await reconcile("T + 1 h", T + HOUR);
+    if (hour.tickets !== 0) console.error(`[detections bench] note: the T + 1 h run sent ${hour.tickets} tickets`);
+    let slow;
+    if (EMAIL_LATENCY_MS > 0) {
+      const proxies = { tmes: await delayingProxy(tmes.url, EMAIL_LATENCY_MS), hes: await delayingProxy(hes.url, EMAIL_LATENCY_MS) };
+      try {
+        slow = await reconcile(`T + 1 h, ${EMAIL_LATENCY_MS} ms email-security latency`, T + HOUR, { CWSYNC_STATE_DIR: copy, TMES_URL: proxies.tmes.url, HES_URL: proxies.hes.url });
+      } finally {
+        await proxies.tmes.close();
+        await proxies.hes.close();
+        rmSync(copy, { recursive: true, force: true });
+      }
+    }
+    const afterHour = stateFigures(stateDir);
+
+    let monthResult;
+    if (month) {
+      const runs = [];
+      const end = T + 30 * 24 * HOUR;
+      for (let at = T + HOUR + stepHours * HOUR; at <= end; at += stepHours * HOUR) {
+        runs.push(await reconcile(`month run ${runs.length + 1}`, at, {}));
+      }
+      monthResult = {
+        stepHours, runs: runs.length, from: iso(T), to: runs.length ? runs[runs.length - 1].at : iso(T + HOUR),
+        medianMs: median(runs.map((r) => r.ms)), maxMs: Math.max(...runs.map((r) => r.ms)), totalMs: runs.reduce((a, r) => a + r.ms, 0),
+        maxPeakMiB: Math.max(...runs.map((r) => r.peakMiB)),
+        emailRequests: runs.reduce((a, r) => a + r.emailRequests, 0),
+        medianEmailRequests: median(runs.map((r) => r.emailRequests)),
+        tickets: runs.reduce((a, r) => a + r.tickets, 0),
+        outcomes: runs.reduce((m, r) => {
+          for (const [k, v] of Object.entries(r.outcomes)) m[k] = (m[k] ?? 0) + v;
+          return m;
+        }, {}),
+        state: stateFigures(stateDir),
+      };
+    }
+    return { n, stepHours, cwLatencyMs: CW_LATENCY_MS, emailLatencyMs: EMAIL_LATENCY_MS, tuning: TUNING, targetsPerCustomer: 2 * 2 * 3, first, hour, slow, afterHour, month: monthResult };
+  } finally {
+    await cw.close();
+    await lmpi.close();
+    await tmes.close();
+    await hes.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export function printDetections(r) {
+  console.log(`\nDetections: ${r.n} customers × 2 domains, HES daily [${HES_DETECTIONS.join(", ")}] + TMES weekly [${TMES_DETECTIONS.join(", ")}]: ${r.targetsPerCustomer * r.n} poll targets (customer, service, domain, event kind)`);
+  console.log(`ConnectWise ${r.cwLatencyMs} ms latency, limiter raised (${fmt(r.tuning)}); email-security fakes without latency unless stated`);
+  console.log("| run | email-security requests (TMES + HES) | follow-up pages | logs served | wall | peak RSS | ConnectWise requests | tickets |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const x of [r.first, r.hour, r.slow].filter(Boolean)) {
+    const e = x.email;
+    console.log(`| ${x.label} | ${x.emailRequests} (${e.tmes.requests} + ${e.hes.requests}) | ${e.tmes.pages + e.hes.pages} | ${e.tmes.logs + e.hes.logs} | ${s(x.ms)} | ${x.peakMiB.toFixed(0)} MiB | ${x.cwRequests} | ${x.tickets} |`);
+  }
+  const st = (f) => `files ${fmt(Object.fromEntries(Object.entries(f.files).map(([k, v]) => [k, MiB(v)])))}; rows ${fmt(f.rows)}; bytes by table ${fmt(Object.fromEntries(Object.entries(f.bytes).map(([k, v]) => [k, MiB(v)])))}${f.counterSpan ? `; counters ${f.counterSpan.from} … ${f.counterSpan.to}` : ""}`;
+  console.log(`state after T + 1 h: ${st(r.afterHour)}`);
+  const m = r.month;
+  if (!m) return;
+  console.log(`month: ${m.runs} reconciles every ${m.stepHours} h after T + 1 h, to ${m.to}: median ${s(m.medianMs)}, max ${s(m.maxMs)}, total ${(m.totalMs / 60_000).toFixed(1)} min, max peak RSS ${m.maxPeakMiB.toFixed(0)} MiB; ${m.emailRequests} email-security requests (median ${m.medianEmailRequests} a run), ${m.tickets} tickets, outcomes ${fmt(m.outcomes)}`);
+  console.log(`state after the month: ${st(m.state)}`);
+  const db = (m.state.files["state.db"] ?? 0) + (m.state.files["state.db-wal"] ?? 0);
+  console.log(`state.db + -wal: ${MiB(db)}; ${(m.state.bytes.detection_counts / m.state.rows.detection_counts).toFixed(1)} bytes per detection_counts row (pages included)`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  printDetections(await benchDetections(Number(process.env.BENCH_DETECTION_CUSTOMERS ?? 1000), {
+    stepHours: Number(process.env.BENCH_DETECTION_STEP_HOURS ?? 6), month: process.env.BENCH_DETECTION_MONTH !== "0",
+  }));
+}
