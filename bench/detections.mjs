@@ -123,6 +123,35 @@ async function delayingProxy(target, ms) {
   };
 }
 
+/**
+ * Preloaded into the measured process (`--import bench/detections.mjs` with BENCH_SQLITE_TIME_FILE
+ * set): times every write transaction the state store runs (`db.transaction(…).immediate`, one per
+ * polled target, synchronous=FULL), and writes their count and total time on exit.
+ */
+function timeTransactions(file) {
+  const proto = Database.prototype;
+  const transaction = proto.transaction;
+  const t = { count: 0, ms: 0, maxMs: 0 };
+  proto.transaction = function (fn) {
+    const tx = transaction.call(this, fn);
+    const immediate = tx.immediate;
+    const timed = (...args) => {
+      const s0 = performance.now();
+      try {
+        return immediate(...args);
+      } finally {
+        const ms = performance.now() - s0;
+        t.count++;
+        t.ms += ms;
+        t.maxMs = Math.max(t.maxMs, ms);
+      }
+    };
+    return new Proxy(tx, { get: (target, key) => (key === "immediate" ? timed : target[key]) });
+  };
+  process.on("exit", () => writeFileSync(file, JSON.stringify(t)));
+}
+if (process.env.BENCH_SQLITE_TIME_FILE && process.argv[1]?.endsWith("dist/cli/main.js")) timeTransactions(process.env.BENCH_SQLITE_TIME_FILE);
+
 const count = (xs, key) => xs.reduce((m, x) => ((m[key(x)] = (m[key(x)] ?? 0) + 1), m), {});
 const fmt = (o) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
