@@ -146,7 +146,11 @@ function timeTransactions(file) {
         t.maxMs = Math.max(t.maxMs, ms);
       }
     };
-    return new Proxy(tx, { get: (target, key) => (key === "immediate" ? timed : target[key]) });
+    // the variants are read-only properties: a new function carries them, `immediate` timed
+    const wrapped = (...args) => tx(...args);
+    for (const k of ["default", "deferred", "exclusive", "database"]) wrapped[k] = tx[k];
+    wrapped.immediate = timed;
+    return wrapped;
   };
   process.on("exit", () => writeFileSync(file, JSON.stringify(t)));
 }
@@ -235,7 +239,10 @@ export async function benchDetections(n = 1000, opts = {}) {
   async function reconcile(label, at, over = {}) {
     clock.now = at; // the fakes serve the moment the command acts at
     const from = { cw: cw.requests.length, tmes: tmes.requests.length, hes: hes.requests.length };
-    const r = await child(["dist/cli/main.js", "reconcile", "--repo", repo, "--at", iso(at), "--format", "json"], { ...env, ...over }, rssFile);
+    const txFile = join(work, "tx.json");
+    rmSync(txFile, { force: true });
+    const r = await child(["--import", join(root, "bench/detections.mjs"), "dist/cli/main.js", "reconcile", "--repo", repo, "--at", iso(at), "--format", "json"], { ...env, BENCH_SQLITE_TIME_FILE: txFile, ...over }, rssFile);
+    const tx = existsSync(txFile) ? JSON.parse(readFileSync(txFile, "utf8")) : undefined;
     let report;
     try {
       report = JSON.parse(r.stdout);
@@ -256,7 +263,7 @@ export async function benchDetections(n = 1000, opts = {}) {
       };
     }
     const result = {
-      label, at: iso(at), ms: r.ms, peakMiB: r.peakMiB, email,
+      label, at: iso(at), ms: r.ms, peakMiB: r.peakMiB, email, tx,
       emailRequests: email.tmes.requests + email.hes.requests,
       cwRequests: cwNew.length,
       tickets: cwNew.filter((q) => q.method === "POST" && /\/service\/tickets(\?|$)/.test(q.path)).length,
@@ -266,7 +273,7 @@ export async function benchDetections(n = 1000, opts = {}) {
     };
     const bad = Object.values(email).flatMap((e) => Object.keys(e.statuses).filter((st) => st !== "200" && st !== "204"));
     if (bad.length) throw new Error(`${label}: the email-security fakes answered ${bad.join(", ")}: ${JSON.stringify(email)}`);
-    if (opts.log !== false) console.error(`[detections bench] ${label} --at ${result.at}: ${s(r.ms)}, ${result.emailRequests} email-security requests (TMES ${email.tmes.requests}, HES ${email.hes.requests}; ${email.tmes.logs + email.hes.logs} logs), ${result.cwRequests} ConnectWise requests (${result.tickets} tickets), peak ${r.peakMiB.toFixed(0)} MiB`);
+    if (opts.log !== false) console.error(`[detections bench] ${label} --at ${result.at}: ${s(r.ms)}, ${result.emailRequests} email-security requests (TMES ${email.tmes.requests}, HES ${email.hes.requests}; ${email.tmes.logs + email.hes.logs} logs), ${result.cwRequests} ConnectWise requests (${result.tickets} tickets), peak ${r.peakMiB.toFixed(0)} MiB${tx ? `; ${tx.count} write transactions, ${s(tx.ms)} in them (longest ${tx.maxMs.toFixed(0)} ms)` : ""}`);
     return result;
   }
 
