@@ -80,7 +80,9 @@ function child(args, env, rssFile) {
   rmSync(rssFile, { force: true });
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const p = spawn(process.execPath, ["--import", join(root, "bench/peak-rss.mjs"), ...args], {
+    // BENCH_DETECTION_CPU_PROF=<dir>: a CPU profile of every measured run there
+    const prof = process.env.BENCH_DETECTION_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_DETECTION_CPU_PROF] : [];
+    const p = spawn(process.execPath, [...prof, "--import", join(root, "bench/peak-rss.mjs"), ...args], {
       cwd: root, env: { ...env, BENCH_RSS_FILE: rssFile }, stdio: ["ignore", "pipe", "pipe"],
     });
     const out = [];

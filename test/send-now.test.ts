@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CATEGORY_EVENT, categorize, type DetectionCategory } from "../src/core/detection-categories.ts";
+import type { EmailSecuritySandbox } from "../src/sandbox/email-security-sandbox.ts";
 import { reconcileWorld, type ReconcileWorld } from "./helpers/reconcile-world.ts";
 
 /** The first reconcile: Bluewater's history (and its applied config) starts here. */
@@ -88,12 +90,46 @@ describe("cwsync send-now (the seed's Send now, save first)", () => {
     expect(w.writes()).toEqual([]);
   });
 
-  it("says a detection report waits for its data source, exits 1 and creates no ticket", async () => {
+  it("sends a detection report's current period so far: from the period's local start to --at, as its own ticket; the scheduled report still goes out", async () => {
     const w = await applied();
-    const r = await w.run("send-now", "acme-corp", "emailSecurity", "--at", "2026-11-30T13:00:00Z");
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe("emailSecurity: not sent — emailSecurity 2026-11-30T13:00Z is requested; detection reports need the email-security data source, which this version does not have yet — nothing is sent\n");
-    expect(w.writes()).toEqual([]);
+    const es = await w.run("send-now", "acme-corp", "emailSecurity", "--at", "2026-11-30T13:00:00Z");
+    expect(es.code).toBe(0);
+    expect(es.stdout).toBe("emailSecurity 2026-11-30: sent, ticket #100000 (key cws-bd894c5f5b)\n");
+    const hes = await w.run("send-now", "acme-corp", "hostedEmailSecurity", "--at", "2026-11-30T13:00:00Z");
+    expect(hes.code).toBe(0);
+    expect(hes.stdout).toBe("hostedEmailSecurity 2026-W49: sent, ticket #100001 (key cws-fa4e0e32c9)\n");
+    expect(w.cw.state.tickets.map((t) => `#${t.id} ${t.summary}`)).toEqual([
+      "#100000 Email Security daily (so far) 2026-11-30 Acme Corporation cws-bd894c5f5b",
+      "#100001 Hosted Email Security weekly (so far) 2026-W49 Acme Corporation cws-fa4e0e32c9",
+    ]);
+    // Acme's day and its ISO week both began at midnight in Rome (23:00 UTC); the counts are those of the fakes up to --at
+    const since = new Date("2026-11-29T23:00:00Z");
+    const until = new Date("2026-11-30T13:00:00Z");
+    /** The ticket's period line and table rows (`category perDomain total`) a user reads, whitespace collapsed. */
+    const shown = (ticketId: number) => {
+      const lines = w.cw.state.notes.find((n) => n.ticketId === ticketId)!.text.split("\n");
+      const head = lines.findIndex((l) => l.startsWith("category"));
+      return [lines[1], ...lines.slice(head + 1, lines.indexOf("", head)).map((l) => l.trim().split(/\s+/).join(" "))];
+    };
+    /** What the table must say: one domain, so each row's total equals its count. */
+    const expected = (period: string, fake: EmailSecuritySandbox, categories: DetectionCategory[]) => {
+      const counts = categories.map((c) => {
+        const event = CATEGORY_EVENT[c];
+        return fake.eventsBetween("acme.example", event, since, until).filter((e) => categorize(event, e.eventType, e.eventSubtype).category === c).length;
+      });
+      const total = counts.reduce((a, b) => a + b, 0);
+      return [period, ...categories.map((c, i) => `${c} ${counts[i]} ${counts[i]}`), `total ${total} ${total}`];
+    };
+    expect(shown(100000)).toEqual(expected("Period 2026-11-30 (so far): 2026-11-30 00:00 CET to 2026-11-30 14:00 CET (Europe/Rome)", w.tmes, ["ransomware", "phishing", "bec"]));
+    expect(shown(100001)).toEqual(expected("Period 2026-W49 (so far): 2026-11-30 00:00 CET to 2026-11-30 14:00 CET (Europe/Rome)", w.hes, ["spam", "phishing", "malware"]));
+
+    // the day's scheduled report is its own send: it goes out when due, for the whole day
+    expect((await w.run("reconcile", "--at", "2026-12-01T12:00:00Z")).code).toBe(0);
+    expect(w.cw.state.tickets.filter((t) => t.summary.startsWith("Email Security daily")).map((t) => t.summary)).toEqual([
+      "Email Security daily (so far) 2026-11-30 Acme Corporation cws-bd894c5f5b",
+      expect.stringMatching(/^Email Security daily 2026-11-30 Acme Corporation cws-[0-9a-f]{10}$/),
+    ]);
+
     const none = await w.run("send-now", "bluewater-dental", "emailSecurity");
     expect(none.code).toBe(1);
     expect(none.stderr).toBe("cwsync: bluewater-dental has no emailSecurity configured in the applied revision; nothing was sent\n");

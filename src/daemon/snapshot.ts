@@ -1,0 +1,37 @@
+import type { CustomerView } from "../status/customer-view.ts";
+
+/**
+ * What a running daemon knows, as the HTTP API (`/api/status`), the metrics and the dashboard
+ * read it. Built by the daemon loop after each reconcile, git sync and poll; plain JSON.
+ */
+export interface DaemonSnapshot {
+  /** When this snapshot was made, ISO UTC. */
+  at: string;
+  repo: {
+    /** Where customers come from, credentials removed. */
+    source: string;
+    branch?: string;
+    applied?: string;
+    attempted?: string;
+    lastSync?: string;
+    /** The last sync's error, while the remote fails (the last revision keeps running). */
+    syncError?: string;
+    /** A head that was not applied because its commit is not signed by an allowed signer. */
+    refused?: { revision: string; reason: string };
+  };
+  connectwise: {
+    target: string;
+    /** False while the last reconcile could not read ConnectWise. */
+    healthy: boolean;
+    lastError?: string;
+    /** Requests made since the daemon started, by HTTP status class ("2xx", "4xx", "429", "5xx", "error"). */
+    requests: Record<string, number>;
+    rateLimitWaits: number;
+  };
+  lastReconcile?: { at: string; durationMs: number; ok: boolean; reason: string };
+  nextReconcile?: string;
+  lastPoll?: { at: string; ok: boolean };
+  /** Customers by state, for the header and the metrics. */
+  states: Record<string, number>;
+  customers: CustomerView[];
+}
