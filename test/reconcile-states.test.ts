@@ -14,6 +14,15 @@ const T2 = "2027-01-01T12:00:00Z";
 const BLUEWATER_2026_12 = "Billing 2026-12 Bluewater Dental Group cws-82c6c8de51";
 const SAKURA_2026_12 = "Billing 2026-12-01T00:00Z Sakura Trading K.K. cws-fc84aae804";
 const FABRIKAM_2026_12 = "Billing 2026-12 Fabrikam Retail cws-b183c8a0e7";
+const BILLING_T1 = [BLUEWATER_2026_12, FABRIKAM_2026_12, SAKURA_2026_12];
+/** The detection reports due by T1 whose periods ended after T0 (Sakura's cron fire, Acme's and Northwind's days, Fabrikam's and Outback's November), sorted. */
+const REPORTS_T1 = [
+  "Email Security 2026-11-30T23:00Z Sakura Trading K.K. cws-176b49ca18",
+  "Email Security daily 2026-11-30 Acme Corporation cws-8a26e20b28",
+  "Hosted Email Security daily 2026-11-29 Northwind Logistics cws-cd9a726482",
+  "Hosted Email Security monthly 2026-11 Fabrikam Retail cws-7950ba8337",
+  "Hosted Email Security monthly 2026-11 Outback Mining Pty Ltd cws-fd8a0c7fc6",
+];
 
 interface CycleJson {
   dryRun: boolean;
@@ -33,6 +42,9 @@ async function reconcile(w: ReconcileWorld, at: string, ...flags: string[]) {
 const states = (j: CycleJson) => Object.fromEntries(j.customers.map((c) => [c.name, `${c.state} ${c.reason}${c.location ? ` ${c.location}` : ""}`]));
 
 const tickets = (w: ReconcileWorld) => w.cw.state.tickets.map((t) => t.summary).sort();
+const billingTickets = (w: ReconcileWorld) => tickets(w).filter((t) => t.startsWith("Billing "));
+/** ConnectWise writes other than detection report tickets. */
+const billingWrites = (w: ReconcileWorld) => w.writes().filter((q) => !(q.path === "/service/tickets" && !(q.body as { summary: string }).summary.startsWith("Billing ")));
 
 const linesOf = (j: CycleJson, customer: string) =>
   j.actions.find((a) => a.kind === "billing" && a.customer === customer)?.lines?.map((l) => `${l.product} ${l.op}${l.reason ? ` ${l.reason}` : ""}`);
@@ -84,7 +96,8 @@ describe("customer states reported by reconcile and status", () => {
       state: "pending", reason: "decrease.held", message: "Hosted Email Security: 61 → 54 seats is a decrease; held for a human (decreases: hold)",
     });
     expect(linesOf(r.json, "bluewater-dental")).toEqual(["cas create", "hes held decrease.held", "wfbs-adv held decrease.held"]);
-    expect(tickets(w)).toEqual([BLUEWATER_2026_12, FABRIKAM_2026_12, SAKURA_2026_12]);
+    // the detection reports that fell due since T0 go out with the billing summaries
+    expect(tickets(w)).toEqual([...BILLING_T1, ...REPORTS_T1]);
     // neither held addition was touched: still 61 and 39 seats, no PATCH sent to them
     expect(w.cw.state.additions.filter((a) => a.id === 9903 || a.id === 9904).map((a) => a.quantity)).toEqual([61, 39]);
     expect(w.writes().filter((q) => q.method === "PATCH").map((q) => q.path)).not.toContain("/finance/agreements/802/additions/9903");
@@ -128,7 +141,8 @@ describe("customer states reported by reconcile and status", () => {
     });
     // the last valid global still holds decreases
     expect(linesOf(r.json, "bluewater-dental")).toEqual(["cas create", "hes held decrease.held", "wfbs-adv held decrease.held"]);
-    expect(tickets(w)).toEqual([BLUEWATER_2026_12, FABRIKAM_2026_12, SAKURA_2026_12]);
+    // detection reports too: their sources are opened although no customer resolves without the global file
+    expect(tickets(w)).toEqual([...BILLING_T1, ...REPORTS_T1]);
     const text = await w.run("reconcile", "--at", T1);
     expect(text.stdout).toContain("  _global.yaml is invalid (customers/_global.yaml:10:14): every customer keeps its last valid config\n");
   });
@@ -145,7 +159,7 @@ describe("customer states reported by reconcile and status", () => {
       state: "removed", reason: "file.deleted", message: "customers/bluewater-dental.yaml was deleted: no more sends",
     });
     expect(states(r.json)["contoso-legal"]).toBe("removed file.deleted");
-    expect(tickets(w)).toEqual([FABRIKAM_2026_12, SAKURA_2026_12]);
+    expect(tickets(w)).toEqual([FABRIKAM_2026_12, SAKURA_2026_12, ...REPORTS_T1]);
     await reconcile(w, T2);
     expect(tickets(w).filter((t) => t.includes("Bluewater"))).toEqual([]);
     const status = JSON.parse((await w.run("status", "bluewater-dental", "--format", "json")).stdout) as { status: { state: string }; nextDue: unknown[] };
@@ -166,16 +180,18 @@ describe("customer states reported by reconcile and status", () => {
     });
     expect(states(held.json)["acme-corp"]).toBe("pending removal.held");
     expect(states(held.json)["bluewater-dental"]).toBe("pending removal.held");
-    expect(tickets(w)).toEqual([BLUEWATER_2026_12, FABRIKAM_2026_12, SAKURA_2026_12]);
+    expect(tickets(w)).toEqual([...BILLING_T1, ...REPORTS_T1]);
 
     const confirmed = await reconcile(w, T1, "--allow-mass-removal");
     expect(confirmed.code).toBe(0);
     expect(confirmed.json.massRemoval).toEqual({ removed: ["acme-corp", "bluewater-dental", "sakura-trading"], of: 8, held: false });
     for (const name of ["acme-corp", "bluewater-dental", "sakura-trading"]) expect(states(confirmed.json)[name]).toBe("removed file.deleted");
     await reconcile(w, T2);
-    expect(tickets(w).filter((t) => /Acme|Bluewater|Sakura|Fabrikam/.test(t))).toEqual([
+    expect(billingTickets(w).filter((t) => /Acme|Bluewater|Sakura|Fabrikam/.test(t))).toEqual([
       BLUEWATER_2026_12, FABRIKAM_2026_12, SAKURA_2026_12, "Billing 2027-01 Fabrikam Retail cws-c6e030d023",
     ]);
+    // nothing more for the removed customers: neither billing nor detection reports after T1
+    expect(tickets(w).filter((t) => /Acme|Bluewater|Sakura/.test(t))).toEqual([BLUEWATER_2026_12, SAKURA_2026_12, REPORTS_T1[0], REPORTS_T1[1]]);
   });
 
   it("degrades a customer whose company is not found, deleted or inactive, and bills nothing to it until it is back", async () => {
@@ -198,13 +214,15 @@ describe("customer states reported by reconcile and status", () => {
     expect(r.json.actions.filter((a) => a.report === "billing" && ["bluewater-dental", "sakura-trading", "fabrikam-retail"].includes(a.customer)).map((a) => `${a.customer} ${a.kind} ${a.reason}`)).toEqual([
       "bluewater-dental wait company.not-found", "fabrikam-retail wait company.inactive", "sakura-trading wait company.deleted",
     ]);
-    expect(w.writes()).toEqual([]);
+    // the other customers' detection reports go out; nothing for the three
+    expect(billingWrites(w)).toEqual([]);
+    expect(tickets(w)).toEqual(REPORTS_T1.filter((t) => !/Sakura|Fabrikam/.test(t)));
     expect((await w.run("reconcile", "--at", T1, "--strict")).code).toBe(1);
 
     w.cw.state.companies.push(bluewater);
     const back = await reconcile(w, T1);
     expect(states(back.json)["bluewater-dental"]).toBe("pending decrease.held");
-    expect(tickets(w)).toEqual([BLUEWATER_2026_12]);
+    expect(billingTickets(w)).toEqual([BLUEWATER_2026_12]);
   });
 
   it("degrades only the product whose agreement is missing or cancelled; the customer's other products are billed", async () => {
@@ -224,7 +242,7 @@ describe("customer states reported by reconcile and status", () => {
     expect(r.code).toBe(0);
     expect(states(r.json)["northwind-logistics"]).toBe("degraded agreement.cancelled");
     expect(linesOf(r.json, "northwind-logistics")).toEqual(["wfbs-svc held decrease.held", "hes set", "tmems-standard set", "iwsaas refused agreement.cancelled"]);
-    expect(tickets(w).filter((t) => t.includes("Northwind"))).toEqual(["Billing 2026-12 Northwind Logistics cws-2707c282a2"]);
+    expect(billingTickets(w).filter((t) => t.includes("Northwind"))).toEqual(["Billing 2026-12 Northwind Logistics cws-2707c282a2"]);
     expect(w.writes().slice(before).filter((q) => q.path.startsWith(`/finance/agreements/${gateway.id}/`))).toEqual([]);
   });
 
@@ -271,10 +289,10 @@ describe("customer states reported by reconcile and status", () => {
     expect(states(r.json)["sakura-trading"]).toBe("degraded license.ambiguous");
     expect(linesOf(r.json, "bluewater-dental")).toEqual(["cas refused license.unmatched", "hes held decrease.held", "wfbs-adv held decrease.held"]);
     expect(linesOf(r.json, "sakura-trading")).toEqual(["wfbs-adv refused license.ambiguous", "tmems-advanced held decrease.held"]);
-    expect(tickets(w)).toEqual([BLUEWATER_2026_12, FABRIKAM_2026_12, SAKURA_2026_12]);
+    expect(billingTickets(w)).toEqual(BILLING_T1);
   });
 
-  it("fails the run while LMPI answers 500 (license.unavailable, exit 1), sends nothing, and sends on recovery", async () => {
+  it("fails the run while LMPI answers 500 (license.unavailable, exit 1), bills nothing, and bills on recovery", async () => {
     const w = await started();
     w.lmpi.faults.push({ kind: "status", status: 500 });
     const down = await reconcile(w, T1);
@@ -283,7 +301,9 @@ describe("customer states reported by reconcile and status", () => {
     expect(down.json.customers.find((c) => c.name === "bluewater-dental")).toMatchObject({ state: "failing", reason: "license.unavailable" });
     expect(states(down.json)["sakura-trading"]).toBe("failing license.unavailable");
     expect(states(down.json)["fabrikam-retail"]).toBe("failing license.unavailable");
-    expect(w.writes()).toEqual([]);
+    // detection reports do not read the LMP: they go out
+    expect(billingWrites(w)).toEqual([]);
+    expect(tickets(w)).toEqual(REPORTS_T1);
     const view = JSON.parse((await w.run("status", "bluewater-dental", "--format", "json")).stdout) as { lastError: { at: string; message: string } };
     expect(view.lastError.at).toBe("2026-12-01T12:00:00.000Z");
     expect(view.lastError.message).toMatch(/^the LMP report for 2026-12 could not be read: /);
@@ -291,7 +311,7 @@ describe("customer states reported by reconcile and status", () => {
     const up = await reconcile(w, T1);
     expect(up.code).toBe(0);
     expect(states(up.json)["bluewater-dental"]).toBe("pending decrease.held");
-    expect(tickets(w)).toEqual([BLUEWATER_2026_12, FABRIKAM_2026_12, SAKURA_2026_12]);
+    expect(tickets(w)).toEqual([...BILLING_T1, ...REPORTS_T1]);
   });
 
   it("fails the run while ConnectWise answers every read with 500 (connectwise.unavailable, exit 1) and catches up after", async () => {
@@ -316,7 +336,7 @@ describe("customer states reported by reconcile and status", () => {
     w.cw.faults.clear();
     const up = await reconcile(w, T1);
     expect(up.code).toBe(0);
-    expect(tickets(w)).toEqual([BLUEWATER_2026_12, FABRIKAM_2026_12, SAKURA_2026_12]);
+    expect(tickets(w)).toEqual([...BILLING_T1, ...REPORTS_T1]);
   });
 
   it("fails the run when ConnectWise refuses the ticket with 400 (send.failed) and retries it on the next run", async () => {
@@ -325,7 +345,10 @@ describe("customer states reported by reconcile and status", () => {
     statusNew.name = "Open";
     const refused = await reconcile(w, T1);
     expect(refused.code).toBe(1);
-    expect(w.writes().filter((q) => q.path === "/service/tickets").map((q) => q.status)).toEqual([400, 400, 400]);
+    // a customer's sends stop at its first failure: Fabrikam's and Sakura's reports wait behind their billing
+    const posted = w.writes().filter((q) => q.path === "/service/tickets");
+    expect(posted.map((q) => q.status)).toEqual([400, 400, 400, 400, 400, 400]);
+    expect(posted.map((q) => (q.body as { summary: string }).summary).sort()).toEqual([...BILLING_T1, REPORTS_T1[1], REPORTS_T1[2], REPORTS_T1[4]]);
     const bluewater = refused.json.customers.find((c) => c.name === "bluewater-dental")!;
     expect(bluewater).toMatchObject({ state: "failing", reason: "send.failed" });
     expect(bluewater.message).toMatch(/^billing 2026-12 failed: .*400.* — retried on the next reconcile$/);
@@ -335,7 +358,7 @@ describe("customer states reported by reconcile and status", () => {
     const retried = await reconcile(w, T1);
     expect(retried.code).toBe(0);
     expect(states(retried.json)["bluewater-dental"]).toBe("pending decrease.held");
-    expect(tickets(w)).toEqual([BLUEWATER_2026_12, FABRIKAM_2026_12, SAKURA_2026_12]);
+    expect(tickets(w)).toEqual([...BILLING_T1, ...REPORTS_T1]);
   });
 
   it("leaves a ticket whose answer was lost unresolved (send.unresolved), then finds it on the next run instead of sending it twice", async () => {
@@ -343,21 +366,27 @@ describe("customer states reported by reconcile and status", () => {
     // decreases applied, so that the lost answer is all that is pending for bluewater
     edit(w, "customers/_global.yaml", "decreases: hold", "decreases: apply");
     w.repo.commit("apply decreases");
-    w.cw.faults.add({ kind: "reset-after-commit", method: "POST", path: "/service/tickets", times: 3 });
+    // every ticket is created, but no answer comes back
+    w.cw.faults.add({ kind: "reset-after-commit", method: "POST", path: "/service/tickets", times: Infinity });
     const lost = await reconcile(w, T1);
     // pending, not failing: nothing is known to have gone wrong
     expect(lost.code).toBe(0);
     expect(lost.json.customers.find((c) => c.name === "bluewater-dental")).toMatchObject({ state: "pending", reason: "send.unresolved" });
-    expect(lost.json.outcomes.filter((o) => o.result === "unknown").map((o) => o.customer).sort()).toEqual(["bluewater-dental", "fabrikam-retail", "sakura-trading"]);
-    expect(tickets(w)).toEqual([BLUEWATER_2026_12, FABRIKAM_2026_12, SAKURA_2026_12]);
+    expect(lost.json.outcomes.filter((o) => o.result === "unknown").map((o) => `${o.customer} ${o.report}`).sort()).toEqual([
+      "acme-corp emailSecurity", "bluewater-dental billing", "fabrikam-retail billing", "northwind-logistics hostedEmailSecurity", "outback-mining hostedEmailSecurity", "sakura-trading billing",
+    ]);
+    // a customer's later sends wait behind its unresolved one: Fabrikam's and Sakura's reports were not attempted
+    expect(tickets(w)).toEqual([...BILLING_T1, REPORTS_T1[1], REPORTS_T1[2], REPORTS_T1[4]]);
     const posts = w.writes().filter((q) => q.path === "/service/tickets").length;
+    w.cw.faults.clear();
 
     const resolved = await reconcile(w, T1);
     expect(resolved.code).toBe(0);
     expect(resolved.json.outcomes.filter((o) => o.customer === "bluewater-dental").map((o) => [o.result, o.ticketId])).toEqual([["done", w.cw.state.tickets.find((t) => t.summary === BLUEWATER_2026_12)!.id]]);
     expect(states(resolved.json)["bluewater-dental"]).toBe("ready ok");
-    expect(w.writes().filter((q) => q.path === "/service/tickets").length).toBe(posts);
-    expect(tickets(w)).toEqual([BLUEWATER_2026_12, FABRIKAM_2026_12, SAKURA_2026_12]);
+    // the six were found, not sent again; only the two reports that waited are posted
+    expect(w.writes().filter((q) => q.path === "/service/tickets").slice(posts).map((q) => (q.body as { summary: string }).summary).sort()).toEqual([REPORTS_T1[0], REPORTS_T1[3]]);
+    expect(tickets(w)).toEqual([...BILLING_T1, ...REPORTS_T1]);
   });
 
   it("ranks states: invalid over failing over degraded over pending", async () => {
@@ -369,11 +398,15 @@ describe("customer states reported by reconcile and status", () => {
     expect(r.code).toBe(1);
     // bluewater cannot be billed either, but its broken file is what a human must fix first
     expect(states(r.json)["bluewater-dental"]).toBe("invalid config.invalid customers/bluewater-dental.yaml:17:16");
-    // fabrikam's ambiguous default agreement and waiting detection report rank below the failure
+    // fabrikam's ambiguous default agreement ranks below the failure
     expect(states(r.json)["fabrikam-retail"]).toBe("failing license.unavailable");
-    expect(states(r.json)["acme-corp"]).toBe("pending report.waiting-for-data-source");
+    // acme bills nothing on the 1st; its detection report does not read the LMP and went out
+    expect(states(r.json)["acme-corp"]).toBe("ready ok");
     const again = await reconcile(w, T1);
     expect(states(again.json)["fabrikam-retail"]).toBe("degraded agreement.ambiguous");
+    // sakura's held decrease ranks below the failure too, and shows once the LMP is readable
+    expect(states(r.json)["sakura-trading"]).toBe("failing license.unavailable");
+    expect(states(again.json)["sakura-trading"]).toBe("pending decrease.held");
   });
 
   it("fails --strict on invalid or degraded customers only; without --strict those exit 0", async () => {
@@ -407,7 +440,7 @@ describe("customer states reported by reconcile and status", () => {
     expect(w.writes()).toEqual([]);
 
     const real = await reconcile(w, T1);
-    expect(real.json.outcomes.filter((o) => o.result === "done").length).toBe(3);
-    expect(tickets(w)).toEqual([BLUEWATER_2026_12, FABRIKAM_2026_12, SAKURA_2026_12]);
+    expect(real.json.outcomes.filter((o) => o.result === "done").length).toBe(8);
+    expect(tickets(w)).toEqual([...BILLING_T1, ...REPORTS_T1]);
   });
 });

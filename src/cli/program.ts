@@ -102,6 +102,15 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
     });
 
   program
+    .command("dashboard")
+    .description("attach the live terminal dashboard to a running daemon (cwsync run) over its HTTP API; needs a terminal")
+    .option("--url <url>", "the daemon's address (its --listen)", "http://127.0.0.1:9464")
+    .action(async (opts: { url: string }) => {
+      const { dashboardCommand } = await import("./commands/dashboard.ts");
+      setResult(dashboardCommand({ url: opts.url }, io));
+    });
+
+  program
     .command("sandbox")
     .description("run the embedded fake ConnectWise and LMPI on loopback, seeded from customers/, until interrupted")
     .option("--listen <host:port>", "address of the fake ConnectWise; the fake LMPI takes the next port", "127.0.0.1:0")

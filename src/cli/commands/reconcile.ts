@@ -6,6 +6,7 @@ import { loadConfig, type LoadResult } from "../../config/load.ts";
 import { resolveCustomer } from "../../config/resolve.ts";
 import { SERVICE_OF } from "../../core/poll-targets.ts";
 import type { DetectionService } from "../../ports/detection-source.ts";
+import { EMAIL_SECURITY_ENV } from "../email-security-env.ts";
 import type { CommandIO } from "../io.ts";
 import { renderCycleJson, renderCycleText } from "../render-reconcile.ts";
 import { openSources, type ConnectWiseTuning } from "../sources-session.ts";
@@ -25,9 +26,14 @@ export interface ReconcileOptions {
   connectwise?: ConnectWiseTuning;
 }
 
-/** The email-security services the customers' reports read (only those need credentials). */
-export function detectionServices(load: LoadResult): DetectionService[] {
+/**
+ * The email-security services to open: those the customers' reports read (only those need
+ * credentials), and any whose credentials are all set — a customer kept on its last valid config
+ * while its file or `_global.yaml` is broken is not in `load`, and its reports still need their source.
+ */
+export function detectionServices(load: LoadResult, env: CommandIO["env"] = {}): DetectionService[] {
   const out = new Set<DetectionService>();
+  for (const s of ["hes", "tmes"] as const) if (EMAIL_SECURITY_ENV[s].every((k) => env[k]?.trim())) out.add(s);
   for (const c of load.customers) {
     if (!c.config || !load.global) continue;
     for (const r of resolveCustomer(c.config, load.global).reports) if (r.report !== "billing") out.add(SERVICE_OF[r.report]);
@@ -49,7 +55,7 @@ export async function reconcileCommand(opts: ReconcileOptions, io: CommandIO): P
   const now = opts.at ?? new Date(systemClock.now());
   const sources = await openSources({
     sandbox: opts.sandbox, repo: revision.dir, license: true, connectwise: opts.connectwise,
-    detections: true, services: detectionServices(load), now: () => now.getTime(),
+    detections: true, services: detectionServices(load, io.env), now: () => now.getTime(),
   }, io);
   try {
     const state = openState(io, targetOf(opts.sandbox, io.env));

@@ -4,15 +4,15 @@ import { systemClock } from "../../adapters/clock-system.ts";
 import { readConfigFiles } from "../../adapters/config-files.ts";
 import { readFilesAtRevision } from "../../adapters/git-files.ts";
 import { openStateStore } from "../../adapters/state-sqlite/open-state-store.ts";
-import { META_GLOBAL, META_REVISION, reconcileCycle } from "../../apply/reconcile-cycle.ts";
+import { META_GLOBAL, META_REVISION, reconcileCycle, type CycleDeps } from "../../apply/reconcile-cycle.ts";
 import type { CustomerFile, GlobalFile } from "../../config/model.ts";
 import { resolveCustomer } from "../../config/resolve.ts";
 import { withLease } from "../../apply/with-lease.ts";
-import { loadConfig, type SourceFile } from "../../config/load.ts";
+import { loadConfig, type LoadResult, type SourceFile } from "../../config/load.ts";
 import { textHash } from "../../core/desired.ts";
 import { SERVICE_OF } from "../../core/poll-targets.ts";
 import { ExitError, UsageError } from "../../errors.ts";
-import type { ReportName } from "../../ports/state-store.ts";
+import type { CustomerRecord, ReportName, StateStore } from "../../ports/state-store.ts";
 import type { CommandIO } from "../io.ts";
 import { openSources } from "../sources-session.ts";
 import { openState, stateDirOf } from "../state-session.ts";
@@ -43,19 +43,80 @@ async function appliedFiles(repo: string, stateDir: string, rev: string): Promis
   throw new ExitError(1, `the applied revision ${rev} is neither in ${repo} nor in ${join(stateDir, "repo")}; fetch it, or run cwsync reconcile`);
 }
 
-/** The reports a customer has in its applied config (every kind when it is unknown yet: the command refuses later). */
+const ALL_REPORTS: readonly ReportName[] = ["billing", "hostedEmailSecurity", "emailSecurity"];
+
+/** The reports a customer has in its applied config, as the store knows it (every kind when it is unknown yet: the send refuses later). */
+export function reportsOf(store: StateStore, customer: string): ReportName[] {
+  const record = store.customer(customer);
+  const global = store.getMeta(META_GLOBAL);
+  if (!record?.config || !global) return [...ALL_REPORTS];
+  return resolveCustomer(record.config as CustomerFile, JSON.parse(global) as GlobalFile).reports.map((r) => r.report);
+}
+
 function configuredReports(io: CommandIO, customer: string): ReportName[] {
-  const all: ReportName[] = ["billing", "hostedEmailSecurity", "emailSecurity"];
-  if (!existsSync(stateDirOf(io))) return all;
+  if (!existsSync(stateDirOf(io))) return [...ALL_REPORTS];
   const store = openStateStore(stateDirOf(io));
   try {
-    const record = store.customer(customer);
-    const global = store.getMeta(META_GLOBAL);
-    if (!record?.config || !global) return all;
-    return resolveCustomer(record.config as CustomerFile, JSON.parse(global) as GlobalFile).reports.map((r) => r.report);
+    return reportsOf(store, customer);
   } finally {
     store.close();
   }
+}
+
+/** A customer's applied record and the applied revision, or why nothing can be sent (exit 1). */
+export function appliedRecord(store: StateStore, customer: string, stateDir: string): { record: CustomerRecord; revision: string } {
+  const record = store.customer(customer);
+  const revision = store.getMeta(META_REVISION);
+  if (!record || record.removedAt || !record.config || !revision) {
+    throw new ExitError(1, `${customer} has no applied config in ${stateDir}${record?.removedAt ? " (its file was removed)" : ""}: commit customers/${customer}.yaml and run cwsync reconcile first`);
+  }
+  return { record, revision };
+}
+
+export function checkCustomerName(customer: string): void {
+  if (!/^[a-z0-9-]{1,63}$/.test(customer)) throw new UsageError(`\`${customer}\` is not a customer name ([a-z0-9-], 1–63 characters)`);
+}
+
+export interface SendNowRequestInput {
+  customer: string;
+  /** The report asked for, if one was (for the message when it is not configured). */
+  report?: ReportName;
+  reports: readonly ReportName[];
+  now: Date;
+  /** The applied revision and its files: a send goes out from what was applied, never from local edits. */
+  revision: string;
+  load: LoadResult;
+}
+
+/**
+ * The send itself, under the lease the caller holds (`deps.token`): one send-now cycle for the
+ * customer, as its own ledger entries. Lines say what happened to each report; `ok` is false when
+ * any was not sent. Throws ExitError(1) when the customer has none of the reports configured.
+ */
+export async function runSendNow(req: SendNowRequestInput, deps: CycleDeps): Promise<{ ok: boolean; lines: string[] }> {
+  const report = await reconcileCycle(
+    { revision: req.revision, load: req.load, now: req.now, allowMassRemoval: true, dryRun: false, sendNow: { customer: req.customer, reports: req.reports, at: req.now } },
+    deps,
+  );
+  const forced = report.plan.actions.filter((a) => a.customer === req.customer && a.due === req.now.toISOString());
+  if (forced.length === 0) {
+    throw new ExitError(1, `${req.customer} has no ${req.report ?? "report"} configured in the applied revision; nothing was sent`);
+  }
+  let ok = true;
+  const lines: string[] = [];
+  for (const a of forced) {
+    const o = report.outcomes.find((x) => x.key === a.key);
+    if (a.kind === "wait") {
+      ok = false;
+      lines.push(`${a.report}: not sent — ${a.message}`);
+    } else if (o?.result === "done") {
+      lines.push(`${a.report} ${a.periodKey}: sent${o.ticketId ? `, ticket #${o.ticketId}` : ""} (key ${a.key})`);
+    } else {
+      ok = false;
+      lines.push(`${a.report} ${a.periodKey}: ${o?.result ?? "not attempted"}${o?.message ? ` — ${o.message}` : ""}`);
+    }
+  }
+  return { ok, lines };
 }
 
 /**
@@ -63,7 +124,7 @@ function configuredReports(io: CommandIO, customer: string): ReportName[] {
  * from local edits, as its own ledger entry, through the same lease as the reconciler.
  */
 export async function sendNowCommand(opts: SendNowOptions, io: CommandIO): Promise<number> {
-  if (!/^[a-z0-9-]{1,63}$/.test(opts.customer)) throw new UsageError(`\`${opts.customer}\` is not a customer name ([a-z0-9-], 1–63 characters)`);
+  checkCustomerName(opts.customer);
   const repo = resolve(io.cwd, opts.repo);
   const now = opts.at ?? new Date(systemClock.now());
   const wanted: ReportName[] = opts.report ? [opts.report] : configuredReports(io, opts.customer);
@@ -72,11 +133,7 @@ export async function sendNowCommand(opts: SendNowOptions, io: CommandIO): Promi
   try {
     const state = openState(io, targetOf(opts.sandbox, io.env));
     try {
-      const record = state.store.customer(opts.customer);
-      const rev = state.store.getMeta(META_REVISION);
-      if (!record || record.removedAt || !record.config || !rev) {
-        throw new ExitError(1, `${opts.customer} has no applied config in ${state.dir}${record?.removedAt ? " (its file was removed)" : ""}: commit customers/${opts.customer}.yaml and run cwsync reconcile first`);
-      }
+      const { record, revision: rev } = appliedRecord(state.store, opts.customer, state.dir);
       const file = join("customers", `${opts.customer}.yaml`);
       let text: string | undefined;
       try {
@@ -90,32 +147,15 @@ export async function sendNowCommand(opts: SendNowOptions, io: CommandIO): Promi
       }
       const { files, globalPath } = await appliedFiles(repo, state.dir, rev);
       const load = loadConfig(files, globalPath);
-      const reports = wanted;
-      const report = await withLease(state.store, systemClock, { stateDir: state.dir }, (token, signal) => {
+      const result = await withLease(state.store, systemClock, { stateDir: state.dir }, (token, signal) => {
         state.checkTarget(token);
-        return reconcileCycle(
-          { revision: rev, load, now, allowMassRemoval: true, dryRun: false, sendNow: { customer: opts.customer, reports, at: now } },
+        return runSendNow(
+          { customer: opts.customer, report: opts.report, reports: wanted, now, revision: rev, load },
           { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock, token, signal, detections: { tmes: sources.tmes, hes: sources.hes } },
         );
       });
-      const forced = report.plan.actions.filter((a) => a.customer === opts.customer && a.due === now.toISOString());
-      if (forced.length === 0) {
-        throw new ExitError(1, `${opts.customer} has no ${opts.report ?? "report"} configured in the applied revision; nothing was sent`);
-      }
-      let ok = true;
-      for (const a of forced) {
-        const o = report.outcomes.find((x) => x.key === a.key);
-        if (a.kind === "wait") {
-          ok = false;
-          io.stdout(`${a.report}: not sent — ${a.message}\n`);
-        } else if (o?.result === "done") {
-          io.stdout(`${a.report} ${a.periodKey}: sent${o.ticketId ? `, ticket #${o.ticketId}` : ""} (key ${a.key})\n`);
-        } else {
-          ok = false;
-          io.stdout(`${a.report} ${a.periodKey}: ${o?.result ?? "not attempted"}${o?.message ? ` — ${o.message}` : ""}\n`);
-        }
-      }
-      return ok ? 0 : 1;
+      for (const line of result.lines) io.stdout(`${line}\n`);
+      return result.ok ? 0 : 1;
     } finally {
       state.store.close();
     }

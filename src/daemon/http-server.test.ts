@@ -1,0 +1,331 @@
+import { createHmac } from "node:crypto";
+import { request, type IncomingHttpHeaders } from "node:http";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { ExitError, UsageError } from "../errors.ts";
+import type { CustomerView } from "../status/customer-view.ts";
+import { apiAccess, parseListen, startHttpServer, verifyGithubSignature, type DaemonControl, type HttpServerOptions } from "./http-server.ts";
+import { createMetrics } from "./metrics.ts";
+import type { DaemonSnapshot } from "./snapshot.ts";
+
+const SECRET = "whsec-0123456789";
+const TOKEN = "api-token-abcdef123456";
+
+const view = (name: string): CustomerView => ({
+  name, file: `customers/${name}.yaml`,
+  status: { state: "ready", reason: "ok", message: "ready", since: "2027-01-04T06:00:00.000Z" },
+  agreements: [], nextDue: [{ report: "billing", periodKey: "2027-01", due: "2027-02-01T06:00:00.000Z", overdue: false }],
+  unfinished: [], missed: [], heldDecreases: [],
+});
+
+const SNAPSHOT: DaemonSnapshot = {
+  at: "2027-01-04T06:00:00.000Z",
+  repo: { source: "https://github.com/msp/customers.git", branch: "main", applied: "abc123" },
+  connectwise: { target: "ConnectWise sandbox", healthy: true, requests: { "2xx": 4 }, rateLimitWaits: 0 },
+  states: { ready: 2 },
+  customers: [view("acme-corp"), view("beta ltd")],
+};
+
+class FakeControl implements DaemonControl {
+  readyState: { ready: boolean; reason?: string } = { ready: true };
+  reconciles: { reason: string; customer?: string }[] = [];
+  sends: { customer: string; report?: string }[] = [];
+  shuttingDown = false;
+  sendResult = { ok: true, message: "billing 2027-01 sent: ticket #42" };
+  snapshot = () => SNAPSHOT;
+  ready = () => this.readyState;
+  requestReconcile = (reason: string, customer?: string) => {
+    if (this.shuttingDown) return false;
+    this.reconciles.push(customer === undefined ? { reason } : { reason, customer });
+    return true;
+  };
+  requestSendNow = async (customer: string, report?: "billing" | "hostedEmailSecurity" | "emailSecurity") => {
+    this.sends.push(report === undefined ? { customer } : { customer, report });
+    return this.sendResult;
+  };
+}
+
+interface Reply { status: number; headers: IncomingHttpHeaders; text: string; json: () => any }
+
+function call(base: string, method: string, path: string, init: { headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, base), { method, headers: init.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+      });
+    });
+    req.on("error", reject);
+    req.end(init.body);
+  });
+}
+
+const running: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.close()));
+});
+
+async function start(extra: Partial<HttpServerOptions> = {}) {
+  const control = new FakeControl();
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  const metrics = createMetrics();
+  const server = await startHttpServer({
+    listen: { host: "127.0.0.1", port: 0 }, control, metrics, log: pino({ level: "debug" }, sink), ...extra,
+  });
+  running.push(server);
+  return { url: server.url, control, lines, metrics, server };
+}
+
+const sign = (body: string, secret = SECRET) => "sha256=" + createHmac("sha256", secret).update(body).digest("hex");
+const PUSH = JSON.stringify({ ref: "refs/heads/main", after: "def456", commits: [{ id: "def456" }] });
+const hook = (body: string, event: string, signature?: string) => ({
+  body, headers: { "content-type": "application/json", "x-github-event": event, ...(signature ? { "x-hub-signature-256": signature } : {}) },
+});
+
+describe("health, readiness and metrics", () => {
+  it("answers /healthz with ok and /readyz with 200, or 503 and the reason", async () => {
+    const { url, control } = await start();
+    expect(await call(url, "GET", "/healthz")).toMatchObject({ status: 200, text: "ok\n" });
+    expect((await call(url, "GET", "/readyz")).status).toBe(200);
+    control.readyState = { ready: false, reason: "no reconcile for 3 intervals (last at 2027-01-04T05:00:00Z)" };
+    const r = await call(url, "GET", "/readyz");
+    expect(r.status).toBe(503);
+    expect(r.text).toContain("no reconcile for 3 intervals");
+  });
+
+  it("serves the registry on /metrics in the Prometheus text format", async () => {
+    const { url, metrics } = await start();
+    metrics.send("billing", "sent");
+    const r = await call(url, "GET", "/metrics");
+    expect(r.status).toBe(200);
+    expect(r.headers["content-type"]).toContain("text/plain; version=0.0.4");
+    expect(r.text).toContain('cwsync_sends_total{report="billing",result="sent"} 1');
+    expect(r.text).toContain("cwsync_process_cpu_user_seconds_total");
+  });
+});
+
+describe("the JSON API", () => {
+  it("returns the snapshot on /api/status", async () => {
+    const { url } = await start();
+    const r = await call(url, "GET", "/api/status");
+    expect(r.status).toBe(200);
+    expect(r.headers["content-type"]).toContain("application/json");
+    expect(r.json()).toEqual(SNAPSHOT);
+  });
+
+  it("returns one customer, percent-decoded, or 404 with a JSON error", async () => {
+    const { url } = await start();
+    expect((await call(url, "GET", "/api/customers/acme-corp")).json()).toEqual(view("acme-corp"));
+    expect((await call(url, "GET", "/api/customers/beta%20ltd")).json().name).toBe("beta ltd");
+    const missing = await call(url, "GET", "/api/customers/nobody");
+    expect(missing.status).toBe(404);
+    expect(missing.json().error).toContain('no customer named "nobody"');
+  });
+
+  it("accepts a reconcile request for a customer with 202, and 503 while shutting down", async () => {
+    const { url, control } = await start();
+    const r = await call(url, "POST", "/api/customers/acme-corp/reconcile");
+    expect(r.status).toBe(202);
+    expect(r.json()).toEqual({ accepted: true });
+    expect(control.reconciles).toEqual([{ reason: "api", customer: "acme-corp" }]);
+    expect((await call(url, "POST", "/api/customers/nobody/reconcile")).status).toBe(404);
+    control.shuttingDown = true;
+    expect((await call(url, "POST", "/api/customers/acme-corp/reconcile")).status).toBe(503);
+  });
+
+  it("accepts a reconcile of everything on POST /api/reconcile", async () => {
+    const { url, control } = await start();
+    expect((await call(url, "POST", "/api/reconcile")).status).toBe(202);
+    expect(control.reconciles).toEqual([{ reason: "api" }]);
+    expect((await call(url, "GET", "/api/reconcile")).status).toBe(405);
+  });
+
+  it("runs send-now and answers 200 with the result, 409 when it did not send, 400 for an unknown report", async () => {
+    const { url, control } = await start();
+    const ok = await call(url, "POST", "/api/customers/acme-corp/send-now?report=billing");
+    expect(ok.status).toBe(200);
+    expect(ok.json()).toEqual({ ok: true, message: "billing 2027-01 sent: ticket #42" });
+    control.sendResult = { ok: false, message: "billing 2027-01 was already sent" };
+    const refused = await call(url, "POST", "/api/customers/acme-corp/send-now");
+    expect(refused.status).toBe(409);
+    expect(refused.json().message).toBe("billing 2027-01 was already sent");
+    expect(control.sends).toEqual([{ customer: "acme-corp", report: "billing" }, { customer: "acme-corp" }]);
+    const bad = await call(url, "POST", "/api/customers/acme-corp/send-now?report=invoices");
+    expect(bad.status).toBe(400);
+    expect(bad.json().error).toContain("billing, hostedEmailSecurity, emailSecurity");
+    expect(control.sends).toHaveLength(2);
+  });
+
+  it("answers 404 JSON for unknown routes and 405 for a wrong method", async () => {
+    const { url, control } = await start();
+    const r = await call(url, "GET", "/nope");
+    expect(r.status).toBe(404);
+    expect(r.json().error).toContain("/nope");
+    const wrong = await call(url, "GET", "/api/customers/acme-corp/send-now");
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.allow).toBe("POST");
+    expect(control.sends).toHaveLength(0);
+  });
+
+  it("refuses requests from web pages when open on loopback (cross-site Origin, rebinding Host)", async () => {
+    const { url, control } = await start();
+    const port = new URL(url).port;
+    const csrf = await call(url, "POST", "/api/customers/acme-corp/send-now", { headers: { origin: "https://evil.example" } });
+    expect(csrf.status).toBe(403);
+    const rebound = await call(url, "GET", "/api/status", { headers: { host: `evil.example:${port}` } });
+    expect(rebound.status).toBe(403);
+    expect(control.sends).toHaveLength(0);
+    expect((await call(url, "GET", "/api/status", { headers: { origin: `http://localhost:${port}` } })).status).toBe(200);
+  });
+
+  it("logs each request at debug with method, path and status only", async () => {
+    const { url, lines } = await start({ token: TOKEN });
+    await call(url, "GET", "/api/status?verbose=1", { headers: { authorization: `Bearer ${TOKEN}` } });
+    const entry = lines.find((l) => l.msg === "http request");
+    expect(entry).toMatchObject({ level: 20, method: "GET", path: "/api/status", status: 200 });
+    expect(JSON.stringify(lines)).not.toContain(TOKEN);
+    expect(JSON.stringify(lines)).not.toContain("verbose");
+  });
+});
+
+describe("API token", () => {
+  it("requires Authorization: Bearer <token> on /api and POST routes, not on health and metrics", async () => {
+    const { url, control } = await start({ token: TOKEN });
+    const none = await call(url, "GET", "/api/status");
+    expect(none.status).toBe(401);
+    expect(none.headers["www-authenticate"]).toBe("Bearer");
+    expect((await call(url, "GET", "/api/status", { headers: { authorization: "Bearer wrong-token" } })).status).toBe(401);
+    expect((await call(url, "GET", "/api/status", { headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
+    expect((await call(url, "POST", "/api/customers/acme-corp/reconcile")).status).toBe(401);
+    expect(control.reconciles).toHaveLength(0);
+    expect((await call(url, "GET", "/api/status", { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    for (const p of ["/healthz", "/readyz", "/metrics"]) expect((await call(url, "GET", p)).status).toBe(200);
+  });
+
+  it("decides API access by the bound address: open on loopback, refused elsewhere without a token", () => {
+    expect(apiAccess("127.0.0.1", undefined)).toEqual({ mode: "open" });
+    expect(apiAccess("::1", undefined)).toEqual({ mode: "open" });
+    expect(apiAccess("::ffff:127.0.0.1", undefined)).toEqual({ mode: "open" });
+    for (const address of ["0.0.0.0", "::", "192.168.1.10"]) {
+      const a = apiAccess(address, undefined);
+      expect(a.mode).toBe("refused");
+      expect(a.mode === "refused" && a.reason).toContain("CWSYNC_API_TOKEN");
+    }
+    expect(apiAccess("0.0.0.0", TOKEN)).toEqual({ mode: "token" });
+    expect(apiAccess("127.0.0.1", TOKEN)).toEqual({ mode: "token" });
+  });
+});
+
+describe("POST /hooks/github", () => {
+  it("answers 404 when no webhook secret is configured", async () => {
+    const { url, control } = await start();
+    const r = await call(url, "POST", "/hooks/github", hook(PUSH, "push", sign(PUSH)));
+    expect(r.status).toBe(404);
+    expect(r.json().error).toContain("CWSYNC_WEBHOOK_SECRET");
+    expect(control.reconciles).toHaveLength(0);
+  });
+
+  it("requests a reconcile on a correctly signed push and logs the ref", async () => {
+    const { url, control, lines } = await start({ webhookSecret: SECRET });
+    const r = await call(url, "POST", "/hooks/github", hook(PUSH, "push", sign(PUSH)));
+    expect(r.status).toBe(202);
+    expect(control.reconciles).toEqual([{ reason: "webhook" }]);
+    expect(lines.find((l) => l.msg === "webhook received")).toMatchObject({ event: "push", ref: "refs/heads/main" });
+  });
+
+  it("answers a signed ping with pong and no reconcile", async () => {
+    const { url, control } = await start({ webhookSecret: SECRET });
+    const r = await call(url, "POST", "/hooks/github", hook("{}", "ping", sign("{}")));
+    expect(r.status).toBe(200);
+    expect(r.json()).toEqual({ message: "pong" });
+    expect(control.reconciles).toHaveLength(0);
+  });
+
+  it("answers 401 to a missing, wrong-secret, tampered or malformed signature", async () => {
+    const { url, control } = await start({ webhookSecret: SECRET });
+    const bad = [undefined, sign(PUSH, "another-secret"), sign(PUSH + " "), sign(PUSH).replace("sha256=", "sha1="), "sha256=00", sign(PUSH).toUpperCase()];
+    for (const signature of bad) {
+      const r = await call(url, "POST", "/hooks/github", hook(PUSH, "push", signature));
+      expect(r.status, String(signature)).toBe(401);
+    }
+    expect(control.reconciles).toHaveLength(0);
+  });
+
+  it("refuses signed events other than push and ping", async () => {
+    const { url, control } = await start({ webhookSecret: SECRET });
+    const r = await call(url, "POST", "/hooks/github", hook(PUSH, "issues", sign(PUSH)));
+    expect(r.status).toBe(400);
+    expect(r.json().error).toContain("push");
+    expect(control.reconciles).toHaveLength(0);
+  });
+
+  it("answers 413 to a payload over 1 MiB", async () => {
+    const { url, control } = await start({ webhookSecret: SECRET });
+    const big = "x".repeat(1024 * 1024 + 1);
+    expect((await call(url, "POST", "/hooks/github", hook(big, "push", sign(big)))).status).toBe(413);
+    expect(control.reconciles).toHaveLength(0);
+  });
+
+  it("is authenticated by its signature, not the API token", async () => {
+    const { url, control } = await start({ webhookSecret: SECRET, token: TOKEN });
+    expect((await call(url, "POST", "/hooks/github", hook(PUSH, "push", sign(PUSH)))).status).toBe(202);
+    expect(control.reconciles).toEqual([{ reason: "webhook" }]);
+  });
+
+  it("verifies signatures of the raw bytes in constant time, length-checked", () => {
+    const body = Buffer.from(PUSH);
+    expect(verifyGithubSignature(SECRET, body, sign(PUSH))).toBe(true);
+    expect(verifyGithubSignature(SECRET, body, sign(PUSH).slice(0, -1))).toBe(false);
+    expect(verifyGithubSignature(SECRET, body, [sign(PUSH)])).toBe(false);
+    expect(verifyGithubSignature(SECRET, body, undefined)).toBe(false);
+  });
+});
+
+describe("lifecycle and --listen", () => {
+  it("closes while a keep-alive connection is open", async () => {
+    const { url, server } = await start();
+    await fetch(`${url}/healthz`).then((r) => r.text());
+    await server.close();
+    running.splice(0);
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+
+  it("fails with a clear error when the port is taken", async () => {
+    const { url } = await start();
+    const port = Number(new URL(url).port);
+    const err = await start({ listen: { host: "127.0.0.1", port } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExitError);
+    expect((err as Error).message).toContain(`cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
+  });
+
+  it("parses HOST:PORT, bracketed IPv6 and port 0", () => {
+    expect(parseListen("127.0.0.1:9464")).toEqual({ host: "127.0.0.1", port: 9464 });
+    expect(parseListen("[::1]:9464")).toEqual({ host: "::1", port: 9464 });
+    expect(parseListen("localhost:0")).toEqual({ host: "localhost", port: 0 });
+    expect(parseListen("0.0.0.0:80")).toEqual({ host: "0.0.0.0", port: 80 });
+  });
+
+  it.each([":9464", "9464", "127.0.0.1", "[::1]", "::1:9464", "127.0.0.1:65536", "127.0.0.1:http", "", "host name:1"])(
+    "refuses --listen %j as a usage error",
+    (text) => {
+      let err: unknown;
+      try {
+        parseListen(text);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as UsageError).code).toBe(64);
+      expect((err as Error).message).toContain("127.0.0.1:9464");
+    },
+  );
+});

@@ -1,0 +1,67 @@
+import { Box, Text } from "ink";
+import { memo, useMemo } from "react";
+import type { CustomerView } from "../../status/customer-view.ts";
+import { STATE_COLOR, customerRow } from "../customer-rows.ts";
+import { fit } from "../format.ts";
+
+/** Lines the table takes besides its rows: a title and the column heads. */
+export const TABLE_CHROME_LINES = 2;
+
+interface Columns {
+  name: number;
+  state: number;
+  company: number;
+  nextDue: number;
+  lastSend: number;
+  problem: number;
+}
+
+function columnsFor(width: number): Columns {
+  const fixed = { name: 22, state: 9, company: 14, nextDue: 20, lastSend: 16 };
+  const used = 2 + fixed.name + fixed.state + fixed.company + fixed.nextDue + fixed.lastSend + 5;
+  return { ...fixed, problem: Math.max(10, width - used) };
+}
+
+const Row = memo(function Row({ view, selected, cols }: { view: CustomerView; selected: boolean; cols: Columns }) {
+  const r = customerRow(view);
+  return (
+    <Text wrap="truncate" inverse={selected}>
+      {selected ? "› " : "  "}
+      {fit(r.name, cols.name)} <Text color={STATE_COLOR[r.state]}>{fit(r.state, cols.state)}</Text> {fit(r.company, cols.company)}{" "}
+      <Text color={r.overdue ? "red" : undefined}>{fit(r.overdue ? `${r.nextDue} !` : r.nextDue, cols.nextDue)}</Text> {fit(r.lastSend, cols.lastSend)}{" "}
+      <Text color={r.state === "invalid" ? "magenta" : "red"}>{fit(r.problem, cols.problem).trimEnd()}</Text>
+    </Text>
+  );
+});
+
+export interface CustomerTableProps {
+  /** The customers after the filter; only `rows` of them, from `start`, are rendered. */
+  customers: readonly CustomerView[];
+  total: number;
+  filter: string;
+  start: number;
+  rows: number;
+  selected: number;
+  width: number;
+}
+
+/** The customer list, windowed: it renders `rows` rows whatever the number of customers. */
+export function CustomerTable({ customers, total, filter, start, rows, selected, width }: CustomerTableProps) {
+  const cols = useMemo(() => columnsFor(width), [width]);
+  const window = customers.slice(start, start + rows);
+  const position = customers.length ? `${selected + 1} of ${customers.length}` : "none";
+  return (
+    <Box flexDirection="column" height={rows + TABLE_CHROME_LINES}>
+      <Text wrap="truncate" dimColor>
+        {filter ? `filter "${filter}": ${customers.length} of ${total} customers · ${position}` : `${total} customers · ${position}`}
+      </Text>
+      <Text wrap="truncate" bold>
+        {"  "}
+        {fit("CUSTOMER", cols.name)} {fit("STATE", cols.state)} {fit("COMPANY", cols.company)} {fit("NEXT DUE", cols.nextDue)} {fit("LAST SEND", cols.lastSend)} LAST ERROR
+      </Text>
+      {window.map((v, i) => (
+        <Row key={v.name} view={v} selected={start + i === selected} cols={cols} />
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,87 @@
+import { Box, Text } from "ink";
+import type { DaemonSnapshot } from "../../daemon/snapshot.ts";
+import { STATE_COLOR } from "../customer-rows.ts";
+import { durationText, shortRevision, shortTime } from "../format.ts";
+
+/** Lines the header always takes, so the table knows how many rows it has left. */
+export const HEADER_LINES = 4;
+
+const STATE_ORDER = ["invalid", "failing", "degraded", "pending", "suspended", "ready", "removed"];
+
+function RepoLine({ repo }: { repo: DaemonSnapshot["repo"] }) {
+  const sync = repo.refused ? (
+    <Text color="yellow">refused unsigned head {shortRevision(repo.refused.revision)}: {repo.refused.reason}</Text>
+  ) : repo.syncError ? (
+    <Text color="red">git sync failing: {repo.syncError}{repo.lastSync ? ` (last good ${shortTime(repo.lastSync)})` : ""}</Text>
+  ) : (
+    <Text>synced {shortTime(repo.lastSync)}</Text>
+  );
+  const attempted = repo.attempted && repo.attempted !== repo.applied ? <Text color="yellow"> attempted {shortRevision(repo.attempted)}</Text> : null;
+  return (
+    <Text wrap="truncate">
+      <Text bold>cwsync</Text> {repo.source}{repo.branch ? `@${repo.branch}` : ""} · applied {shortRevision(repo.applied)}{attempted} · {sync}
+    </Text>
+  );
+}
+
+function ConnectWiseLine({ cw }: { cw: DaemonSnapshot["connectwise"] }) {
+  const requests = Object.entries(cw.requests).sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${status} ${n}`).join(" · ") || "none yet";
+  return (
+    <Text wrap="truncate">
+      ConnectWise {cw.target} · {cw.healthy ? <Text color="green">healthy</Text> : <Text color="red">unhealthy{cw.lastError ? `: ${cw.lastError}` : ""}</Text>} · requests {requests} · rate-limit waits {cw.rateLimitWaits}
+    </Text>
+  );
+}
+
+function ReconcileLine({ s }: { s: DaemonSnapshot }) {
+  const last = s.lastReconcile;
+  return (
+    <Text wrap="truncate">
+      reconcile{" "}
+      {last ? (
+        <>
+          last {shortTime(last.at)} <Text color={last.ok ? "green" : "red"}>{last.ok ? "ok" : "failed"}</Text> ({last.reason}, {durationText(last.durationMs)})
+        </>
+      ) : (
+        "not yet"
+      )}{" "}
+      · next {shortTime(s.nextReconcile)}
+      {s.lastPoll ? <> · poll {shortTime(s.lastPoll.at)} <Text color={s.lastPoll.ok ? "green" : "red"}>{s.lastPoll.ok ? "ok" : "failed"}</Text></> : null}
+    </Text>
+  );
+}
+
+function StatesLine({ states, total }: { states: Record<string, number>; total: number }) {
+  const names = [...STATE_ORDER.filter((s) => states[s]), ...Object.keys(states).filter((s) => !STATE_ORDER.includes(s) && states[s])];
+  return (
+    <Text wrap="truncate">
+      customers {total}
+      {names.map((name) => (
+        <Text key={name}>
+          {" · "}
+          <Text color={STATE_COLOR[name]}>{name}</Text> {states[name]}
+        </Text>
+      ))}
+    </Text>
+  );
+}
+
+/** Revision, git sync, ConnectWise health and budget, reconcile timing, customers by state. */
+export function Header({ snapshot }: { snapshot: DaemonSnapshot | undefined }) {
+  if (!snapshot) {
+    return (
+      <Box flexDirection="column" height={HEADER_LINES}>
+        <Text bold>cwsync</Text>
+        <Text dimColor>waiting for the daemon's first status…</Text>
+      </Box>
+    );
+  }
+  return (
+    <Box flexDirection="column" height={HEADER_LINES}>
+      <RepoLine repo={snapshot.repo} />
+      <ConnectWiseLine cw={snapshot.connectwise} />
+      <ReconcileLine s={snapshot} />
+      <StatesLine states={snapshot.states} total={snapshot.customers.length} />
+    </Box>
+  );
+}

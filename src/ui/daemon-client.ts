@@ -1,0 +1,94 @@
+import { request, type Dispatcher } from "undici";
+import type { DaemonSnapshot } from "../daemon/snapshot.ts";
+
+/** A request to the daemon that got no answer, or an answer that was not a success. */
+export class DaemonRequestError extends Error {
+  constructor(
+    message: string,
+    /** Undefined when nothing answered (refused, reset, timed out). */
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = "DaemonRequestError";
+  }
+}
+
+/** The running daemon's HTTP API, as the attached dashboard uses it. */
+export interface DaemonClient {
+  readonly url: string;
+  status(signal?: AbortSignal): Promise<DaemonSnapshot>;
+  /** Asks for a reconcile of one customer (or of all, where the daemon offers it); resolves to a line for the status bar. */
+  reconcile(customer?: string): Promise<string>;
+  sendNow(customer: string, report?: string): Promise<string>;
+}
+
+export interface DaemonClientOptions {
+  /** CWSYNC_API_TOKEN, sent as `Authorization: Bearer`. */
+  token?: string;
+  dispatcher?: Dispatcher;
+  timeoutMs?: number;
+}
+
+export function createDaemonClient(baseUrl: string, opts: DaemonClientOptions = {}): DaemonClient {
+  const base = baseUrl.replace(/\/+$/, "");
+  const timeout = opts.timeoutMs ?? 10_000;
+
+  async function call(method: "GET" | "POST", path: string, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(`${base}${path}`, { method, headers, signal, dispatcher: opts.dispatcher, headersTimeout: timeout, bodyTimeout: timeout });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      throw new DaemonRequestError(`${method} ${base}${path}: ${code === "ECONNREFUSED" ? "connection refused" : (code ?? (e as Error).message)}`);
+    }
+    const text = await res.body.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // a proxy's HTML error page, say: shown as text
+    }
+    if (res.statusCode >= 300) {
+      const said = typeof body === "object" && body !== null ? (body as { error?: unknown; message?: unknown }) : undefined;
+      const reason = said ? String(said.error ?? said.message ?? "") : String(body).trim().split("\n")[0];
+      throw new DaemonRequestError(`${method} ${path} answered ${res.statusCode}${reason ? `: ${reason.slice(0, 300)}` : ""}`, res.statusCode);
+    }
+    return { status: res.statusCode, body };
+  }
+
+  const customerPath = (name: string, action: string) => `/api/customers/${encodeURIComponent(name)}/${action}`;
+
+  return {
+    url: base,
+    async status(signal) {
+      const { body } = await call("GET", "/api/status", signal);
+      if (!body || typeof body !== "object" || !Array.isArray((body as DaemonSnapshot).customers)) {
+        throw new DaemonRequestError(`GET ${base}/api/status did not answer with a daemon status (no customers list): is --url a cwsync daemon?`);
+      }
+      return body as DaemonSnapshot;
+    },
+    async reconcile(customer) {
+      try {
+        await call("POST", customer === undefined ? "/api/reconcile" : customerPath(customer, "reconcile"));
+      } catch (e) {
+        if (customer === undefined && e instanceof DaemonRequestError && e.status === 404) {
+          throw new DaemonRequestError("this daemon reconciles one customer at a time over HTTP: select one and press r", 404);
+        }
+        throw e;
+      }
+      return "queued; the daemon reconciles shortly";
+    },
+    async sendNow(customer, report) {
+      try {
+        const { body } = await call("POST", customerPath(customer, "send-now") + (report ? `?report=${encodeURIComponent(report)}` : ""));
+        return String((body as { message?: unknown }).message ?? "sent");
+      } catch (e) {
+        // 409: the daemon tried and refused or failed; its message is the whole story
+        if (e instanceof DaemonRequestError && e.status === 409) throw new DaemonRequestError(e.message.replace(/^.*? answered 409: /, ""), 409);
+        throw e;
+      }
+    },
+  };
+}

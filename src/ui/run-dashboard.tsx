@@ -1,0 +1,29 @@
+import { render } from "ink";
+import { Dashboard, type DashboardActions } from "./dashboard.tsx";
+import type { NoticeStore } from "./notice-store.ts";
+import type { StatusStore } from "./status-store.ts";
+
+export interface RunDashboardOptions {
+  store: StatusStore;
+  /** `quit` is optional here: the dashboard unmounts itself, then calls it. */
+  actions: Omit<DashboardActions, "quit"> & { quit?: () => void };
+  notice?: NoticeStore;
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+}
+
+/**
+ * Shows the dashboard on the terminal until the user presses `q` (or Ctrl-C), then restores the
+ * terminal and resolves. The caller makes sure stdout is a TTY and `CI` is unset, and keeps logs off it.
+ */
+export async function runDashboard({ store, actions, notice, stdout, stdin }: RunDashboardOptions): Promise<void> {
+  let quit = () => undefined as void;
+  const instance = render(<Dashboard store={store} notice={notice} actions={{ reconcile: actions.reconcile, sendNow: actions.sendNow, quit: () => quit() }} />, {
+    stdout,
+    stdin,
+    exitOnCtrlC: true,
+  });
+  quit = () => instance.unmount();
+  await instance.waitUntilExit();
+  actions.quit?.();
+}
