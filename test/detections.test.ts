@@ -216,9 +216,14 @@ describe("detection reports through reconcile", () => {
     expect(down.code).toBe(1);
     expect(stateOf(down.json, "roma-dentale")).toBe("failing detections.unavailable");
     expect(down.json.customers.find((c) => c.name === "roma-dentale")!.message).toBe(
-      "hostedEmailSecurity 2027-10-30 waits: polling failed — roma.example: Hosted Email Security GET /api/v1/log/policyeventlog answered 404 — ResourceNotAvailable: Log retrieval is not enabled. log retrieval is not enabled for this account: enable it in Administration > Service Integration > Log Retrieval",
+      "polling Hosted Email Security failed for roma.example: Hosted Email Security GET /api/v1/log/policyeventlog answered 404 — ResourceNotAvailable: Log retrieval is not enabled. log retrieval is not enabled for this account: enable it in Administration > Service Integration > Log Retrieval",
     );
+    expect(down.json.actions.filter((a) => a.customer === "roma-dentale").map((a) => `${a.kind} ${a.periodKey}`)).toEqual(["wait 2027-10-30"]);
     expect(w.cw.state.tickets).toEqual([]);
+
+    // still failing on the next run, whatever is due
+    const quiet = await reconcile(w, "2027-10-31T08:30:00Z");
+    expect(stateOf(quiet.json, "roma-dentale")).toBe("failing detections.unavailable");
 
     w.hes.setLogRetrieval(true);
     const up = await reconcile(w, "2027-10-31T09:00:00Z");

@@ -30,7 +30,7 @@ interface CycleJson {
   massRemoval: { removed: string[]; of: number; held: boolean } | null;
   customers: { name: string; state: string; reason: string; message: string; location?: string }[];
   actions: { kind: string; customer: string; report: string; periodKey: string; reason?: string; lines?: { product: string; op: string; reason?: string; previous?: number; quantity?: number }[] }[];
-  outcomes: { customer: string; result: string; message?: string; ticketId?: number }[];
+  outcomes: { customer: string; report: string; result: string; message?: string; ticketId?: number }[];
 }
 
 async function reconcile(w: ReconcileWorld, at: string, ...flags: string[]) {

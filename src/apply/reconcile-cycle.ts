@@ -124,6 +124,14 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   report.outcomes = await applyActions(plan.actions, { cw: deps.cw, store, token, clock, concurrency: deps.concurrency, signal: deps.signal });
 
   const failures = outcomeIssues(report.outcomes);
+  // a polling failure is shown at once, even with no report due: events older than 72 hours are lost
+  for (const e of poll?.errors ?? []) {
+    const list = failures.get(e.customer) ?? [];
+    if (!list.some((i) => i.reason === "detections.unavailable")) {
+      list.push({ state: "failing", reason: "detections.unavailable", message: `polling ${e.service === "tmes" ? "Trend Micro Email Security" : "Hosted Email Security"} failed for ${e.domain}: ${e.message}` });
+    }
+    failures.set(e.customer, list);
+  }
   const byName = new Map(previous.map((r) => [r.name, r]));
   const records: CustomerRecord[] = [];
   const journal: JournalEntry[] = [];

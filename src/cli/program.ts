@@ -80,6 +80,25 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
     });
 
   program
+    .command("run")
+    .description("the reconciler daemon: sync the repository, reconcile on an interval, a webhook or a new commit; serve /healthz /readyz /metrics /api")
+    .option("--repo <dir|url>", "repository holding customers/ (a folder, a local git repository or a git URL; git sources are cloned into the state directory)", ".")
+    .option("--branch <branch>", "branch or tag to follow (default: the remote's HEAD)")
+    .option("--interval <duration>", "time between reconciles, ±10 % jitter (30s, 5m, 1h)", "60s")
+    .option("--poll-interval <duration>", "time between polls of the email-security sources", "15m")
+    .option("--listen <host:port>", "address of the HTTP server (loopback unless CWSYNC_API_TOKEN is set)", "127.0.0.1:9464")
+    .option("--no-tui", "no dashboard: JSON logs on stderr (the daemon runs headless for now either way)")
+    .option("--sandbox", "start the embedded fakes of ConnectWise, LMPI and TMES/HES for the daemon's lifetime", false)
+    .option("--allow-mass-removal", "apply revisions that remove more than a quarter of the customers", false)
+    .option("--require-signed <file>", "apply only commits signed (ssh) by a key in this allowed-signers file; others are refused")
+    .addOption(new Option("--at <iso>", "act as if the clock read this instant at start (demos and tests)").hideHelp())
+    .addHelpText("after", "\nEnvironment: CWSYNC_WEBHOOK_SECRET (POST /hooks/github), CWSYNC_API_TOKEN (bearer token for /api), CWSYNC_LOG_LEVEL.\nGit credentials: an ssh agent (SSH_AUTH_SOCK), a credential helper or GIT_ASKPASS; a password in an https URL is sent as a header, never stored or logged.")
+    .action(async (opts: { repo: string; branch?: string; interval: string; pollInterval: string; listen: string; tui: boolean; sandbox: boolean; allowMassRemoval: boolean; requireSigned?: string; at?: string }) => {
+      const { runCommand } = await import("./commands/run.ts");
+      setResult(runCommand({ ...opts, at: parseInstant(opts.at), connectwise: tuningFromEnv(io.env) }, io));
+    });
+
+  program
     .command("status")
     .description("each customer's state, reason, company, agreements, next due report, last send and last error (from the state directory)")
     .argument("[customer]", "one customer, in detail")

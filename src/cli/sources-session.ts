@@ -17,8 +17,8 @@ import { EMAIL_SECURITY_ENV, emailSecurityCredentials } from "./email-security-e
 import type { CommandIO } from "./io.ts";
 import { LMPI_ENV, lmpiCredentials } from "./lmpi-env.ts";
 
-/** The ConnectWise request limiter's settings (defaults stay well under ConnectWise's throttle). */
-export type ConnectWiseTuning = Pick<TransportOptions, "concurrency" | "ratePerSecond" | "burst">;
+/** The ConnectWise request limiter's settings (defaults stay well under ConnectWise's throttle), and an observer of requests (the daemon's metrics). */
+export type ConnectWiseTuning = Pick<TransportOptions, "concurrency" | "ratePerSecond" | "burst" | "onEvent">;
 
 export interface SourcesOptions {
   sandbox: boolean;

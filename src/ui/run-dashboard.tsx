@@ -22,6 +22,8 @@ export async function runDashboard({ store, actions, notice, stdout, stdin }: Ru
     stdout,
     stdin,
     exitOnCtrlC: true,
+    // cwsync never logs through console (pino goes to a file while the dashboard runs), and patching it breaks under test runners
+    patchConsole: false,
   });
   quit = () => instance.unmount();
   await instance.waitUntilExit();

@@ -20,8 +20,8 @@ export interface Terminal {
 
 const POLL_MS = 2000;
 
-/** `CI=false` and `CI=0` are how some runners say "not CI"; any other value is CI. */
-const isCI = (env: CommandIO["env"]) => env.CI !== undefined && !["", "false", "0"].includes(env.CI.trim().toLowerCase());
+/** The test Ink itself applies (is-in-ci): `CI` or `CONTINUOUS_INTEGRATION` set to anything but `0` or `false`. */
+const isCI = (env: CommandIO["env"]) => ["CI", "CONTINUOUS_INTEGRATION"].some((k) => env[k] !== undefined && env[k] !== "0" && env[k] !== "false");
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 

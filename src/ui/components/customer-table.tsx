@@ -16,8 +16,17 @@ interface Columns {
   problem: number;
 }
 
-function columnsFor(width: number): Columns {
-  const fixed = { name: 22, state: 9, company: 14, nextDue: 20, lastSend: 16 };
+const clamp = (n: number, min: number, max: number) => Math.max(min, Math.min(max, n));
+
+/** Widths from the whole (filtered) list, not the window, so columns do not jump while scrolling. */
+function columnsFor(width: number, customers: readonly CustomerView[]): Columns {
+  let name = 0;
+  let company = 0;
+  for (const c of customers) {
+    name = Math.max(name, c.name.length);
+    company = Math.max(company, (c.company?.identifier.length ?? 1) + (c.company?.state === "not-found" ? 1 : 0));
+  }
+  const fixed = { name: clamp(name, 8, 24), state: 9, company: clamp(company, 7, 14), nextDue: 22, lastSend: 15 };
   const used = 2 + fixed.name + fixed.state + fixed.company + fixed.nextDue + fixed.lastSend + 5;
   return { ...fixed, problem: Math.max(10, width - used) };
 }
@@ -47,7 +56,7 @@ export interface CustomerTableProps {
 
 /** The customer list, windowed: it renders `rows` rows whatever the number of customers. */
 export function CustomerTable({ customers, total, filter, start, rows, selected, width }: CustomerTableProps) {
-  const cols = useMemo(() => columnsFor(width), [width]);
+  const cols = useMemo(() => columnsFor(width, customers), [width, customers]);
   const window = customers.slice(start, start + rows);
   const position = customers.length ? `${selected + 1} of ${customers.length}` : "none";
   return (

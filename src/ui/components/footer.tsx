@@ -15,7 +15,7 @@ export function Footer({ status, notice, prompt, keys }: { status?: StatusMessag
     <Box flexDirection="column" height={FOOTER_LINES}>
       <Text wrap="truncate">
         {notice ? <Text color="red">{notice} </Text> : null}
-        {status ? <Text color={TONE_COLOR[status.tone]}>{status.text}</Text> : null}
+        {status ? <Text color={TONE_COLOR[status.tone]}>{status.text}</Text> : " "}
       </Text>
       {prompt ? (
         <Text wrap="truncate" bold color="yellow">

@@ -19,7 +19,7 @@ function RepoLine({ repo }: { repo: DaemonSnapshot["repo"] }) {
   const attempted = repo.attempted && repo.attempted !== repo.applied ? <Text color="yellow"> attempted {shortRevision(repo.attempted)}</Text> : null;
   return (
     <Text wrap="truncate">
-      <Text bold>cwsync</Text> {repo.source}{repo.branch ? `@${repo.branch}` : ""} · applied {shortRevision(repo.applied)}{attempted} · {sync}
+      <Text bold>cwsync</Text> applied {shortRevision(repo.applied)}{attempted} · {sync} · {repo.source}{repo.branch ? `@${repo.branch}` : ""}
     </Text>
   );
 }
@@ -28,7 +28,7 @@ function ConnectWiseLine({ cw }: { cw: DaemonSnapshot["connectwise"] }) {
   const requests = Object.entries(cw.requests).sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${status} ${n}`).join(" · ") || "none yet";
   return (
     <Text wrap="truncate">
-      ConnectWise {cw.target} · {cw.healthy ? <Text color="green">healthy</Text> : <Text color="red">unhealthy{cw.lastError ? `: ${cw.lastError}` : ""}</Text>} · requests {requests} · rate-limit waits {cw.rateLimitWaits}
+      ConnectWise {cw.healthy ? <Text color="green">healthy</Text> : <Text color="red">unhealthy{cw.lastError ? `: ${cw.lastError}` : ""}</Text>} · requests {requests} · rate-limit waits {cw.rateLimitWaits} · {cw.target}
     </Text>
   );
 }

@@ -1,0 +1,76 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { systemClock } from "../../adapters/clock-system.ts";
+import { splitCredentials } from "../../daemon/git-sync.ts";
+import { parseListen } from "../../daemon/http-server.ts";
+import { createLogger, secretsFromEnv } from "../../daemon/logger.ts";
+import { createMetrics } from "../../daemon/metrics.ts";
+import { runDaemon } from "../../daemon/run-daemon.ts";
+import { UsageError } from "../../errors.ts";
+import type { CommandIO } from "../io.ts";
+import type { ConnectWiseTuning } from "../sources-session.ts";
+
+export interface RunOptions {
+  repo: string;
+  branch?: string;
+  interval: string;
+  pollInterval: string;
+  listen: string;
+  /** false with `--no-tui`. */
+  tui: boolean;
+  sandbox: boolean;
+  allowMassRemoval: boolean;
+  requireSigned?: string;
+  at?: Date;
+  connectwise?: Omit<ConnectWiseTuning, "onEvent">;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `30s`, `5m`, `1h`, `1.5h`, `500ms` → milliseconds. */
+export function parseDuration(flag: string, text: string, minMs = 1000): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2]] : NaN;
+  if (!m || !Number.isFinite(ms)) throw new UsageError(`${flag}: \`${text}\` is not a duration; use e.g. 30s, 5m or 1h`);
+  if (ms < minMs) throw new UsageError(`${flag}: ${text} is too short; the minimum is ${minMs / 1000}s`);
+  return Math.round(ms);
+}
+
+/**
+ * `cwsync run`: the reconciler daemon, until SIGTERM or SIGINT. Logs are JSON lines on stderr;
+ * secrets (the environment's and a URL's password) are scrubbed from them.
+ */
+export async function runCommand(opts: RunOptions, io: CommandIO): Promise<number> {
+  const intervalMs = parseDuration("--interval", opts.interval);
+  const pollIntervalMs = parseDuration("--poll-interval", opts.pollInterval);
+  const listen = parseListen(opts.listen);
+  const log = createLogger({ destination: "stderr", secrets: [...secretsFromEnv(io.env), ...splitCredentials(opts.repo).secrets], level: io.env.CWSYNC_LOG_LEVEL?.trim() || "info" });
+  const signers = opts.requireSigned && resolve(io.cwd, opts.requireSigned);
+  if (signers && !existsSync(signers)) throw new UsageError(`--require-signed: ${signers} does not exist; it is an ssh allowed-signers file (see git's gpg.ssh.allowedSignersFile)`);
+  // THE place the dashboard (src/ui/) will start: when opts.tui, stdout is a TTY and CI is unset,
+  // the logger writes to a file instead of stderr and `onListening` below runs the dashboard.
+  // Until then the daemon always runs headless (`--no-tui` is accepted and is the behaviour).
+  const onListening = undefined;
+
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ signal }, "stopping");
+    stop.abort(new Error(`received ${signal}`));
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  try {
+    return await runDaemon(
+      {
+        repo: opts.repo, branch: opts.branch, intervalMs, pollIntervalMs, listen, allowMassRemoval: opts.allowMassRemoval, sandbox: opts.sandbox,
+        ...(signers ? { requireSigned: { allowedSignersFile: signers } } : {}),
+        at: opts.at, webhookSecret: io.env.CWSYNC_WEBHOOK_SECRET?.trim() || undefined, apiToken: io.env.CWSYNC_API_TOKEN?.trim() || undefined,
+        connectwise: opts.connectwise,
+      },
+      { io, log, metrics: createMetrics(), clock: systemClock, stop: stop.signal, onListening },
+    );
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  }
+}

@@ -1,0 +1,36 @@
+import { META_GLOBAL, META_REVISION } from "../apply/reconcile-cycle.ts";
+import type { GlobalFile } from "../config/model.ts";
+import type { StateStore } from "../ports/state-store.ts";
+import { customerView } from "../status/customer-view.ts";
+import type { DaemonSnapshot } from "./snapshot.ts";
+
+export interface SnapshotInput extends Omit<DaemonSnapshot, "at" | "repo" | "states" | "customers"> {
+  store: StateStore;
+  /** The cycle's now (next due sends are computed at it). */
+  now: Date;
+  /** The real time of the snapshot. */
+  at: Date;
+  repo: Omit<DaemonSnapshot["repo"], "applied">;
+}
+
+/** What the daemon knows now, from the state store (every customer's view) and the loop's own facts. */
+export function buildSnapshot(inp: SnapshotInput): DaemonSnapshot {
+  const { store, now } = inp;
+  const globalText = store.getMeta(META_GLOBAL);
+  const global = globalText ? (JSON.parse(globalText) as GlobalFile) : undefined;
+  const cursors = store.cursors();
+  const customers = store.customers().map((r) => customerView(r, global, store, cursors, now));
+  const states: Record<string, number> = {};
+  for (const c of customers) states[c.status.state] = (states[c.status.state] ?? 0) + 1;
+  const applied = store.getMeta(META_REVISION);
+  return {
+    at: inp.at.toISOString(),
+    repo: { ...inp.repo, ...(applied ? { applied } : {}) },
+    connectwise: { ...inp.connectwise, requests: { ...inp.connectwise.requests } },
+    ...(inp.lastReconcile ? { lastReconcile: inp.lastReconcile } : {}),
+    ...(inp.nextReconcile ? { nextReconcile: inp.nextReconcile } : {}),
+    ...(inp.lastPoll ? { lastPoll: inp.lastPoll } : {}),
+    states,
+    customers,
+  };
+}

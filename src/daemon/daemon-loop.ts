@@ -1,0 +1,356 @@
+import { setMaxListeners } from "node:events";
+import { pollDetections } from "../apply/poll-detections.ts";
+import { META_GLOBAL, META_GLOBAL_REVISION, reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
+import { detectionServices } from "../cli/commands/reconcile.ts";
+import { appliedRecord, checkCustomerName, reportsOf, runSendNow } from "../cli/commands/send-now.ts";
+import { openSources, type SourcesSession } from "../cli/sources-session.ts";
+import { loadConfig, type LoadResult } from "../config/load.ts";
+import type { GlobalFile } from "../config/model.ts";
+import { assembleDesired, type Desired } from "../core/desired.ts";
+import { dueSends } from "../core/plan.ts";
+import { pollTargets } from "../core/poll-targets.ts";
+import type { TransportEvent } from "../adapters/connectwise/transport.ts";
+import type { ReportName, StateStore } from "../ports/state-store.ts";
+import { LeaseLostError, TERMINAL_LEDGER_STATES } from "../ports/state-store.ts";
+import { ExitError } from "../errors.ts";
+import { AlertLog } from "./alert-log.ts";
+import { buildSnapshot } from "./build-snapshot.ts";
+import { fenceWrites, StoppedError } from "./fence-writes.ts";
+import type { GitSync, SyncedRevision } from "./git-sync.ts";
+import type { DaemonControl } from "./http-server.ts";
+import type { DaemonDeps, DaemonOptions } from "./run-daemon.ts";
+import type { DaemonSnapshot } from "./snapshot.ts";
+
+export interface LoopDeps extends DaemonDeps {
+  store: StateStore;
+  stateDir: string;
+  token: number;
+  /** Aborts when the lease is lost. */
+  leaseSignal: AbortSignal;
+  sync: GitSync;
+}
+
+const DEBOUNCE_MS = 1000;
+const JITTER = 0.1;
+
+interface SendNowJob {
+  customer: string;
+  report?: ReportName;
+  done: (r: { ok: boolean; message: string }) => void;
+}
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** HTTP status class of a ConnectWise answer, as the metrics and the snapshot count them. */
+const statusClass = (status: number) => (status === 429 ? "429" : `${Math.floor(status / 100)}xx`);
+
+/**
+ * The daemon's single worker: git sync, reconciles, polls and send-now requests run one at a
+ * time, in this loop, under the lease the daemon holds. Every step ends with a fresh snapshot.
+ */
+export class DaemonLoop {
+  readonly control: DaemonControl;
+  private readonly store: StateStore;
+  private readonly alerts: AlertLog;
+  /** Aborted on stop or lease loss: the in-flight cycle's requests and state writes end there. */
+  private readonly work = new AbortController();
+  private readonly offsetMs: number;
+  private sources?: SourcesSession;
+  private loaded?: { revision: string; load: LoadResult };
+  private nextReconcileAt = 0;
+  private nextPollAt = 0;
+  private pending?: { at: number; reasons: string[] };
+  private readonly jobs: SendNowJob[] = [];
+  private wake?: () => void;
+  private snap: DaemonSnapshot;
+  private lastReconcile?: DaemonSnapshot["lastReconcile"];
+  private lastPoll?: DaemonSnapshot["lastPoll"];
+  private cw: DaemonSnapshot["connectwise"] = { target: "not connected yet", healthy: true, requests: {}, rateLimitWaits: 0 };
+
+  constructor(private readonly opts: DaemonOptions, private readonly deps: LoopDeps) {
+    this.offsetMs = opts.at ? opts.at.getTime() - deps.clock.now() : 0;
+    // every request of a cycle listens on the work signal: more than Node's default of 10 is expected
+    setMaxListeners(0, this.work.signal);
+    const stopSignal = AbortSignal.any([deps.stop, deps.leaseSignal]);
+    stopSignal.addEventListener("abort", () => {
+      this.work.abort(stopSignal.reason);
+      this.wake?.();
+    }, { once: true });
+    if (stopSignal.aborted) this.work.abort(stopSignal.reason);
+    // after a stop, a write fails as a crash would at that point: the ledger resolves it next time
+    this.store = fenceWrites(deps.store, this.work.signal);
+    this.alerts = new AlertLog(deps.log, deps.store.customers());
+    this.snap = this.snapshotNow();
+    this.control = {
+      snapshot: () => this.snap,
+      ready: () => this.ready(),
+      requestReconcile: (reason, customer) => this.requestReconcile(reason, customer),
+      requestSendNow: (customer, report) => this.requestSendNow(customer, report),
+    };
+  }
+
+  private get stopping(): boolean {
+    return this.work.signal.aborted;
+  }
+
+  /** The cycle's `now`: the real clock, moved by `--at`. */
+  private now(): Date {
+    return new Date(this.deps.clock.now() + this.offsetMs);
+  }
+
+  async run(): Promise<void> {
+    while (!this.stopping) {
+      const job = this.jobs.shift();
+      try {
+        if (job) await this.sendNow(job);
+        else if (this.pending && this.deps.clock.now() >= this.pending.at) await this.tick(this.takePending(), true);
+        else if (this.deps.clock.now() >= this.nextReconcileAt) await this.tick("interval", false);
+        else if (this.loaded && this.deps.clock.now() >= this.nextPollAt) await this.poll();
+        else await this.sleep(Math.min(this.nextReconcileAt, this.pending?.at ?? Infinity, this.loaded ? this.nextPollAt : Infinity));
+      } catch (e) {
+        if (this.stopping) break;
+        throw e;
+      }
+    }
+    for (const j of this.jobs.splice(0)) j.done({ ok: false, message: "the daemon is shutting down; nothing was sent" });
+  }
+
+  async close(): Promise<void> {
+    await this.sources?.close();
+  }
+
+  private jittered(ms: number): number {
+    return ms * (1 - JITTER + 2 * JITTER * (this.deps.random ?? Math.random)());
+  }
+
+  private sleep(untilMs: number): Promise<void> {
+    const ms = Math.max(0, untilMs - this.deps.clock.now());
+    const woken = new AbortController();
+    this.wake = () => woken.abort();
+    return this.deps.clock.sleep(ms, woken.signal).catch(() => undefined).finally(() => (this.wake = undefined));
+  }
+
+  private ready(): { ready: boolean; reason?: string } {
+    if (this.stopping) return { ready: false, reason: "shutting down" };
+    const current = this.deps.sync.state().current;
+    if (!current) return { ready: false, reason: `no revision yet${this.snap.repo.syncError ? `: ${this.snap.repo.syncError}` : ""}` };
+    if (!this.lastReconcile) return { ready: false, reason: "the first reconcile has not finished" };
+    const age = this.deps.clock.now() - Date.parse(this.lastReconcile.at);
+    if (age > 3 * this.opts.intervalMs + this.lastReconcile.durationMs) return { ready: false, reason: `the last reconcile was ${Math.round(age / 1000)} s ago` };
+    return { ready: true };
+  }
+
+  private requestReconcile(reason: string, customer?: string): boolean {
+    if (this.stopping) return false;
+    const why = customer ? `${reason}:${customer}` : reason;
+    // requests within a second make one reconcile (a push fires several webhooks)
+    this.pending = this.pending ? { ...this.pending, reasons: [...this.pending.reasons, why] } : { at: this.deps.clock.now() + DEBOUNCE_MS, reasons: [why] };
+    this.wake?.();
+    return true;
+  }
+
+  private takePending(): string {
+    const reasons = [...new Set(this.pending?.reasons ?? [])];
+    this.pending = undefined;
+    return reasons.join(",") || "request";
+  }
+
+  private requestSendNow(customer: string, report?: ReportName): Promise<{ ok: boolean; message: string }> {
+    if (this.stopping) return Promise.resolve({ ok: false, message: "the daemon is shutting down; nothing was sent" });
+    return new Promise((done) => {
+      this.jobs.push({ customer, report, done });
+      this.wake?.();
+    });
+  }
+
+  /** A git sync, then a reconcile of the revision in use (new or not: due sends go out on time). */
+  private async tick(reason: string, force: boolean): Promise<void> {
+    const { sync, metrics, log } = this.deps;
+    const before = sync.state();
+    const { changed, attempted } = await sync.sync({ force, signal: this.work.signal });
+    const after = sync.state();
+    if (attempted) metrics.gitSync(after.syncError === undefined, this.deps.clock.now());
+    this.alerts.gitSync(after.syncError, sync.source);
+    if (after.refused && after.refused.revision !== before.refused?.revision) {
+      log.warn({ revision: after.refused.revision, reason: after.refused.reason, running: after.current?.revision }, "revision refused");
+    }
+    if (changed && after.current) log.info({ revision: after.current.revision, previous: before.current?.revision }, "new revision");
+    this.nextReconcileAt = this.deps.clock.now() + this.jittered(this.opts.intervalMs);
+    // the sync's outcome shows while the reconcile runs
+    this.snap = this.snapshotNow();
+    if (after.current) {
+      await this.reconcile(after.current, changed ? "revision" : reason);
+      // a slow reconcile does not eat into the pause before the next one
+      this.nextReconcileAt = this.deps.clock.now() + this.jittered(this.opts.intervalMs);
+    }
+    this.snap = this.snapshotNow();
+  }
+
+  private async openSources(current: SyncedRevision, load: LoadResult): Promise<SourcesSession> {
+    if (this.sources) return this.sources;
+    const onEvent = (e: TransportEvent) => {
+      const cls = e.type === "response" ? statusClass(e.status) : e.type === "network-error" ? "error" : undefined;
+      if (cls) {
+        this.cw.requests[cls] = (this.cw.requests[cls] ?? 0) + 1;
+        this.deps.metrics.cwRequest(cls);
+      }
+      if (e.type === "retry" && e.reason === "status 429") {
+        this.cw.rateLimitWaits++;
+        this.deps.metrics.rateLimitWait();
+      }
+    };
+    this.sources = await openSources({
+      sandbox: this.opts.sandbox, repo: current.dir, license: true, detections: true,
+      // the fakes serve both; real services are those the customers use or whose credentials are set
+      services: this.opts.sandbox ? ["tmes", "hes"] : detectionServices(load, this.deps.io.env),
+      connectwise: { ...this.opts.connectwise, onEvent }, now: () => this.now().getTime(),
+    }, this.deps.io);
+    this.cw.target = this.sources.target;
+    return this.sources;
+  }
+
+  private loadOf(current: SyncedRevision): LoadResult {
+    if (this.loaded?.revision !== current.revision) this.loaded = { revision: current.revision, load: loadConfig(current.files, current.globalPath) };
+    return this.loaded.load;
+  }
+
+  private desired(revision: string, load: LoadResult, now: Date): Desired {
+    const globalText = this.store.getMeta(META_GLOBAL);
+    const lastGlobal = globalText ? { config: JSON.parse(globalText) as GlobalFile, revision: this.store.getMeta(META_GLOBAL_REVISION) ?? "" } : undefined;
+    return assembleDesired({ revision, load, previous: this.store.customers(), lastGlobal, allowMassRemoval: this.opts.allowMassRemoval, now });
+  }
+
+  /** Whether a detection report is due: its cycle polls first, so the report counts up to its period's end. */
+  private detectionSendDue(desired: Desired, now: Date): boolean {
+    const due = dueSends(desired, { entries: new Map(), cursors: this.store.cursors(), unfinished: [] }, now).filter((d) => d.report.report !== "billing");
+    if (due.length === 0) return false;
+    const states = new Map(this.store.ledgerEntries(due.map((d) => d.key)).map((e) => [e.key, e.state]));
+    return due.some((d) => !TERMINAL_LEDGER_STATES.some((s) => s === states.get(d.key)));
+  }
+
+  private async reconcile(current: SyncedRevision, reason: string): Promise<void> {
+    const { clock, metrics, log } = this.deps;
+    const started = clock.now();
+    const now = this.now();
+    const load = this.loadOf(current);
+    let report: CycleReport | undefined;
+    let error: string | undefined;
+    try {
+      const sources = await this.openSources(current, load);
+      // the poller runs on its own interval; a cycle polls only when a detection report needs fresh counts
+      const polls = started >= this.nextPollAt || this.detectionSendDue(this.desired(current.revision, load, now), now);
+      report = await reconcileCycle(
+        { revision: current.revision, load, now, allowMassRemoval: this.opts.allowMassRemoval, dryRun: false },
+        {
+          cw: sources.cw, license: sources.license!, store: this.store, clock, token: this.deps.token, signal: this.work.signal,
+          ...(polls ? { detections: { tmes: sources.tmes, hes: sources.hes } } : {}),
+        },
+      );
+    } catch (e) {
+      // a stop, a lost lease and a usage error (the environment lacks a credential) end the daemon
+      if (this.stopping || e instanceof StoppedError || e instanceof LeaseLostError || e instanceof ExitError) throw e;
+      error = messageOf(e);
+    }
+    const durationMs = clock.now() - started;
+    metrics.reconcileDuration(durationMs / 1000, error === undefined);
+    this.lastReconcile = { at: new Date(clock.now()).toISOString(), durationMs, ok: error === undefined, reason };
+    this.alerts.reconcile(error, current.revision);
+    if (report?.poll) this.polled(report.poll.errors.length === 0, report.poll.errors[0]?.message);
+    const cwIssue = report && [...report.plan.issues.values()].flat().find((i) => i.reason === "connectwise.unavailable");
+    this.cw = { ...this.cw, healthy: error === undefined && !cwIssue, lastError: error ?? cwIssue?.message };
+    this.alerts.connectwise(this.cw.healthy ? undefined : this.cw.lastError);
+    for (const o of report?.outcomes ?? []) {
+      metrics.send(o.report, o.result);
+      if (o.result === "done") log.info({ customer: o.customer, report: o.report, period: o.periodKey, key: o.key, ticketId: o.ticketId }, "report sent");
+    }
+    if (report) this.alerts.customers(report.statuses);
+    log.debug({ revision: current.revision, reason, durationMs, actions: report?.plan.actions.length, ok: error === undefined }, "reconcile finished");
+  }
+
+  private polled(ok: boolean, error?: string): void {
+    const at = this.deps.clock.now();
+    this.lastPoll = { at: new Date(at).toISOString(), ok };
+    this.deps.metrics.poll(ok, at);
+    this.alerts.poll(ok ? undefined : (error ?? "poll failed"));
+    this.nextPollAt = at + this.jittered(this.opts.pollIntervalMs);
+  }
+
+  /** The detection poller, between reconciles. */
+  private async poll(): Promise<void> {
+    const current = this.deps.sync.state().current;
+    const sources = this.sources;
+    if (!current || !sources || (!sources.tmes && !sources.hes)) {
+      this.nextPollAt = this.deps.clock.now() + this.jittered(this.opts.pollIntervalMs);
+      return;
+    }
+    const now = this.now();
+    try {
+      const targets = pollTargets(this.desired(current.revision, this.loadOf(current), now));
+      const result = await pollDetections(targets, {
+        sources: { tmes: sources.tmes, hes: sources.hes }, store: this.store, token: this.deps.token, now, realNow: () => this.deps.clock.now(), signal: this.work.signal,
+      });
+      this.polled(result.errors.length === 0, result.errors[0] && `${result.errors[0].customer} ${result.errors[0].domain}: ${result.errors[0].message}`);
+    } catch (e) {
+      if (this.stopping || e instanceof StoppedError) throw e;
+      this.polled(false, messageOf(e));
+    }
+    this.snap = this.snapshotNow();
+  }
+
+  /** `cwsync send-now`'s code path, under the daemon's lease, from the applied revision. */
+  private async sendNow(job: SendNowJob): Promise<void> {
+    let result: { ok: boolean; message: string };
+    try {
+      checkCustomerName(job.customer);
+      const current = this.deps.sync.state().current;
+      if (!current) throw new Error("no revision is loaded yet; try again after the first reconcile");
+      const { revision } = appliedRecord(this.store, job.customer, this.deps.stateDir);
+      const files = await this.deps.sync.filesAt(revision);
+      const sources = await this.openSources(current, this.loadOf(current));
+      const load = revision === current.revision ? this.loadOf(current) : loadConfig(files.files, files.globalPath);
+      const reports = job.report ? [job.report] : reportsOf(this.store, job.customer);
+      const sent = await runSendNow(
+        { customer: job.customer, report: job.report, reports, now: this.now(), revision, load },
+        { cw: sources.cw, license: sources.license!, store: this.store, clock: this.deps.clock, token: this.deps.token, signal: this.work.signal, detections: { tmes: sources.tmes, hes: sources.hes } },
+      );
+      result = { ok: sent.ok, message: sent.lines.join("\n") };
+      this.deps.log.info({ customer: job.customer, report: job.report ?? "all", ok: sent.ok, detail: result.message }, "send-now finished");
+    } catch (e) {
+      if (this.stopping || e instanceof StoppedError) {
+        job.done({ ok: false, message: "the daemon is shutting down; an unfinished send is resolved by the next run, never repeated blind" });
+        throw e;
+      }
+      result = { ok: false, message: messageOf(e) };
+    }
+    job.done(result);
+    this.snap = this.snapshotNow();
+  }
+
+  private snapshotNow(): DaemonSnapshot {
+    const s = this.deps.sync.state();
+    const snap = buildSnapshot({
+      store: this.deps.store, now: this.now(), at: new Date(this.deps.clock.now()),
+      repo: {
+        source: this.deps.sync.source, branch: this.opts.branch, attempted: this.loaded?.revision,
+        lastSync: s.lastSync === undefined ? undefined : new Date(s.lastSync).toISOString(), syncError: s.syncError, refused: s.refused,
+      },
+      connectwise: this.cw, lastReconcile: this.lastReconcile, lastPoll: this.lastPoll,
+      nextReconcile: this.stopping ? undefined : new Date(this.pending?.at ?? this.nextReconcileAt).toISOString(),
+    });
+    this.deps.metrics.customersByState(snap.states);
+    for (const [report, seconds] of Object.entries(lagByReport(snap, this.now()))) this.deps.metrics.reportLag(report, seconds);
+    return snap;
+  }
+}
+
+/** Per report, how late its oldest due but unsent period is, in seconds. */
+function lagByReport(snap: DaemonSnapshot, now: Date): Record<ReportName, number> {
+  const lag: Record<ReportName, number> = { billing: 0, hostedEmailSecurity: 0, emailSecurity: 0 };
+  for (const c of snap.customers) {
+    if (c.status.state === "suspended" || c.status.state === "removed") continue;
+    for (const n of c.nextDue) {
+      if (n.overdue) lag[n.report as ReportName] = Math.max(lag[n.report as ReportName] ?? 0, (now.getTime() - Date.parse(n.due)) / 1000);
+    }
+  }
+  return lag;
+}

@@ -1,0 +1,82 @@
+import { withLease } from "../apply/with-lease.ts";
+import { META_REVISION } from "../apply/reconcile-cycle.ts";
+import type { CommandIO } from "../cli/io.ts";
+import type { ConnectWiseTuning } from "../cli/sources-session.ts";
+import { openState } from "../cli/state-session.ts";
+import { targetOf } from "../cli/target.ts";
+import { ExitError } from "../errors.ts";
+import type { Clock } from "../ports/clock.ts";
+import { DaemonLoop } from "./daemon-loop.ts";
+import { GitSync } from "./git-sync.ts";
+import { startHttpServer, type DaemonControl } from "./http-server.ts";
+import type { Logger } from "./logger.ts";
+import type { Metrics } from "./metrics.ts";
+
+export interface DaemonOptions {
+  /** A folder, a local git repository or a git URL (both cloned into `<stateDir>/repo`). */
+  repo: string;
+  branch?: string;
+  /** Between reconciles (±10 % jitter); also the git sync's backoff base. */
+  intervalMs: number;
+  /** Between polls of the email-security sources. */
+  pollIntervalMs: number;
+  listen: { host: string; port: number };
+  allowMassRemoval: boolean;
+  /** Start the embedded fakes for the daemon's lifetime. */
+  sandbox: boolean;
+  requireSigned?: { allowedSignersFile: string };
+  /** Act as if the clock read this instant at start; it then advances in real time (demos, tests). */
+  at?: Date;
+  webhookSecret?: string;
+  apiToken?: string;
+  connectwise?: Omit<ConnectWiseTuning, "onEvent">;
+}
+
+export interface DaemonDeps {
+  io: CommandIO;
+  log: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  random?: () => number;
+  /** Aborted to stop (SIGTERM, SIGINT): no new work, the in-flight cycle aborted, the lease released. */
+  stop: AbortSignal;
+  /** Called once the HTTP server listens; resolves when whoever took over the terminal is done with it. */
+  onListening?: (daemon: { url: string; control: DaemonControl }) => void;
+}
+
+/**
+ * `cwsync run`: holds the single-writer lease for its whole life (a second daemon exits with who
+ * holds it), serves HTTP, and reconciles every interval, on a webhook or API request and on a
+ * new revision, until `deps.stop` aborts. Resolves to the exit code: 0 after a clean stop, 1 when
+ * the lease was lost to another writer.
+ */
+export async function runDaemon(opts: DaemonOptions, deps: DaemonDeps): Promise<number> {
+  const { io, log, clock } = deps;
+  const state = openState(io, targetOf(opts.sandbox, io.env));
+  try {
+    const sync = new GitSync({
+      source: opts.repo, branch: opts.branch, stateDir: state.dir, cwd: io.cwd, requireSigned: opts.requireSigned, clock, random: deps.random,
+      backoff: { baseMs: opts.intervalMs, maxMs: Math.max(opts.intervalMs, 15 * 60_000) }, env: io.env, lastApplied: state.store.getMeta(META_REVISION),
+    });
+    return await withLease(state.store, clock, { stateDir: state.dir }, async (token, leaseSignal) => {
+      state.checkTarget(token);
+      const loop = new DaemonLoop(opts, { ...deps, store: state.store, stateDir: state.dir, token, leaseSignal, sync });
+      const http = await startHttpServer({ listen: opts.listen, token: opts.apiToken, webhookSecret: opts.webhookSecret, control: loop.control, metrics: deps.metrics, log });
+      log.info({ url: http.url, repo: sync.source, branch: opts.branch, intervalMs: opts.intervalMs, pollIntervalMs: opts.pollIntervalMs, stateDir: state.dir }, "daemon started");
+      try {
+        deps.onListening?.({ url: http.url, control: loop.control });
+        await loop.run();
+      } finally {
+        await http.close().catch((e: unknown) => log.warn({ err: e }, "http server did not close cleanly"));
+        await loop.close();
+      }
+      if (leaseSignal.aborted) {
+        throw new ExitError(1, `the state lease in ${state.dir} was taken over by another cwsync; this daemon stopped (run one daemon per state directory)`);
+      }
+      log.info({}, "daemon stopped");
+      return 0;
+    });
+  } finally {
+    state.store.close();
+  }
+}

@@ -1,0 +1,319 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { openStateStore } from "../src/adapters/state-sqlite/open-state-store.ts";
+import type { DaemonSnapshot } from "../src/daemon/snapshot.ts";
+import type { LedgerEntry } from "../src/ports/state-store.ts";
+import { redactCredentials, splitCredentials } from "../src/daemon/git-sync.ts";
+import type { CustomerView } from "../src/status/customer-view.ts";
+import { reconcileWorld, type ReconcileWorld } from "./helpers/reconcile-world.ts";
+
+// The daemon as a user runs it: `cwsync run --no-tui` as its own process, following a real git
+// origin (a bare repository a working clone pushes to), against the fakes of reconcile-world.
+
+const CLI = resolve(import.meta.dirname, "../dist/cli/main.js");
+/** The first reconcile: every customer's history starts here. */
+const BEFORE = "2026-11-30T12:00:00Z";
+/** The 1st after 06:00 UTC: December billing of the customers on the global schedule is due. */
+const DUE = "2026-12-01T07:00:00Z";
+const TIMEOUT = 60_000;
+
+interface Origin {
+  dir: string;
+  url: string;
+  push(): void;
+}
+
+/** A bare repository cloned from the world's working repository, which pushes to it. */
+function origin(w: ReconcileWorld): Origin {
+  const parent = mkdtempSync(join(tmpdir(), "cwsync-origin-"));
+  onTestFinished(() => rmSync(parent, { recursive: true, force: true }));
+  const dir = join(parent, "customers.git");
+  execFileSync("git", ["clone", "-q", "--bare", w.repo.dir, dir], { env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1" } });
+  w.repo.git("remote", "add", "origin", dir);
+  return { dir, url: pathToFileURL(dir).href, push: () => void w.repo.git("push", "-q", "origin", "HEAD:main") };
+}
+
+/** A change a user would commit: one more line in a customer file. */
+function touch(w: ReconcileWorld, name: string, line = "# reviewed"): string {
+  const file = join("customers", `${name}.yaml`);
+  w.repo.write(file, `${readFileSync(join(w.repo.dir, file), "utf8")}${line}\n`);
+  return w.repo.commit(`${name}: ${line}`);
+}
+
+interface Daemon {
+  url: string;
+  child: ChildProcess;
+  /** Log lines so far, parsed. */
+  logs(): { msg: string; [k: string]: unknown }[];
+  status(): Promise<DaemonSnapshot>;
+  customer(name: string): Promise<CustomerView>;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+function startDaemon(w: ReconcileWorld, args: string[], env: Record<string, string> = {}): Promise<Daemon> {
+  const child = spawn(process.execPath, [CLI, "run", "--no-tui", "--listen", "127.0.0.1:0", ...args], {
+    cwd: w.repo.dir, env: { ...process.env, ...w.env, ...env }, stdio: ["ignore", "ignore", "pipe"],
+  });
+  onTestFinished(() => void (child.exitCode === null && child.kill("SIGKILL")));
+  let stderr = "";
+  const exited = new Promise<number | null>((done) => child.on("close", (code) => done(code)));
+  const logs = () => stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { msg: string; [k: string]: unknown });
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`the daemon did not start:\n${stderr}`)), 20_000);
+    child.stderr!.setEncoding("utf8").on("data", (t: string) => {
+      stderr += t;
+      const started = logs().find((l) => l.msg === "daemon started");
+      if (!started) return;
+      clearTimeout(timer);
+      const url = started.url as string;
+      const get = async <T>(path: string) => (await (await fetch(`${url}${path}`)).json()) as T;
+      done({ url, child, logs, exited, status: () => get<DaemonSnapshot>("/api/status"), customer: (n) => get<CustomerView>(`/api/customers/${n}`) });
+    });
+    void exited.then((code) => fail(new Error(`the daemon exited with ${code}:\n${stderr}`)));
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? ` (${String(last)})` : ""}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const applied = (d: Daemon, revision: string) =>
+  waitFor(`revision ${revision.slice(0, 12)} applied`, async () => {
+    const s = await d.status();
+    return s.repo.applied === revision && s.lastReconcile?.ok ? s : undefined;
+  });
+
+const signedCommit = (w: ReconcileWorld, key: string, message: string) => {
+  w.repo.git("add", "-A");
+  w.repo.git("-c", "gpg.format=ssh", "-c", `user.signingkey=${key}`, "commit", "-q", "-S", "--allow-empty", "-m", message);
+  return w.repo.git("rev-parse", "HEAD").trim();
+};
+
+const hasSshKeygen = (() => {
+  try {
+    execFileSync("ssh-keygen", ["-?"], { stdio: "ignore" });
+    return true;
+  } catch (e) {
+    // `-?` is a usage error (exit 1) when ssh-keygen exists; ENOENT when it does not
+    return (e as { code?: string }).code !== "ENOENT";
+  }
+})();
+
+describe("cwsync run (the daemon)", () => {
+  it("applies a pushed commit within one interval, and a second daemon on the same state exits naming the holder", { timeout: TIMEOUT }, async () => {
+    const w = await reconcileWorld();
+    const o = origin(w);
+    const seed = w.repo.git("rev-parse", "HEAD").trim();
+    const d = await startDaemon(w, ["--repo", o.url, "--interval", "1s"]);
+    await applied(d, seed);
+
+    const second = await startDaemon(w, ["--repo", o.url]).then(() => "started", (e: Error) => e.message);
+    expect(second).toMatch(/exited with 1:[\s\S]*another cwsync is writing to the state/);
+
+    const next = touch(w, "acme-corp");
+    o.push();
+    const pushed = Date.now();
+    await waitFor("acme-corp on the new commit", async () => (await d.customer("acme-corp")).appliedRevision === next);
+    // one interval (1 s ± 10 %) plus the sync and the reconcile themselves
+    expect(Date.now() - pushed).toBeLessThan(8_000);
+    expect(d.logs().filter((l) => l.msg === "new revision").map((l) => l.revision)).toEqual([seed, next]);
+
+    d.child.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
+  });
+
+  it("reconciles at once on a signed GitHub push webhook, with a long interval", { timeout: TIMEOUT }, async () => {
+    const w = await reconcileWorld();
+    const o = origin(w);
+    const secret = "webhook-secret-for-tests";
+    const d = await startDaemon(w, ["--repo", o.url, "--interval", "1h"], { CWSYNC_WEBHOOK_SECRET: secret });
+    await applied(d, w.repo.git("rev-parse", "HEAD").trim());
+
+    const next = touch(w, "bluewater-dental");
+    o.push();
+    const body = JSON.stringify({ ref: "refs/heads/main", after: next });
+    const hook = (signature: string) => fetch(`${d.url}/hooks/github`, {
+      method: "POST", body, headers: { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": signature },
+    });
+    expect((await hook("sha256=" + "0".repeat(64))).status).toBe(401);
+    const res = await hook("sha256=" + createHmac("sha256", secret).update(body).digest("hex"));
+    expect(res.status).toBe(202);
+    const s = await applied(d, next);
+    expect(s.lastReconcile?.reason).toBe("revision");
+    // the secret never reaches the log
+    expect(JSON.stringify(d.logs())).not.toContain(secret);
+    d.child.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
+  });
+
+  it("keeps a customer whose new file is invalid on its last valid config: shown invalid at file:line:col, still billed when due", { timeout: TIMEOUT }, async () => {
+    const w = await reconcileWorld();
+    expect((await w.run("reconcile", "--at", BEFORE)).code).toBe(0);
+    const good = w.repo.git("rev-parse", "HEAD").trim();
+    const bad = touch(w, "bluewater-dental", "colour: blue");
+    const o = origin(w);
+    w.clock.now = Date.parse(DUE);
+    const d = await startDaemon(w, ["--repo", o.url, "--interval", "1h", "--at", DUE]);
+
+    const view = await waitFor("bluewater-dental billed", async () => {
+      const v = await d.customer("bluewater-dental");
+      return v.lastSend?.report === "billing" ? v : undefined;
+    });
+    expect(view.status.state).toBe("invalid");
+    expect(view.status.location).toMatch(/^customers\/bluewater-dental\.yaml:\d+:\d+$/);
+    expect(view.appliedRevision).toBe(good);
+    expect(view.attemptedRevision).toBe(bad);
+    expect(view.lastSend).toMatchObject({ report: "billing", periodKey: "2026-12" });
+    expect(w.cw.state.tickets.filter((t) => t.summary.startsWith("Billing 2026-12 Bluewater Dental Group")).length).toBe(1);
+    expect((await d.status()).repo.applied).toBe(bad);
+    const alerts = d.logs().filter((l) => l.msg === "customer needs attention");
+    expect(alerts).toEqual([expect.objectContaining({ customer: "bluewater-dental", to: "invalid" }), ...alerts.slice(1)]);
+    d.child.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
+  });
+
+  it("keeps running the last revision while the remote is gone, shows the sync error, and recovers when it returns", { timeout: TIMEOUT }, async () => {
+    const w = await reconcileWorld();
+    const o = origin(w);
+    const seed = w.repo.git("rev-parse", "HEAD").trim();
+    const d = await startDaemon(w, ["--repo", o.url, "--interval", "1s"]);
+    await applied(d, seed);
+
+    renameSync(o.dir, `${o.dir}.away`);
+    const failing = await waitFor("a sync error", async () => {
+      const s = await d.status();
+      return s.repo.syncError ? s : undefined;
+    });
+    expect(failing.repo.syncError).toContain("customers.git");
+    expect(failing.repo.applied).toBe(seed);
+    expect((await fetch(`${d.url}/healthz`)).status).toBe(200);
+    // reconciles go on with the last revision
+    const before = failing.lastReconcile!.at;
+    await waitFor("a reconcile while the remote is gone", async () => {
+      const s = await d.status();
+      return s.lastReconcile!.at > before && s.lastReconcile!.ok;
+    });
+
+    renameSync(`${o.dir}.away`, o.dir);
+    const next = touch(w, "northwind-logistics");
+    o.push();
+    const back = await applied(d, next);
+    expect(back.repo.syncError).toBeUndefined();
+    const git = d.logs().filter((l) => l.msg.startsWith("git sync"));
+    // one alert when it broke, one when it recovered: not one per failed attempt
+    expect(git.map((l) => l.msg)).toEqual(["git sync failing", "git sync recovered"]);
+    expect(d.child.exitCode).toBeNull();
+    d.child.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
+  });
+
+  it.skipIf(!hasSshKeygen)("with --require-signed, refuses a head not signed by an allowed signer and keeps the last signed one (needs ssh-keygen)", { timeout: TIMEOUT }, async () => {
+    const w = await reconcileWorld();
+    const keys = mkdtempSync(join(tmpdir(), "cwsync-keys-"));
+    onTestFinished(() => rmSync(keys, { recursive: true, force: true }));
+    for (const k of ["trusted", "stranger"]) execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", k, "-f", join(keys, k)]);
+    const allowed = join(keys, "allowed_signers");
+    writeFileSync(allowed, `release@cwsync.invalid namespaces="git" ${readFileSync(join(keys, "trusted.pub"), "utf8")}`);
+    const signed = signedCommit(w, join(keys, "trusted"), "signed seed");
+    const o = origin(w);
+    const d = await startDaemon(w, ["--repo", o.url, "--interval", "1s", "--require-signed", allowed]);
+    await applied(d, signed);
+
+    const unsigned = touch(w, "acme-corp");
+    o.push();
+    const refused = await waitFor("the unsigned head refused", async () => {
+      const s = await d.status();
+      return s.repo.refused?.revision === unsigned ? s : undefined;
+    });
+    expect(refused.repo.refused!.reason).toBe(`commit ${unsigned.slice(0, 12)} is not signed`);
+    expect(refused.repo.applied).toBe(signed);
+    expect((await d.customer("acme-corp")).appliedRevision).toBe(signed);
+
+    touch(w, "acme-corp", "# by someone else");
+    const foreign = signedCommit(w, join(keys, "stranger"), "signed by a key nobody allowed");
+    o.push();
+    const untrusted = await waitFor("the foreign signature refused", async () => {
+      const s = await d.status();
+      return s.repo.refused?.revision === foreign ? s : undefined;
+    });
+    expect(untrusted.repo.refused!.reason).toContain(`commit ${foreign.slice(0, 12)} is not signed by an allowed signer`);
+    expect(untrusted.repo.applied).toBe(signed);
+
+    const release = signedCommit(w, join(keys, "trusted"), "release");
+    o.push();
+    const ok = await applied(d, release);
+    expect(ok.repo.refused).toBeUndefined();
+    expect((await d.customer("acme-corp")).appliedRevision).toBe(release);
+    expect(d.logs().filter((l) => l.msg === "revision refused").map((l) => l.revision)).toEqual([unsigned, foreign]);
+    d.child.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
+  });
+
+  it("on SIGTERM during a send: exits 0, and the next run sends nothing twice and loses nothing", { timeout: TIMEOUT }, async () => {
+    const w = await reconcileWorld();
+    expect((await w.run("reconcile", "--at", BEFORE)).code).toBe(0);
+    w.clock.now = Date.parse(DUE);
+    w.cw.faults.latencyMs = 300;
+    // a local repository: cloned into the state directory, the working copy left alone
+    const d = await startDaemon(w, ["--repo", ".", "--interval", "1h", "--at", DUE]);
+    await waitFor("a write in flight", () => w.writes().length > 0, 30_000);
+    d.child.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
+    expect(d.logs().map((l) => l.msg)).toContain("daemon stopped");
+    // the stop came mid-send: entries left open, for the next run to resolve by looking
+    const interrupted = ledger(w).filter((e) => e.state === "open").map((e) => e.key);
+    expect(interrupted.length).toBeGreaterThan(0);
+
+    w.cw.faults.latencyMs = 0;
+    expect((await w.run("reconcile", "--at", DUE)).code).toBe(0);
+    // a suspended customer's period is recorded skipped, never sent
+    const entries = ledger(w).filter((e) => e.state !== "skipped");
+    expect(entries.filter((e) => e.state !== "done").map((e) => `${e.key} ${e.state}`)).toEqual([]);
+    expect(entries.map((e) => e.key)).toEqual(expect.arrayContaining(interrupted));
+    // one ticket per send: none twice (the ticket of an interrupted send is found by its key), none lost
+    expect(entries.map((e) => `${e.key} ${w.cw.state.tickets.filter((t) => t.summary.endsWith(` ${e.key}`)).length}`)).toEqual(entries.map((e) => `${e.key} 1`));
+    expect(w.cw.state.tickets.length).toBe(entries.length);
+    const writes = w.writes().length;
+    expect((await w.run("reconcile", "--at", DUE)).code).toBe(0);
+    expect(w.writes().length).toBe(writes);
+  });
+});
+
+/** Every ledger entry of every customer. */
+function ledger(w: ReconcileWorld): LedgerEntry[] {
+  const store = openStateStore(w.stateDir);
+  try {
+    return store.customers().flatMap((c) => store.ledgerOf(c.name, 1000));
+  } finally {
+    store.close();
+  }
+}
+
+describe("git credentials", () => {
+  it("takes a password out of an https URL (sent as a header scoped to the origin) and redacts user:pass@ anywhere", () => {
+    const s = splitCredentials("https://bot:s3cr3t-token@git.example.com/acme/customers.git");
+    expect(s.url).toBe("https://git.example.com/acme/customers.git");
+    expect(s.header).toEqual({ scope: "https://git.example.com/", value: `Authorization: Basic ${Buffer.from("bot:s3cr3t-token").toString("base64")}` });
+    expect(s.secrets).toContain("s3cr3t-token");
+    expect(redactCredentials("fatal: unable to access 'https://bot:s3cr3t-token@git.example.com/x.git/': 403 (token s3cr3t-token)", s.secrets))
+      .toBe("fatal: unable to access 'https://***@git.example.com/x.git/': 403 (token ***)");
+    expect(() => splitCredentials("ssh://git:hunter22@git.example.com/x.git")).toThrow(/no password in a ssh URL/);
+  });
+});
