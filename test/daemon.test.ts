@@ -134,6 +134,22 @@ describe("cwsync run (the daemon)", () => {
     // one interval (1 s ± 10 %) plus the sync and the reconcile themselves
     expect(Date.now() - pushed).toBeLessThan(8_000);
     expect(d.logs().filter((l) => l.msg === "new revision").map((l) => l.revision)).toEqual([seed, next]);
+    expect((await fetch(`${d.url}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${d.url}/metrics`)).text();
+    expect(metrics).toMatch(/^cwsync_connectwise_requests_total\{status="2xx"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^cwsync_customers\{state="ready"\} [1-9]\d*$/m);
+
+    // a broken checkout (its .git deleted, then its config garbled) is cloned again
+    const checkout = join(w.stateDir, "repo");
+    rmSync(join(checkout, ".git"), { recursive: true, force: true });
+    const third = touch(w, "acme-corp", "# third");
+    o.push();
+    await applied(d, third);
+    writeFileSync(join(checkout, ".git", "config"), "[[[ not a git config\n");
+    const fourth = touch(w, "acme-corp", "# fourth");
+    o.push();
+    await applied(d, fourth);
+    expect(readFileSync(join(checkout, "customers", "acme-corp.yaml"), "utf8")).toContain("# fourth");
 
     d.child.kill("SIGTERM");
     expect(await d.exited).toBe(0);
@@ -157,6 +173,13 @@ describe("cwsync run (the daemon)", () => {
     expect(res.status).toBe(202);
     const s = await applied(d, next);
     expect(s.lastReconcile?.reason).toBe("revision");
+
+    // send-now over the API: the CLI's code path, under the daemon's lease
+    const sent = await fetch(`${d.url}/api/customers/bluewater-dental/send-now?report=billing`, { method: "POST" });
+    const answer = (await sent.json()) as { ok: boolean; message: string };
+    expect(answer.message).toMatch(/^billing \d{4}-\d{2}: sent, ticket #\d+ \(key cws-[0-9a-f]{10}\)$/);
+    expect(sent.status).toBe(200);
+    expect(w.cw.state.tickets.map((t) => t.summary)).toEqual([expect.stringMatching(/^Billing \(send now\) \d{4}-\d{2} Bluewater Dental Group cws-/)]);
     // the secret never reaches the log
     expect(JSON.stringify(d.logs())).not.toContain(secret);
     d.child.kill("SIGTERM");

@@ -1,6 +1,6 @@
 import { META_GLOBAL, META_REVISION } from "../apply/reconcile-cycle.ts";
 import type { GlobalFile } from "../config/model.ts";
-import type { StateStore } from "../ports/state-store.ts";
+import type { ReportName, StateStore } from "../ports/state-store.ts";
 import { customerView } from "../status/customer-view.ts";
 import type { DaemonSnapshot } from "./snapshot.ts";
 
@@ -33,4 +33,16 @@ export function buildSnapshot(inp: SnapshotInput): DaemonSnapshot {
     states,
     customers,
   };
+}
+
+/** Per report, how late its oldest due but unsent period is, in seconds. */
+export function reportLag(snap: DaemonSnapshot, now: Date): Record<ReportName, number> {
+  const lag: Record<ReportName, number> = { billing: 0, hostedEmailSecurity: 0, emailSecurity: 0 };
+  for (const c of snap.customers) {
+    if (c.status.state === "suspended" || c.status.state === "removed") continue;
+    for (const n of c.nextDue) {
+      if (n.overdue) lag[n.report as ReportName] = Math.max(lag[n.report as ReportName] ?? 0, (now.getTime() - Date.parse(n.due)) / 1000);
+    }
+  }
+  return lag;
 }

@@ -1,21 +1,20 @@
 import { setMaxListeners } from "node:events";
 import { pollDetections } from "../apply/poll-detections.ts";
-import { META_GLOBAL, META_GLOBAL_REVISION, reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
+import { reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
 import { detectionServices } from "../cli/commands/reconcile.ts";
 import { appliedRecord, checkCustomerName, reportsOf, runSendNow } from "../cli/commands/send-now.ts";
 import { openSources, type SourcesSession } from "../cli/sources-session.ts";
 import { loadConfig, type LoadResult } from "../config/load.ts";
-import type { GlobalFile } from "../config/model.ts";
-import { assembleDesired, type Desired } from "../core/desired.ts";
-import { dueSends } from "../core/plan.ts";
+import type { Desired } from "../core/desired.ts";
 import { pollTargets } from "../core/poll-targets.ts";
-import type { TransportEvent } from "../adapters/connectwise/transport.ts";
 import type { ReportName, StateStore } from "../ports/state-store.ts";
-import { LeaseLostError, TERMINAL_LEDGER_STATES } from "../ports/state-store.ts";
+import { LeaseLostError } from "../ports/state-store.ts";
 import { ExitError } from "../errors.ts";
 import { AlertLog } from "./alert-log.ts";
-import { buildSnapshot } from "./build-snapshot.ts";
+import { buildSnapshot, reportLag } from "./build-snapshot.ts";
+import { desiredNow, detectionSendDue } from "./cycle-inputs.ts";
 import { fenceWrites, StoppedError } from "./fence-writes.ts";
+import { RequestCounter } from "./request-counter.ts";
 import type { GitSync, SyncedRevision } from "./git-sync.ts";
 import type { DaemonControl } from "./http-server.ts";
 import type { DaemonDeps, DaemonOptions } from "./run-daemon.ts";
@@ -41,9 +40,6 @@ interface SendNowJob {
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** HTTP status class of a ConnectWise answer, as the metrics and the snapshot count them. */
-const statusClass = (status: number) => (status === 429 ? "429" : `${Math.floor(status / 100)}xx`);
-
 /**
  * The daemon's single worker: git sync, reconciles, polls and send-now requests run one at a
  * time, in this loop, under the lease the daemon holds. Every step ends with a fresh snapshot.
@@ -65,10 +61,12 @@ export class DaemonLoop {
   private snap: DaemonSnapshot;
   private lastReconcile?: DaemonSnapshot["lastReconcile"];
   private lastPoll?: DaemonSnapshot["lastPoll"];
-  private cw: DaemonSnapshot["connectwise"] = { target: "not connected yet", healthy: true, requests: {}, rateLimitWaits: 0 };
+  private cw: Pick<DaemonSnapshot["connectwise"], "target" | "healthy" | "lastError"> = { target: "not connected yet", healthy: true };
+  private readonly requests: RequestCounter;
 
   constructor(private readonly opts: DaemonOptions, private readonly deps: LoopDeps) {
     this.offsetMs = opts.at ? opts.at.getTime() - deps.clock.now() : 0;
+    this.requests = new RequestCounter(deps.metrics);
     // every request of a cycle listens on the work signal: more than Node's default of 10 is expected
     setMaxListeners(0, this.work.signal);
     const stopSignal = AbortSignal.any([deps.stop, deps.leaseSignal]);
@@ -132,8 +130,8 @@ export class DaemonLoop {
 
   private ready(): { ready: boolean; reason?: string } {
     if (this.stopping) return { ready: false, reason: "shutting down" };
-    const current = this.deps.sync.state().current;
-    if (!current) return { ready: false, reason: `no revision yet${this.snap.repo.syncError ? `: ${this.snap.repo.syncError}` : ""}` };
+    const { current, syncError, refused } = this.deps.sync.state();
+    if (!current) return { ready: false, reason: `no revision yet${refused ? `: ${refused.reason}` : syncError ? `: ${syncError}` : ""}` };
     if (!this.lastReconcile) return { ready: false, reason: "the first reconcile has not finished" };
     const age = this.deps.clock.now() - Date.parse(this.lastReconcile.at);
     if (age > 3 * this.opts.intervalMs + this.lastReconcile.durationMs) return { ready: false, reason: `the last reconcile was ${Math.round(age / 1000)} s ago` };
@@ -187,23 +185,11 @@ export class DaemonLoop {
   }
 
   private async openSources(current: SyncedRevision, load: LoadResult): Promise<SourcesSession> {
-    if (this.sources) return this.sources;
-    const onEvent = (e: TransportEvent) => {
-      const cls = e.type === "response" ? statusClass(e.status) : e.type === "network-error" ? "error" : undefined;
-      if (cls) {
-        this.cw.requests[cls] = (this.cw.requests[cls] ?? 0) + 1;
-        this.deps.metrics.cwRequest(cls);
-      }
-      if (e.type === "retry" && e.reason === "status 429") {
-        this.cw.rateLimitWaits++;
-        this.deps.metrics.rateLimitWait();
-      }
-    };
-    this.sources = await openSources({
+    this.sources ??= await openSources({
       sandbox: this.opts.sandbox, repo: current.dir, license: true, detections: true,
       // the fakes serve both; real services are those the customers use or whose credentials are set
       services: this.opts.sandbox ? ["tmes", "hes"] : detectionServices(load, this.deps.io.env),
-      connectwise: { ...this.opts.connectwise, onEvent }, now: () => this.now().getTime(),
+      connectwise: { ...this.opts.connectwise, onEvent: this.requests.observe }, now: () => this.now().getTime(),
     }, this.deps.io);
     this.cw.target = this.sources.target;
     return this.sources;
@@ -215,17 +201,7 @@ export class DaemonLoop {
   }
 
   private desired(revision: string, load: LoadResult, now: Date): Desired {
-    const globalText = this.store.getMeta(META_GLOBAL);
-    const lastGlobal = globalText ? { config: JSON.parse(globalText) as GlobalFile, revision: this.store.getMeta(META_GLOBAL_REVISION) ?? "" } : undefined;
-    return assembleDesired({ revision, load, previous: this.store.customers(), lastGlobal, allowMassRemoval: this.opts.allowMassRemoval, now });
-  }
-
-  /** Whether a detection report is due: its cycle polls first, so the report counts up to its period's end. */
-  private detectionSendDue(desired: Desired, now: Date): boolean {
-    const due = dueSends(desired, { entries: new Map(), cursors: this.store.cursors(), unfinished: [] }, now).filter((d) => d.report.report !== "billing");
-    if (due.length === 0) return false;
-    const states = new Map(this.store.ledgerEntries(due.map((d) => d.key)).map((e) => [e.key, e.state]));
-    return due.some((d) => !TERMINAL_LEDGER_STATES.some((s) => s === states.get(d.key)));
+    return desiredNow(this.store, { revision, load, now, allowMassRemoval: this.opts.allowMassRemoval });
   }
 
   private async reconcile(current: SyncedRevision, reason: string): Promise<void> {
@@ -238,7 +214,7 @@ export class DaemonLoop {
     try {
       const sources = await this.openSources(current, load);
       // the poller runs on its own interval; a cycle polls only when a detection report needs fresh counts
-      const polls = started >= this.nextPollAt || this.detectionSendDue(this.desired(current.revision, load, now), now);
+      const polls = started >= this.nextPollAt || detectionSendDue(this.store, this.desired(current.revision, load, now), now);
       report = await reconcileCycle(
         { revision: current.revision, load, now, allowMassRemoval: this.opts.allowMassRemoval, dryRun: false },
         {
@@ -334,23 +310,11 @@ export class DaemonLoop {
         source: this.deps.sync.source, branch: this.opts.branch, attempted: this.loaded?.revision,
         lastSync: s.lastSync === undefined ? undefined : new Date(s.lastSync).toISOString(), syncError: s.syncError, refused: s.refused,
       },
-      connectwise: this.cw, lastReconcile: this.lastReconcile, lastPoll: this.lastPoll,
+      connectwise: { ...this.cw, requests: { ...this.requests.requests }, rateLimitWaits: this.requests.rateLimitWaits }, lastReconcile: this.lastReconcile, lastPoll: this.lastPoll,
       nextReconcile: this.stopping ? undefined : new Date(this.pending?.at ?? this.nextReconcileAt).toISOString(),
     });
     this.deps.metrics.customersByState(snap.states);
-    for (const [report, seconds] of Object.entries(lagByReport(snap, this.now()))) this.deps.metrics.reportLag(report, seconds);
+    for (const [report, seconds] of Object.entries(reportLag(snap, this.now()))) this.deps.metrics.reportLag(report, seconds);
     return snap;
   }
-}
-
-/** Per report, how late its oldest due but unsent period is, in seconds. */
-function lagByReport(snap: DaemonSnapshot, now: Date): Record<ReportName, number> {
-  const lag: Record<ReportName, number> = { billing: 0, hostedEmailSecurity: 0, emailSecurity: 0 };
-  for (const c of snap.customers) {
-    if (c.status.state === "suspended" || c.status.state === "removed") continue;
-    for (const n of c.nextDue) {
-      if (n.overdue) lag[n.report as ReportName] = Math.max(lag[n.report as ReportName] ?? 0, (now.getTime() - Date.parse(n.due)) / 1000);
-    }
-  }
-  return lag;
 }

@@ -89,6 +89,8 @@ export function redactCredentials(text: string, secrets: readonly string[] = [])
 }
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).replace(/^Error: /, "").trim();
+/** git's first line says what failed; the rest is advice about access rights. */
+const firstLine = (e: unknown) => messageOf(e).split("\n")[0];
 
 /** A failure of the remote (unreachable, auth, branch missing), as opposed to a broken local checkout. */
 class RemoteError extends Error {}
@@ -158,6 +160,7 @@ export class GitSync {
   /** The files of an older revision (send-now acts on the applied one), from the checkout. */
   async filesAt(revision: string): Promise<{ files: SourceFile[]; globalPath: string }> {
     if (this.status.current?.revision === revision) return this.status.current;
+    if (this.plainFolder) throw new Error(`the files in ${this.dir} changed since the last reconcile; try again after the next one`);
     return readFilesAtRevision(this.dir, revision);
   }
 
@@ -167,7 +170,7 @@ export class GitSync {
   }
 
   private git(signal?: AbortSignal, baseDir = this.dir): SimpleGit {
-    const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: this.opts.env?.HOME ?? process.env.HOME ?? "", GIT_TERMINAL_PROMPT: "0" };
+    const env: Record<string, string> = { PATH: this.opts.env?.PATH ?? process.env.PATH ?? "", HOME: this.opts.env?.HOME ?? process.env.HOME ?? "", GIT_TERMINAL_PROMPT: "0" };
     for (const k of GIT_PASSTHROUGH) {
       const v = this.opts.env?.[k];
       if (v) env[k] = v;
@@ -192,7 +195,7 @@ export class GitSync {
       mkdirSync(this.opts.stateDir, { recursive: true });
       listing = await this.git(signal, this.opts.stateDir).raw(["ls-remote", "--", this.url, ...wanted]);
     } catch (e) {
-      throw new RemoteError(`cannot reach ${this.source}: ${messageOf(e)}`);
+      throw new RemoteError(`cannot reach ${this.source}: ${firstLine(e)}`);
     }
     const refs = new Map(listing.split("\n").filter(Boolean).map((l) => l.split("\t") as [string, string]).map(([sha, ref]) => [ref, sha]));
     for (const ref of wanted) {
@@ -235,7 +238,7 @@ export class GitSync {
         // no checkout yet: nothing is applied before it is verified
         await this.git(signal, this.opts.stateDir).raw(["clone", "--no-checkout", "--no-tags", "--quiet", "--", this.url, this.dir]);
       } catch (e) {
-        throw new RemoteError(`cannot clone ${this.source}: ${messageOf(e)}`);
+        throw new RemoteError(`cannot clone ${this.source}: ${firstLine(e)}`);
       }
     }
     const git = this.git(signal);
@@ -284,7 +287,7 @@ export class GitSync {
     } catch (e) {
       const raw = await git.raw(["cat-file", "commit", commit]);
       if (!/^gpgsig /m.test(raw.split("\n\n")[0])) return `commit ${commit.slice(0, 12)} is not signed`;
-      return `commit ${commit.slice(0, 12)} is not signed by an allowed signer: ${messageOf(e).split("\n")[0]}`;
+      return `commit ${commit.slice(0, 12)} is not signed by an allowed signer: ${firstLine(e)}`;
     }
   }
 

@@ -1,11 +1,11 @@
 import { Box, Text, useInput, type Key } from "ink";
-import { useCallback, useRef, useState, useSyncExternalStore } from "react";
+import { useCallback, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import type { DaemonSnapshot } from "../daemon/snapshot.ts";
 import type { CustomerView } from "../status/customer-view.ts";
 import { CustomerDetail, DETAIL_CHROME_LINES } from "./components/customer-detail.tsx";
-import { CustomerTable, TABLE_CHROME_LINES } from "./components/customer-table.tsx";
+import { CustomerTable, TABLE_CHROME_LINES, columnsFor } from "./components/customer-table.tsx";
 import { FOOTER_LINES, Footer } from "./components/footer.tsx";
-import { HEADER_LINES, Header } from "./components/header.tsx";
+import { HEADER_LINES, Header, type HeaderInfo } from "./components/header.tsx";
 import { filterCustomers } from "./customer-rows.ts";
 import { INITIAL_UI, handleKey, selection, type KeyContext, type KeyEffect, type UiState } from "./dashboard-keys.ts";
 import type { NoticeStore } from "./notice-store.ts";
@@ -99,8 +99,14 @@ export function Dashboard({ store, actions, height, notice }: DashboardProps) {
     ),
   );
 
-  const { visible, byName } = lists(snapshot, ui.filter);
-  const { selected, start } = selection(ui, { ...lists(snapshot, ui.filter), tableRows });
+  const { visible, byName, indexOf } = lists(snapshot, ui.filter);
+  const { selected, start } = selection(ui, { visible, indexOf, tableRows });
+  const header = useMemo((): HeaderInfo | undefined => {
+    if (!snapshot) return undefined;
+    const { customers, ...info } = snapshot;
+    return { ...info, total: customers.length };
+  }, [snapshot]);
+  const cols = useMemo(() => columnsFor(term.columns, visible), [term.columns, visible]);
   const mode = ui.mode;
   const detailMode = mode.kind === "detail" ? mode : mode.kind === "confirm" && mode.back.kind === "detail" ? mode.back : undefined;
   const detailView = detailMode ? byName.get(detailMode.name) : undefined;
@@ -113,7 +119,7 @@ export function Dashboard({ store, actions, height, notice }: DashboardProps) {
 
   return (
     <Box flexDirection="column" width={term.columns}>
-      <Header snapshot={snapshot} />
+      <Header snapshot={header} />
       {detailMode ? (
         detailView ? (
           <CustomerDetail view={detailView} scroll={detailMode.scroll} rows={detailRows} />
@@ -123,7 +129,16 @@ export function Dashboard({ store, actions, height, notice }: DashboardProps) {
           </Box>
         )
       ) : (
-        <CustomerTable customers={visible} total={snapshot?.customers.length ?? 0} filter={ui.filter} start={start} rows={tableRows} selected={selected} width={term.columns} />
+        <CustomerTable
+          window={visible.slice(start, start + tableRows)}
+          start={start}
+          selected={selected}
+          rows={tableRows}
+          matching={visible.length}
+          total={snapshot?.customers.length ?? 0}
+          filter={ui.filter}
+          cols={cols}
+        />
       )}
       <Footer status={ui.status} notice={noticeText} prompt={prompt} keys={detailMode ? DETAIL_KEYS : LIST_KEYS} />
     </Box>

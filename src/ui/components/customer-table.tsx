@@ -1,5 +1,5 @@
 import { Box, Text } from "ink";
-import { memo, useMemo } from "react";
+import { memo } from "react";
 import type { CustomerView } from "../../status/customer-view.ts";
 import { STATE_COLOR, customerRow } from "../customer-rows.ts";
 import { fit } from "../format.ts";
@@ -7,7 +7,7 @@ import { fit } from "../format.ts";
 /** Lines the table takes besides its rows: a title and the column heads. */
 export const TABLE_CHROME_LINES = 2;
 
-interface Columns {
+export interface Columns {
   name: number;
   state: number;
   company: number;
@@ -19,7 +19,7 @@ interface Columns {
 const clamp = (n: number, min: number, max: number) => Math.max(min, Math.min(max, n));
 
 /** Widths from the whole (filtered) list, not the window, so columns do not jump while scrolling. */
-function columnsFor(width: number, customers: readonly CustomerView[]): Columns {
+export function columnsFor(width: number, customers: readonly CustomerView[]): Columns {
   let name = 0;
   let company = 0;
   for (const c of customers) {
@@ -44,25 +44,25 @@ const Row = memo(function Row({ view, selected, cols }: { view: CustomerView; se
 });
 
 export interface CustomerTableProps {
-  /** The customers after the filter; only `rows` of them, from `start`, are rendered. */
-  customers: readonly CustomerView[];
+  /** The rows on screen only: props stay small whatever the number of customers. */
+  window: readonly CustomerView[];
+  /** Index (in the filtered list) of the first row of `window`. */
+  start: number;
+  selected: number;
+  rows: number;
+  matching: number;
   total: number;
   filter: string;
-  start: number;
-  rows: number;
-  selected: number;
-  width: number;
+  cols: Columns;
 }
 
 /** The customer list, windowed: it renders `rows` rows whatever the number of customers. */
-export function CustomerTable({ customers, total, filter, start, rows, selected, width }: CustomerTableProps) {
-  const cols = useMemo(() => columnsFor(width, customers), [width, customers]);
-  const window = customers.slice(start, start + rows);
-  const position = customers.length ? `${selected + 1} of ${customers.length}` : "none";
+export function CustomerTable({ window, start, selected, rows, matching, total, filter, cols }: CustomerTableProps) {
+  const position = matching ? `${selected + 1} of ${matching}` : "none";
   return (
     <Box flexDirection="column" height={rows + TABLE_CHROME_LINES}>
       <Text wrap="truncate" dimColor>
-        {filter ? `filter "${filter}": ${customers.length} of ${total} customers · ${position}` : `${total} customers · ${position}`}
+        {filter ? `filter "${filter}": ${matching} of ${total} customers · ${position}` : `${total} customers · ${position}`}
       </Text>
       <Text wrap="truncate" bold>
         {"  "}

@@ -33,7 +33,10 @@ function ConnectWiseLine({ cw }: { cw: DaemonSnapshot["connectwise"] }) {
   );
 }
 
-function ReconcileLine({ s }: { s: DaemonSnapshot }) {
+/** The snapshot without its customers: a prop that stays small (React's dev build diffs props). */
+export type HeaderInfo = Omit<DaemonSnapshot, "customers"> & { total: number };
+
+function ReconcileLine({ s }: { s: HeaderInfo }) {
   const last = s.lastReconcile;
   return (
     <Text wrap="truncate">
@@ -67,7 +70,7 @@ function StatesLine({ states, total }: { states: Record<string, number>; total: 
 }
 
 /** Revision, git sync, ConnectWise health and budget, reconcile timing, customers by state. */
-export function Header({ snapshot }: { snapshot: DaemonSnapshot | undefined }) {
+export function Header({ snapshot }: { snapshot: HeaderInfo | undefined }) {
   if (!snapshot) {
     return (
       <Box flexDirection="column" height={HEADER_LINES}>
@@ -81,7 +84,7 @@ export function Header({ snapshot }: { snapshot: DaemonSnapshot | undefined }) {
       <RepoLine repo={snapshot.repo} />
       <ConnectWiseLine cw={snapshot.connectwise} />
       <ReconcileLine s={snapshot} />
-      <StatesLine states={snapshot.states} total={snapshot.customers.length} />
+      <StatesLine states={snapshot.states} total={snapshot.total} />
     </Box>
   );
 }
