@@ -48,7 +48,9 @@ export function customerRow(v: CustomerView): CustomerRow {
   const next = v.nextDue.reduce<CustomerView["nextDue"][number] | undefined>((a, n) => (!a || n.due < a.due ? n : a), undefined);
   const s = v.status;
   const problem =
-    s.state === "invalid" ? [s.location, s.message].filter(Boolean).join(" ") : (v.lastError?.message ?? (s.state === "ready" || s.state === "pending" ? "" : `${s.reason}: ${s.message}`));
+    s.state === "invalid"
+      ? [s.location, s.message].filter(Boolean).join(" ")
+      : (v.lastError?.message ?? (s.state === "ready" || s.state === "pending" ? "" : `${s.reason}: ${s.message}`));
   return {
     name: v.name,
     state: s.state,

@@ -7,6 +7,8 @@ export class DaemonRequestError extends Error {
     message: string,
     /** Undefined when nothing answered (refused, reset, timed out). */
     readonly status?: number,
+    /** The daemon's own `error` or `message`, when it answered with one. */
+    readonly said?: string,
   ) {
     super(message);
     this.name = "DaemonRequestError";
@@ -17,7 +19,7 @@ export class DaemonRequestError extends Error {
 export interface DaemonClient {
   readonly url: string;
   status(signal?: AbortSignal): Promise<DaemonSnapshot>;
-  /** Asks for a reconcile of one customer (or of all, where the daemon offers it); resolves to a line for the status bar. */
+  /** Asks for a reconcile of one customer, or of all; resolves to a line for the status bar. */
   reconcile(customer?: string): Promise<string>;
   sendNow(customer: string, report?: string): Promise<string>;
 }
@@ -53,7 +55,7 @@ export function createDaemonClient(baseUrl: string, opts: DaemonClientOptions = 
     if (res.statusCode >= 300) {
       const said = typeof body === "object" && body !== null ? (body as { error?: unknown; message?: unknown }) : undefined;
       const reason = said ? String(said.error ?? said.message ?? "") : String(body).trim().split("\n")[0];
-      throw new DaemonRequestError(`${method} ${path} answered ${res.statusCode}${reason ? `: ${reason.slice(0, 300)}` : ""}`, res.statusCode);
+      throw new DaemonRequestError(`${method} ${path} answered ${res.statusCode}${reason ? `: ${reason.slice(0, 300)}` : ""}`, res.statusCode, reason || undefined);
     }
     return { status: res.statusCode, body };
   }
@@ -70,14 +72,7 @@ export function createDaemonClient(baseUrl: string, opts: DaemonClientOptions = 
       return body as DaemonSnapshot;
     },
     async reconcile(customer) {
-      try {
-        await call("POST", customer === undefined ? "/api/reconcile" : customerPath(customer, "reconcile"));
-      } catch (e) {
-        if (customer === undefined && e instanceof DaemonRequestError && e.status === 404) {
-          throw new DaemonRequestError("this daemon reconciles one customer at a time over HTTP: select one and press r", 404);
-        }
-        throw e;
-      }
+      await call("POST", customer === undefined ? "/api/reconcile" : customerPath(customer, "reconcile"));
       return "queued; the daemon reconciles shortly";
     },
     async sendNow(customer, report) {
@@ -86,7 +81,7 @@ export function createDaemonClient(baseUrl: string, opts: DaemonClientOptions = 
         return String((body as { message?: unknown }).message ?? "sent");
       } catch (e) {
         // 409: the daemon tried and refused or failed; its message is the whole story
-        if (e instanceof DaemonRequestError && e.status === 409) throw new DaemonRequestError(e.message.replace(/^.*? answered 409: /, ""), 409);
+        if (e instanceof DaemonRequestError && e.status === 409 && e.said) throw new DaemonRequestError(e.said, 409, e.said);
         throw e;
       }
     },

@@ -1,6 +1,6 @@
 import type { Key } from "ink";
 import type { CustomerView } from "../status/customer-view.ts";
-import { detailLines } from "./components/customer-detail.tsx";
+import { detailLines } from "./detail-lines.ts";
 import type { StatusMessage } from "./components/footer.tsx";
 
 export type Mode =
@@ -83,7 +83,10 @@ function onList(s: UiState, input: string, key: Key, ctx: KeyContext): Result {
 
 const withFilter = (s: UiState, filter: string): UiState => ({ ...s, filter, selectedIndex: 0, top: 0 });
 
-const confirm = (s: UiState, name: string, ctx: KeyContext): UiState => ({ ...s, mode: { kind: "confirm", name, reports: sendChoices(ctx.byName.get(name)), choice: 0, back: s.mode } });
+const confirm = (s: UiState, name: string, ctx: KeyContext): UiState => ({
+  ...s,
+  mode: { kind: "confirm", name, reports: sendChoices(ctx.byName.get(name)), choice: 0, back: s.mode },
+});
 
 function onFilter(s: UiState, input: string, key: Key, ctx: KeyContext): Result {
   if (key.return) return { state: { ...s, mode: { kind: "list" } } };

@@ -42,7 +42,13 @@ const three = () =>
   snapshot([
     customer("acme-corp"),
     customer("broken", {
-      status: { state: "invalid", reason: "config.invalid", message: "reports.billing.day: must be ≤ 28", location: "customers/broken.yaml:12:3", since: "2026-01-04T10:00:00.000Z" },
+      status: {
+        state: "invalid",
+        reason: "config.invalid",
+        message: "reports.billing.day: must be ≤ 28",
+        location: "customers/broken.yaml:12:3",
+        since: "2026-01-04T10:00:00.000Z",
+      },
     }),
     Object.assign(customer("globex", { company: { identifier: "GLOBEX", state: "active", id: 9, name: "Globex Corporation" } }), { owner: "team-emea" }),
   ]);
@@ -78,7 +84,10 @@ function mount(snap: DaemonSnapshot, height = 24) {
   const actions = fakeActions();
   const ui = render(<Dashboard store={store} actions={actions} height={height} />);
   const frame = () => ui.lastFrame() ?? "";
-  const selectedLine = () => frame().split("\n").find((l) => l.startsWith("› ")) ?? "";
+  const selectedLine = () =>
+    frame()
+      .split("\n")
+      .find((l) => l.startsWith("› ")) ?? "";
   return { ui, store, actions, frame, selectedLine };
 }
 
@@ -103,7 +112,9 @@ describe("Dashboard", () => {
     const s = three();
     const { frame, ui } = mount({ ...s, repo: { ...s.repo, syncError: "fatal: unreachable remote" } });
     expect(frame()).toContain("git sync failing: fatal: unreachable remote (last good 01-05 05:59Z)");
-    ui.rerender(<Dashboard store={createStatusStore({ ...s, repo: { ...s.repo, refused: { revision: "fedcba9876543210", reason: "unsigned" } } })} actions={fakeActions()} height={24} />);
+    ui.rerender(
+      <Dashboard store={createStatusStore({ ...s, repo: { ...s.repo, refused: { revision: "fedcba9876543210", reason: "unsigned" } } })} actions={fakeActions()} height={24} />,
+    );
     expect(frame()).toContain("refused unsigned head fedcba987654: unsigned");
     ui.unmount();
   });

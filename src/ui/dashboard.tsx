@@ -1,4 +1,4 @@
-import { Box, Text, useInput, type Key } from "ink";
+import { Box, useInput, type Key } from "ink";
 import { useCallback, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import type { DaemonSnapshot } from "../daemon/snapshot.ts";
 import type { CustomerView } from "../status/customer-view.ts";
@@ -11,6 +11,7 @@ import { INITIAL_UI, handleKey, selection, type KeyContext, type KeyEffect, type
 import type { NoticeStore } from "./notice-store.ts";
 import type { StatusStore } from "./status-store.ts";
 import { useTerminalSize } from "./use-terminal-size.ts";
+import { ColorContext, Tone } from "./components/tone.tsx";
 
 /** What the keys do; each resolves to the line the status bar shows, or rejects with the reason. */
 export interface DashboardActions {
@@ -28,6 +29,8 @@ export interface DashboardProps {
   height?: number;
   /** A problem with the link to the daemon, shown on the status line. */
   notice?: NoticeStore;
+  /** False under NO_COLOR. */
+  color?: boolean;
 }
 
 const EMPTY: readonly CustomerView[] = [];
@@ -55,7 +58,7 @@ function listCache(): (snapshot: DaemonSnapshot | undefined, filter: string) => 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** The live view of a daemon: header, windowed customer table or one customer's detail, status line. */
-export function Dashboard({ store, actions, height, notice }: DashboardProps) {
+export function Dashboard({ store, actions, height, notice, color = true }: DashboardProps) {
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const noticeText = useSyncExternalStore(notice?.subscribe ?? NO_SUBSCRIBE, notice?.getSnapshot ?? NO_NOTICE);
   const term = useTerminalSize();
@@ -77,7 +80,8 @@ export function Dashboard({ store, actions, height, notice }: DashboardProps) {
     (effect: KeyEffect) => {
       const { actions } = latest.current;
       if (effect.kind === "quit") return actions.quit();
-      const label = effect.kind === "reconcile" ? (effect.customer ? `reconcile ${effect.customer}` : "reconcile all") : `send ${effect.report ?? "all reports"} for ${effect.customer}`;
+      const label =
+        effect.kind === "reconcile" ? (effect.customer ? `reconcile ${effect.customer}` : "reconcile all") : `send ${effect.report ?? "all reports"} for ${effect.customer}`;
       update((s) => ({ ...s, status: { text: `${label}…`, tone: "pending" } }));
       (effect.kind === "reconcile" ? actions.reconcile(effect.customer) : actions.sendNow(effect.customer, effect.report)).then(
         (result) => update((s) => ({ ...s, status: { text: `${label}: ${result}`, tone: "ok" } })),
@@ -118,29 +122,31 @@ export function Dashboard({ store, actions, height, notice }: DashboardProps) {
         : undefined;
 
   return (
-    <Box flexDirection="column" width={term.columns}>
-      <Header snapshot={header} />
-      {detailMode ? (
-        detailView ? (
-          <CustomerDetail view={detailView} scroll={detailMode.scroll} rows={detailRows} />
+    <ColorContext value={color}>
+      <Box flexDirection="column" width={term.columns}>
+        <Header snapshot={header} />
+        {detailMode ? (
+          detailView ? (
+            <CustomerDetail view={detailView} scroll={detailMode.scroll} rows={detailRows} />
+          ) : (
+            <Box height={detailRows + DETAIL_CHROME_LINES}>
+              <Tone color="yellow">{detailMode.name} is no longer in the daemon's status (Esc: back)</Tone>
+            </Box>
+          )
         ) : (
-          <Box height={detailRows + DETAIL_CHROME_LINES}>
-            <Text color="yellow">{detailMode.name} is no longer in the daemon's status (Esc: back)</Text>
-          </Box>
-        )
-      ) : (
-        <CustomerTable
-          window={visible.slice(start, start + tableRows)}
-          start={start}
-          selected={selected}
-          rows={tableRows}
-          matching={visible.length}
-          total={snapshot?.customers.length ?? 0}
-          filter={ui.filter}
-          cols={cols}
-        />
-      )}
-      <Footer status={ui.status} notice={noticeText} prompt={prompt} keys={detailMode ? DETAIL_KEYS : LIST_KEYS} />
-    </Box>
+          <CustomerTable
+            window={visible.slice(start, start + tableRows)}
+            start={start}
+            selected={selected}
+            rows={tableRows}
+            matching={visible.length}
+            total={snapshot?.customers.length ?? 0}
+            filter={ui.filter}
+            cols={cols}
+          />
+        )}
+        <Footer status={ui.status} notice={noticeText} prompt={prompt} keys={detailMode ? DETAIL_KEYS : LIST_KEYS} />
+      </Box>
+    </ColorContext>
   );
 }

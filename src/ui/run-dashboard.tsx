@@ -1,4 +1,4 @@
-import { render } from "ink";
+import { render, type Instance } from "ink";
 import { Dashboard, type DashboardActions } from "./dashboard.tsx";
 import type { NoticeStore } from "./notice-store.ts";
 import type { StatusStore } from "./status-store.ts";
@@ -8,6 +8,8 @@ export interface RunDashboardOptions {
   /** `quit` is optional here: the dashboard unmounts itself, then calls it. */
   actions: Omit<DashboardActions, "quit"> & { quit?: () => void };
   notice?: NoticeStore;
+  /** False under NO_COLOR (no-color.org). */
+  color?: boolean;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
 }
@@ -16,16 +18,16 @@ export interface RunDashboardOptions {
  * Shows the dashboard on the terminal until the user presses `q` (or Ctrl-C), then restores the
  * terminal and resolves. The caller makes sure stdout is a TTY and `CI` is unset, and keeps logs off it.
  */
-export async function runDashboard({ store, actions, notice, stdout, stdin }: RunDashboardOptions): Promise<void> {
-  let quit = () => undefined as void;
-  const instance = render(<Dashboard store={store} notice={notice} actions={{ reconcile: actions.reconcile, sendNow: actions.sendNow, quit: () => quit() }} />, {
+export async function runDashboard({ store, actions, notice, color, stdout, stdin }: RunDashboardOptions): Promise<void> {
+  let instance: Instance | undefined;
+  const quit = () => instance?.unmount();
+  instance = render(<Dashboard store={store} notice={notice} color={color} actions={{ reconcile: actions.reconcile, sendNow: actions.sendNow, quit }} />, {
     stdout,
     stdin,
     exitOnCtrlC: true,
     // cwsync never logs through console (pino goes to a file while the dashboard runs), and patching it breaks under test runners
     patchConsole: false,
   });
-  quit = () => instance.unmount();
   await instance.waitUntilExit();
   actions.quit?.();
 }

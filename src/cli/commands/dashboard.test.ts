@@ -39,8 +39,9 @@ async function fakeDaemon(token?: string): Promise<{ url: string; requests: stri
     res.setHeader("content-type", "application/json");
     if (token && req.headers.authorization !== `Bearer ${token}`) return res.writeHead(401).end(JSON.stringify({ error: "missing or wrong bearer token" }));
     if (req.url === "/api/status") return res.end(JSON.stringify(SNAPSHOT));
-    if (req.method === "POST" && req.url === "/api/customers/acme-corp/reconcile") return res.writeHead(202).end(JSON.stringify({ accepted: true }));
-    if (req.method === "POST" && req.url === "/api/customers/acme-corp/send-now?report=billing") return res.end(JSON.stringify({ ok: true, message: "billing 2026-01 sent: ticket #4712" }));
+    if (req.method === "POST" && (req.url === "/api/customers/acme-corp/reconcile" || req.url === "/api/reconcile")) return res.writeHead(202).end(JSON.stringify({ accepted: true }));
+    if (req.method === "POST" && req.url === "/api/customers/acme-corp/send-now?report=billing")
+      return res.end(JSON.stringify({ ok: true, message: "billing 2026-01 sent: ticket #4712" }));
     res.writeHead(404).end(JSON.stringify({ error: `no route ${req.method} ${req.url}` }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -93,7 +94,10 @@ describe("dashboardCommand", () => {
     const { url, requests } = await fakeDaemon();
     const noTty = dashboardCommand({ url }, io(), fakeTerminal(false));
     await expect(noTty).rejects.toThrow(ExitError);
-    await expect(noTty).rejects.toMatchObject({ code: 64, message: expect.stringContaining("the dashboard needs an interactive terminal (stdout is not a terminal); use `cwsync status`") });
+    await expect(noTty).rejects.toMatchObject({
+      code: 64,
+      message: expect.stringContaining("the dashboard needs an interactive terminal (stdout is not a terminal); use `cwsync status`"),
+    });
     await expect(dashboardCommand({ url }, io({ CI: "true" }), fakeTerminal())).rejects.toMatchObject({ code: 64, message: expect.stringContaining("(CI is set)") });
     expect(requests).toEqual([]);
 
@@ -106,7 +110,10 @@ describe("dashboardCommand", () => {
     const { url, server } = await fakeDaemon();
     await new Promise((resolve) => server.close(resolve));
     const run = dashboardCommand({ url }, io(), fakeTerminal());
-    await expect(run).rejects.toMatchObject({ code: 1, message: `no cwsync daemon answers at ${url} (GET ${url}/api/status: connection refused); start one with \`cwsync run\`, or pass --url with the address it listens on (its --listen)` });
+    await expect(run).rejects.toMatchObject({
+      code: 1,
+      message: `no cwsync daemon answers at ${url} (GET ${url}/api/status: connection refused); start one with \`cwsync run\`, or pass --url with the address it listens on (its --listen)`,
+    });
   });
 
   it("asks for CWSYNC_API_TOKEN when the daemon wants one", async () => {
@@ -114,7 +121,7 @@ describe("dashboardCommand", () => {
     await expect(dashboardCommand({ url }, io(), fakeTerminal())).rejects.toMatchObject({ code: 1, message: expect.stringContaining("set CWSYNC_API_TOKEN") });
   });
 
-  it("shows the daemon's customers, maps r and s+y to its POST routes with the token, and exits 0 on q", async () => {
+  it("shows the daemon's customers, maps r, R and s+y to its POST routes with the token, and exits 0 on q", async () => {
     const { url, requests } = await fakeDaemon("s3cret");
     const term = fakeTerminal();
     const running = dashboardCommand({ url, pollMs: 50 }, io({ CWSYNC_API_TOKEN: "s3cret" }), term);
@@ -122,6 +129,8 @@ describe("dashboardCommand", () => {
     await expect.poll(() => (term.stdin as unknown as EventEmitter).listenerCount("readable"), { timeout: 10_000 }).toBeGreaterThan(0);
     term.type("r");
     await expect.poll(() => requests).toContain("POST /api/customers/acme-corp/reconcile Bearer s3cret");
+    term.type("R");
+    await expect.poll(() => requests).toContain("POST /api/reconcile Bearer s3cret");
     // typed faster than React renders: each key still applies to the state the previous one left
     term.type("s");
     term.type("y");

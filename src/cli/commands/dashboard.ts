@@ -55,6 +55,7 @@ export async function dashboardCommand(opts: DashboardOptions, io: CommandIO, te
     await runDashboard({
       store,
       notice,
+      color: !io.env.NO_COLOR,
       stdout: terminal.stdout,
       stdin: terminal.stdin,
       actions: {

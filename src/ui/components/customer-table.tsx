@@ -3,6 +3,7 @@ import { memo } from "react";
 import type { CustomerView } from "../../status/customer-view.ts";
 import { STATE_COLOR, customerRow } from "../customer-rows.ts";
 import { fit } from "../format.ts";
+import { Tone } from "./tone.tsx";
 
 /** Lines the table takes besides its rows: a title and the column heads. */
 export const TABLE_CHROME_LINES = 2;
@@ -36,9 +37,9 @@ const Row = memo(function Row({ view, selected, cols }: { view: CustomerView; se
   return (
     <Text wrap="truncate" inverse={selected}>
       {selected ? "› " : "  "}
-      {fit(r.name, cols.name)} <Text color={STATE_COLOR[r.state]}>{fit(r.state, cols.state)}</Text> {fit(r.company, cols.company)}{" "}
-      <Text color={r.overdue ? "red" : undefined}>{fit(r.overdue ? `${r.nextDue} !` : r.nextDue, cols.nextDue)}</Text> {fit(r.lastSend, cols.lastSend)}{" "}
-      <Text color={r.state === "invalid" ? "magenta" : "red"}>{fit(r.problem, cols.problem).trimEnd()}</Text>
+      {fit(r.name, cols.name)} <Tone color={STATE_COLOR[r.state]}>{fit(r.state, cols.state)}</Tone> {fit(r.company, cols.company)}{" "}
+      <Tone color={r.overdue ? "red" : undefined}>{fit(r.overdue ? `${r.nextDue} !` : r.nextDue, cols.nextDue)}</Tone> {fit(r.lastSend, cols.lastSend)}{" "}
+      <Tone color={r.state === "invalid" ? "magenta" : "red"}>{fit(r.problem, cols.problem).trimEnd()}</Tone>
     </Text>
   );
 });

@@ -1,4 +1,5 @@
 import { Box, Text } from "ink";
+import { Tone } from "./tone.tsx";
 
 export const FOOTER_LINES = 2;
 
@@ -14,13 +15,13 @@ export function Footer({ status, notice, prompt, keys }: { status?: StatusMessag
   return (
     <Box flexDirection="column" height={FOOTER_LINES}>
       <Text wrap="truncate">
-        {notice ? <Text color="red">{notice} </Text> : null}
-        {status ? <Text color={TONE_COLOR[status.tone]}>{status.text}</Text> : " "}
+        {notice ? <Tone color="red">{notice} </Tone> : null}
+        {status ? <Tone color={TONE_COLOR[status.tone]}>{status.text}</Tone> : " "}
       </Text>
       {prompt ? (
-        <Text wrap="truncate" bold color="yellow">
+        <Tone wrap="truncate" bold color="yellow">
           {prompt}
-        </Text>
+        </Tone>
       ) : (
         <Text wrap="truncate" dimColor>
           {keys}

@@ -2,6 +2,7 @@ import { Box, Text } from "ink";
 import type { DaemonSnapshot } from "../../daemon/snapshot.ts";
 import { STATE_COLOR } from "../customer-rows.ts";
 import { durationText, shortRevision, shortTime } from "../format.ts";
+import { Tone } from "./tone.tsx";
 
 /** Lines the header always takes, so the table knows how many rows it has left. */
 export const HEADER_LINES = 4;
@@ -10,25 +11,37 @@ const STATE_ORDER = ["invalid", "failing", "degraded", "pending", "suspended", "
 
 function RepoLine({ repo }: { repo: DaemonSnapshot["repo"] }) {
   const sync = repo.refused ? (
-    <Text color="yellow">refused unsigned head {shortRevision(repo.refused.revision)}: {repo.refused.reason}</Text>
+    <Tone color="yellow">
+      refused unsigned head {shortRevision(repo.refused.revision)}: {repo.refused.reason}
+    </Tone>
   ) : repo.syncError ? (
-    <Text color="red">git sync failing: {repo.syncError}{repo.lastSync ? ` (last good ${shortTime(repo.lastSync)})` : ""}</Text>
+    <Tone color="red">
+      git sync failing: {repo.syncError}
+      {repo.lastSync ? ` (last good ${shortTime(repo.lastSync)})` : ""}
+    </Tone>
   ) : (
     <Text>synced {shortTime(repo.lastSync)}</Text>
   );
-  const attempted = repo.attempted && repo.attempted !== repo.applied ? <Text color="yellow"> attempted {shortRevision(repo.attempted)}</Text> : null;
+  const attempted = repo.attempted && repo.attempted !== repo.applied ? <Tone color="yellow"> attempted {shortRevision(repo.attempted)}</Tone> : null;
   return (
     <Text wrap="truncate">
-      <Text bold>cwsync</Text> applied {shortRevision(repo.applied)}{attempted} · {sync} · {repo.source}{repo.branch ? `@${repo.branch}` : ""}
+      <Text bold>cwsync</Text> applied {shortRevision(repo.applied)}
+      {attempted} · {sync} · {repo.source}
+      {repo.branch ? `@${repo.branch}` : ""}
     </Text>
   );
 }
 
 function ConnectWiseLine({ cw }: { cw: DaemonSnapshot["connectwise"] }) {
-  const requests = Object.entries(cw.requests).sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${status} ${n}`).join(" · ") || "none yet";
+  const requests =
+    Object.entries(cw.requests)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([status, n]) => `${status} ${n}`)
+      .join(" · ") || "none yet";
   return (
     <Text wrap="truncate">
-      ConnectWise {cw.healthy ? <Text color="green">healthy</Text> : <Text color="red">unhealthy{cw.lastError ? `: ${cw.lastError}` : ""}</Text>} · requests {requests} · rate-limit waits {cw.rateLimitWaits} · {cw.target}
+      ConnectWise {cw.healthy ? <Tone color="green">healthy</Tone> : <Tone color="red">unhealthy{cw.lastError ? `: ${cw.lastError}` : ""}</Tone>} · requests {requests} · rate-limit
+      waits {cw.rateLimitWaits} · {cw.target}
     </Text>
   );
 }
@@ -43,13 +56,18 @@ function ReconcileLine({ s }: { s: HeaderInfo }) {
       reconcile{" "}
       {last ? (
         <>
-          last {shortTime(last.at)} <Text color={last.ok ? "green" : "red"}>{last.ok ? "ok" : "failed"}</Text> ({last.reason}, {durationText(last.durationMs)})
+          last {shortTime(last.at)} <Tone color={last.ok ? "green" : "red"}>{last.ok ? "ok" : "failed"}</Tone> ({last.reason}, {durationText(last.durationMs)})
         </>
       ) : (
         "not yet"
       )}{" "}
       · next {shortTime(s.nextReconcile)}
-      {s.lastPoll ? <> · poll {shortTime(s.lastPoll.at)} <Text color={s.lastPoll.ok ? "green" : "red"}>{s.lastPoll.ok ? "ok" : "failed"}</Text></> : null}
+      {s.lastPoll ? (
+        <>
+          {" "}
+          · poll {shortTime(s.lastPoll.at)} <Tone color={s.lastPoll.ok ? "green" : "red"}>{s.lastPoll.ok ? "ok" : "failed"}</Tone>
+        </>
+      ) : null}
     </Text>
   );
 }
@@ -62,7 +80,7 @@ function StatesLine({ states, total }: { states: Record<string, number>; total: 
       {names.map((name) => (
         <Text key={name}>
           {" · "}
-          <Text color={STATE_COLOR[name]}>{name}</Text> {states[name]}
+          <Tone color={STATE_COLOR[name]}>{name}</Tone> {states[name]}
         </Text>
       ))}
     </Text>
