@@ -38,6 +38,8 @@ const invokedDirectly = (): boolean => {
 };
 
 if (invokedDirectly()) {
+  // the dashboard's React: the production build unless asked otherwise (the development one re-checks every prop)
+  process.env.NODE_ENV ??= "production";
   main(process.argv.slice(2), processIO()).then((code) => {
     process.exitCode = code;
   });

@@ -22,8 +22,9 @@ export async function runDashboard({ store, actions, notice, color, stdout, stdi
   let instance: Instance | undefined;
   const quit = () => instance?.unmount();
   instance = render(<Dashboard store={store} notice={notice} color={color} actions={{ reconcile: actions.reconcile, sendNow: actions.sendNow, quit }} />, {
-    stdout,
-    stdin,
+    // an explicit undefined would replace Ink's process.stdout/stdin defaults
+    ...(stdout ? { stdout } : {}),
+    ...(stdin ? { stdin } : {}),
     exitOnCtrlC: true,
     // cwsync never logs through console (pino goes to a file while the dashboard runs), and patching it breaks under test runners
     patchConsole: false,

@@ -21,7 +21,7 @@ export interface Terminal {
 const POLL_MS = 2000;
 
 /** The test Ink itself applies (is-in-ci): `CI` or `CONTINUOUS_INTEGRATION` set to anything but `0` or `false`. */
-const isCI = (env: CommandIO["env"]) => ["CI", "CONTINUOUS_INTEGRATION"].some((k) => env[k] !== undefined && env[k] !== "0" && env[k] !== "false");
+export const isCI = (env: CommandIO["env"]) => ["CI", "CONTINUOUS_INTEGRATION"].some((k) => env[k] !== undefined && env[k] !== "0" && env[k] !== "false");
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 

@@ -1,14 +1,16 @@
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { systemClock } from "../../adapters/clock-system.ts";
 import { splitCredentials } from "../../daemon/git-sync.ts";
-import { parseListen } from "../../daemon/http-server.ts";
+import { parseListen, type DaemonControl } from "../../daemon/http-server.ts";
 import { createLogger, secretsFromEnv } from "../../daemon/logger.ts";
 import { createMetrics } from "../../daemon/metrics.ts";
 import { runDaemon } from "../../daemon/run-daemon.ts";
 import { UsageError } from "../../errors.ts";
 import type { CommandIO } from "../io.ts";
 import type { ConnectWiseTuning } from "../sources-session.ts";
+import { stateDirOf } from "../state-session.ts";
+import { isCI } from "./dashboard.ts";
 
 export interface RunOptions {
   repo: string;
@@ -36,6 +38,28 @@ export function parseDuration(flag: string, text: string, minMs = 1000): number 
   return Math.round(ms);
 }
 
+/** The Ink dashboard inside the daemon: reads its snapshot every second; `q` stops the daemon. */
+async function showDashboard(control: DaemonControl, stop: AbortController, logFile: string): Promise<void> {
+  const { createStatusStore } = await import("../../ui/status-store.ts");
+  const { runDashboard } = await import("../../ui/run-dashboard.tsx");
+  const store = createStatusStore(control.snapshot());
+  const timer = setInterval(() => store.set(control.snapshot()), 1000);
+  try {
+    await runDashboard({
+      store,
+      actions: {
+        reconcile: async (customer) => (control.requestReconcile("dashboard", customer) ? `reconcile of ${customer ?? "every customer"} requested` : "the daemon is stopping"),
+        sendNow: async (customer, report) => (await control.requestSendNow(customer, report as "billing" | undefined)).message,
+        quit: () => undefined,
+      },
+    });
+  } finally {
+    clearInterval(timer);
+    process.stderr.write(`cwsync: stopping; the log is in ${logFile}\n`);
+    stop.abort(new Error("quit from the dashboard"));
+  }
+}
+
 /**
  * `cwsync run`: the reconciler daemon, until SIGTERM or SIGINT. Logs are JSON lines on stderr;
  * secrets (the environment's and a URL's password) are scrubbed from them.
@@ -44,15 +68,24 @@ export async function runCommand(opts: RunOptions, io: CommandIO): Promise<numbe
   const intervalMs = parseDuration("--interval", opts.interval);
   const pollIntervalMs = parseDuration("--poll-interval", opts.pollInterval);
   const listen = parseListen(opts.listen);
-  const log = createLogger({ destination: "stderr", secrets: [...secretsFromEnv(io.env), ...splitCredentials(opts.repo).secrets], level: io.env.CWSYNC_LOG_LEVEL?.trim() || "info" });
   const signers = opts.requireSigned && resolve(io.cwd, opts.requireSigned);
   if (signers && !existsSync(signers)) throw new UsageError(`--require-signed: ${signers} does not exist; it is an ssh allowed-signers file (see git's gpg.ssh.allowedSignersFile)`);
-  // THE place the dashboard (src/ui/) will start: when opts.tui, stdout is a TTY and CI is unset,
-  // the logger writes to a file instead of stderr and `onListening` below runs the dashboard.
-  // Until then the daemon always runs headless (`--no-tui` is accepted and is the behaviour).
-  const onListening = undefined;
-
+  // the dashboard on a terminal (not with --no-tui, not under CI); the JSON log then goes to a file
+  const tui = opts.tui && process.stdout.isTTY === true && process.stdin.isTTY === true && !isCI(io.env);
+  const logFile = join(stateDirOf(io), "cwsync.log");
+  const log = createLogger({
+    destination: tui ? { file: logFile } : "stderr",
+    secrets: [...secretsFromEnv(io.env), ...splitCredentials(opts.repo).secrets],
+    level: io.env.CWSYNC_LOG_LEVEL?.trim() || "info",
+  });
   const stop = new AbortController();
+  const onListening = tui
+    ? (daemon: { control: DaemonControl }) => void showDashboard(daemon.control, stop, logFile).catch((e: unknown) => {
+      log.error({ err: e }, "dashboard failed");
+      stop.abort(e);
+    })
+    : undefined;
+
   const onSignal = (signal: NodeJS.Signals) => {
     log.info({ signal }, "stopping");
     stop.abort(new Error(`received ${signal}`));
