@@ -1,6 +1,7 @@
 // `npm start`: the whole loop on this repository's customers/, against the embedded fakes, in a
 // throw-away state directory — validate, a first reconcile 32 days ago (history starts there),
-// then one now that sends what fell due since: billing months and detection reports.
+// then one now that sends what fell due since: billing months and detection reports; on a terminal,
+// then the daemon with its dashboard on that state until `q`.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,6 +34,11 @@ try {
   }
   say("cwsync status");
   run(["status"]);
+  const ci = ["CI", "CONTINUOUS_INTEGRATION"].some((k) => process.env[k] !== undefined && process.env[k] !== "0" && process.env[k] !== "false");
+  if (process.stdout.isTTY && process.stdin.isTTY && !ci) {
+    say("cwsync run --sandbox  (the daemon and its dashboard on the same state: / filter, Enter detail, r reconcile, s send now, q quit)");
+    run(["run", "--sandbox", "--listen", "127.0.0.1:0"]);
+  }
   console.log("\nThe fakes lived only for each command; the state directory was temporary. See the README to run cwsync for real.");
 } finally {
   rmSync(stateDir, { recursive: true, force: true });
