@@ -2,6 +2,7 @@
 import { execSync } from "node:child_process";
 import os from "node:os";
 import { benchConnectWise } from "./connectwise.mjs";
+import { benchDaemon, printDaemon } from "./daemon.mjs";
 import { benchDetections, printDetections } from "./detections.mjs";
 import { benchReconcile, printReconcile } from "./reconcile.mjs";
 import { benchValidate } from "./validate.mjs";
@@ -30,3 +31,11 @@ console.log("(target: the no-op reconcile ≤ 1 s, and it must make no ConnectWi
 printDetections(await benchDetections(Number(process.env.BENCH_DETECTION_CUSTOMERS ?? 1000), {
   stepHours: Number(process.env.BENCH_DETECTION_STEP_HOURS ?? 6), month: process.env.BENCH_DETECTION_MONTH !== "0",
 }));
+
+// ~3 minutes: `cwsync run` on 5,000 customers for 60 cycles at 2 s (an hour at the default 60 s), RSS
+// and idle CPU from /proc, then the dashboard's frame time; BENCH_DAEMON_CUSTOMERS=500
+// BENCH_DAEMON_CYCLES=10 for a quick try, BENCH_DAEMON_CYCLES=0 to skip it
+if (process.env.BENCH_DAEMON_CYCLES !== "0") {
+  printDaemon(await benchDaemon(Number(process.env.BENCH_DAEMON_CUSTOMERS ?? 5000), Number(process.env.BENCH_DAEMON_CYCLES ?? 60)));
+  console.log("(targets: RSS ≤ 200 MB after the hour, CPU ≤ 50 ms per idle cycle)");
+}

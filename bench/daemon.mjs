@@ -1,0 +1,271 @@
+// `cwsync run` on 5,000 customers as a whole process against the fakes (started in this process):
+// N reconcile cycles at a 2 s interval (60 = an hour at the default 60 s), the daemon's resident
+// memory after each cycle and its CPU per idle cycle, read from /proc; then the Ink dashboard's
+// frame time on the daemon's own /api/status snapshot. Run alone: `node bench/daemon.mjs`
+// (after `npm run build`); BENCH_DAEMON_CUSTOMERS and BENCH_DAEMON_CYCLES shrink it.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const dist = (p) => import(join(root, "dist", p));
+
+/** Raised limits, as the other benches and tests use against a local fake (`run` reads them through tuningFromEnv). */
+const TUNING = { CWSYNC_CW_RATE: "1000", CWSYNC_CW_BURST: "1000", CWSYNC_CW_CONCURRENCY: "16" };
+const INTERVAL = "2s";
+const RSS_TARGET_MIB = 200;
+const IDLE_CPU_TARGET_MS = 50;
+/** Cycles left out of the idle figure: the first applies the revision (config load, company checks). */
+const WARMUP_CYCLES = 2;
+/** Linux reports utime/stime in clock ticks; 100 a second everywhere Node runs on Linux. */
+const CLK_TCK = Number(process.env.BENCH_CLK_TCK ?? 100);
+
+const GIT_ENV = {
+  ...process.env, GIT_CONFIG_NOSYSTEM: "1",
+  GIT_AUTHOR_NAME: "cwsync bench", GIT_AUTHOR_EMAIL: "bench@cwsync.invalid",
+  GIT_COMMITTER_NAME: "cwsync bench", GIT_COMMITTER_EMAIL: "bench@cwsync.invalid",
+};
+
+const freePort = () => new Promise((resolve, reject) => {
+  const s = createServer();
+  s.on("error", reject);
+  s.listen(0, "127.0.0.1", () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
+
+/** VmRSS and VmHWM (KiB → MiB) and utime+stime (ms) of a live process. */
+function sample(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  // fields after the command name, which is in parentheses and may hold spaces
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const cpuMs = ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK; // utime, stime: fields 14 and 15
+  return { rssMiB: kib("VmRSS") / 1024, hwmMiB: kib("VmHWM") / 1024, cpuMs, t: performance.now() };
+}
+
+/** A billing day about two weeks from today (1–28), so that nothing becomes due during the run. */
+const quietDay = (now = new Date()) => ((now.getUTCDate() + 13) % 28) + 1;
+
+export async function benchDaemon(n = 5000, cycles = 60) {
+  const { startConnectWiseSandbox } = await dist("sandbox/connectwise-sandbox.js");
+  const { startLmpiSandbox } = await dist("sandbox/lmpi-sandbox.js");
+  const { startEmailSecuritySandbox } = await dist("sandbox/email-security-sandbox.js");
+  const { loadSandboxCustomers, seedFromCustomers } = await dist("sandbox/seed.js");
+  const { seedLmpiFromCustomers } = await dist("sandbox/lmpi-seed.js");
+  const { writeBulkCustomers } = await dist("sandbox/bulk-customers.js");
+
+  const work = mkdtempSync(join(tmpdir(), "cwsync-bench-daemon-"));
+  const repo = join(work, "repo");
+  const stateDir = join(work, "state");
+  const dayOfMonth = quietDay();
+  writeBulkCustomers(repo, n, { dayOfMonth });
+  const git = (...args) => execFileSync("git", args, { cwd: repo, env: GIT_ENV, stdio: ["ignore", "pipe", "pipe"] });
+  git("init", "-q", "-b", "main");
+  git("add", "-A");
+  git("commit", "-q", "-m", `${n} bulk customers`);
+  git("gc", "-q");
+
+  const { customers, global } = loadSandboxCustomers(repo);
+  const cw = await startConnectWiseSandbox({ seed: seedFromCustomers(customers, global) });
+  const lmpi = await startLmpiSandbox({ rows: seedLmpiFromCustomers(customers, global) });
+  const tmes = await startEmailSecuritySandbox({ service: "tmes" });
+  const hes = await startEmailSecuritySandbox({ service: "hes" });
+  const port = await freePort();
+  const env = {
+    ...process.env, CI: "", NODE_ENV: "production", CWSYNC_LOG_LEVEL: "debug",
+    CW_URL: cw.url, CW_COMPANY: cw.credentials.company, CW_PUBLIC_KEY: cw.credentials.publicKey,
+    CW_PRIVATE_KEY: cw.credentials.privateKey, CW_CLIENT_ID: cw.credentials.clientId,
+    LMPI_URL: lmpi.url, LMPI_ACCESS_TOKEN: lmpi.credentials.accessToken, LMPI_SECRET_KEY: lmpi.credentials.secretKey,
+    TMES_URL: tmes.url, TMES_ACCOUNT: tmes.credentials.account, TMES_API_KEY: tmes.credentials.apiKey,
+    HES_URL: hes.url, HES_ACCOUNT: hes.credentials.account, HES_API_KEY: hes.credentials.apiKey,
+    CWSYNC_STATE_DIR: stateDir, ...TUNING,
+  };
+
+  const t0 = performance.now();
+  // BENCH_DAEMON_CPU_PROF=<dir>: a V8 CPU profile of the daemon's main thread, written when it stops
+  const prof = process.env.BENCH_DAEMON_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_DAEMON_CPU_PROF] : [];
+  const daemon = spawn(process.execPath, [...prof, "dist/cli/main.js", "run", "--no-tui", "--repo", repo, "--branch", "main", "--interval", INTERVAL, "--listen", `127.0.0.1:${port}`], {
+    cwd: root, env, stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise((resolve) => daemon.on("close", (code, signal) => resolve({ code, signal })));
+  const samples = [];
+  const logTail = [];
+  let sends = 0;
+  let warnings = 0;
+  let done;
+  const enough = new Promise((resolve) => (done = resolve));
+  let buf = "";
+  daemon.stdout.resume();
+  daemon.stderr.setEncoding("utf8");
+  daemon.stderr.on("data", (chunk) => {
+    buf += chunk;
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let e;
+      try {
+        e = JSON.parse(line);
+      } catch {
+        logTail.push(line);
+        continue;
+      }
+      if (e.level >= 40) {
+        warnings++;
+        if (logTail.length < 20) logTail.push(line.slice(0, 400));
+      }
+      if (e.msg === "report sent") sends++;
+      if (e.msg !== "reconcile finished") continue;
+      // read right away: the line is written as the cycle ends, before the next timer fires
+      const s = sample(daemon.pid);
+      samples.push({ ...s, cycle: samples.length + 1, durationMs: e.durationMs, actions: e.actions, ok: e.ok, reason: e.reason, sends });
+      sends = 0;
+      if (samples.length % 10 === 0 || samples.length <= 2) {
+        console.error(`[daemon bench] cycle ${samples.length}/${cycles}: ${e.durationMs} ms, RSS ${s.rssMiB.toFixed(0)} MiB, CPU ${s.cpuMs.toFixed(0)} ms so far${e.ok ? "" : " (failed)"}`);
+      }
+      if (samples.length >= cycles) done();
+    }
+  });
+
+  try {
+    const stop = await Promise.race([enough.then(() => undefined), exited]);
+    if (stop) throw new Error(`the daemon exited early (${JSON.stringify(stop)}): ${logTail.join("\n").slice(0, 3000)}`);
+    const wallS = (performance.now() - t0) / 1000;
+    // the snapshot the dashboard shows: from the daemon's own API, after the run
+    const status = await (await fetch(`http://127.0.0.1:${port}/api/status`)).json();
+    const last = sample(daemon.pid);
+    const s0 = performance.now();
+    daemon.kill("SIGTERM");
+    const exit = await exited;
+    const stopMs = performance.now() - s0;
+
+    const idle = samples.slice(WARMUP_CYCLES).filter((s, i) => s.sends === 0 && samples[WARMUP_CYCLES + i - 1].sends === 0);
+    const idleCpu = [];
+    for (let i = WARMUP_CYCLES; i < samples.length; i++) {
+      if (samples[i].sends === 0) idleCpu.push(samples[i].cpuMs - samples[i - 1].cpuMs);
+    }
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const snapFile = join(work, "status.json");
+    writeFileSync(snapFile, JSON.stringify(status));
+    const frames = await frameTimes(snapFile);
+    return {
+      n, cycles: samples.length, interval: INTERVAL, dayOfMonth, tuning: TUNING, wallS,
+      samples, idleCycles: idle.length,
+      rss: { first: samples[0].rssMiB, afterHour: samples.at(-1).rssMiB, max: Math.max(...samples.map((s) => s.rssMiB)), peak: last.hwmMiB,
+        // growth across the idle cycles: a leak shows as a steady slope
+        idleSlopeKiBPerCycle: idle.length > 1 ? ((idle.at(-1).rssMiB - idle[0].rssMiB) * 1024) / (idle.at(-1).cycle - idle[0].cycle) : 0 },
+      cpu: { total: last.cpuMs, firstCycle: samples[0].cpuMs, idleMeanMs: idleCpu.reduce((a, b) => a + b, 0) / idleCpu.length, idleMedianMs: median(idleCpu), idleMaxMs: Math.max(...idleCpu) },
+      cycleMs: { first: samples[0].durationMs, idleMedian: median(idle.map((s) => s.durationMs)) },
+      sent: samples.reduce((a, s) => a + s.sends, 0), warnings, failedCycles: samples.filter((s) => !s.ok).length,
+      stop: { ...exit, ms: stopMs },
+      cwRequests: cw.requests.length, cwWrites: cw.requests.filter((r) => r.method !== "GET").length,
+      snapshotCustomers: status.customers?.length ?? 0,
+      frames, warningLines: logTail.slice(0, 5),
+    };
+  } finally {
+    if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill("SIGKILL");
+    await cw.close();
+    await lmpi.close();
+    await tmes.close();
+    await hes.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The dashboard frame time in a child (React's production build, as `cwsync` loads it). */
+function frameTimes(snapFile) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(root, "bench/daemon.mjs"), "--frames", snapFile], {
+      cwd: root, env: { ...process.env, NODE_ENV: "production" }, stdio: ["ignore", "pipe", "inherit"],
+    });
+    const out = [];
+    p.stdout.on("data", (b) => out.push(b));
+    p.on("error", reject);
+    p.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`frame timing exited ${code}`));
+      resolve(JSON.parse(Buffer.concat(out).toString("utf8")));
+    });
+  });
+}
+
+/**
+ * In the child: the Dashboard component on the daemon's snapshot, rendered by ink-testing-library
+ * (Ink in debug mode: every update renders at once, unthrottled, into a 100-column fake stdout),
+ * 50 rows high. A frame is timed from the key written on stdin to the new frame written out.
+ */
+async function frames(snapFile) {
+  const { render } = await import("ink-testing-library");
+  const React = (await import("react")).default;
+  const { Dashboard } = await dist("ui/dashboard.js");
+  const { createStatusStore } = await dist("ui/status-store.js");
+  const snap = JSON.parse(readFileSync(snapFile, "utf8"));
+  const store = createStatusStore(snap, 0);
+  const actions = { reconcile: async () => "queued", sendNow: async () => "sent", quit: () => undefined };
+  const m0 = performance.now();
+  const ui = render(React.createElement(Dashboard, { store, actions, height: 50 }));
+  const mountMs = performance.now() - m0;
+  const tick = () => new Promise((r) => setImmediate(r));
+  async function frame(action) {
+    await tick();
+    const before = ui.frames.length;
+    const t = performance.now();
+    action();
+    while (ui.frames.length === before) {
+      await tick();
+      if (performance.now() - t > 5000) throw new Error("no frame within 5 s");
+    }
+    return performance.now() - t;
+  }
+  const DOWN = "\u001B[B";
+  const PAGE_DOWN = "\u001B[6~";
+  const keys = [];
+  for (let i = 0; i < 60; i++) keys.push(await frame(() => ui.stdin.write(i % 10 === 9 ? PAGE_DOWN : DOWN)));
+  const filter = [];
+  filter.push(await frame(() => ui.stdin.write("/")));
+  for (const ch of "bulk-0042") filter.push(await frame(() => ui.stdin.write(ch)));
+  filter.push(await frame(() => ui.stdin.write("\u001B")));
+  // the daemon's snapshot arriving again (the dashboard reads it every second): a new object, every row
+  const updates = [];
+  for (let i = 0; i < 10; i++) updates.push(await frame(() => store.set({ ...JSON.parse(readFileSync(snapFile, "utf8")), at: new Date(Date.now() + i).toISOString() })));
+  ui.unmount();
+  const stats = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return { n: s.length, medianMs: s[Math.floor(s.length / 2)], p95Ms: s[Math.min(s.length - 1, Math.floor(s.length * 0.95))], maxMs: s.at(-1) };
+  };
+  process.stdout.write(JSON.stringify({
+    customers: snap.customers.length, react: React.version, production: process.env.NODE_ENV === "production",
+    mountMs, keys: stats(keys.slice(5)), filter: stats(filter), updates: stats(updates),
+  }));
+}
+
+const f = (x, d = 0) => x.toFixed(d);
+
+export function printDaemon(r) {
+  const fr = r.frames;
+  console.log(`\nDaemon: ${r.n} customers, \`cwsync run --interval ${r.interval}\` for ${r.cycles} cycles (${f(r.wallS)} s wall; = ${r.cycles} min at the default 60 s), ConnectWise limiter ${r.tuning.CWSYNC_CW_RATE}/s, burst ${r.tuning.CWSYNC_CW_BURST}, ${r.tuning.CWSYNC_CW_CONCURRENCY} at once`);
+  console.log("| measure | value | target |\n| --- | --- | --- |");
+  console.log(`| RSS after cycle 1 | ${f(r.rss.first)} MiB | |`);
+  console.log(`| RSS after cycle ${r.cycles} | ${f(r.rss.afterHour)} MiB | ≤ ${RSS_TARGET_MIB} MB: ${r.rss.afterHour * 1.048576 <= RSS_TARGET_MIB ? "met" : "MISSED"} |`);
+  console.log(`| RSS, highest after a cycle / peak (VmHWM) | ${f(r.rss.max)} / ${f(r.rss.peak)} MiB | |`);
+  console.log(`| RSS slope over the ${r.idleCycles} idle cycles | ${f(r.rss.idleSlopeKiBPerCycle, 1)} KiB per cycle | |`);
+  console.log(`| CPU, start + first cycle | ${f(r.cpu.firstCycle)} ms (cycle ${r.cycleMs.first} ms wall) | |`);
+  console.log(`| CPU per idle cycle: mean / median / max | ${f(r.cpu.idleMeanMs, 1)} / ${f(r.cpu.idleMedianMs)} / ${f(r.cpu.idleMaxMs)} ms (cycle ${r.cycleMs.idleMedian} ms wall, median) | ≤ ${IDLE_CPU_TARGET_MS} ms: ${r.cpu.idleMeanMs <= IDLE_CPU_TARGET_MS ? "met" : "MISSED"} |`);
+  console.log(`| CPU, whole run | ${f(r.cpu.total)} ms | |`);
+  console.log(`| dashboard mount (${fr.customers} customers, React ${fr.react}${fr.production ? " production" : ""}) | ${f(fr.mountMs)} ms | |`);
+  console.log(`| dashboard frame per key (↓, PgDn): median / p95 / max | ${f(fr.keys.medianMs)} / ${f(fr.keys.p95Ms)} / ${f(fr.keys.maxMs)} ms | |`);
+  console.log(`| dashboard frame per filter keystroke: median / max | ${f(fr.filter.medianMs)} / ${f(fr.filter.maxMs)} ms | |`);
+  console.log(`| dashboard frame on a new snapshot: median / max | ${f(fr.updates.medianMs)} / ${f(fr.updates.maxMs)} ms | |`);
+  console.log(`reports sent: ${r.sent}; failed cycles: ${r.failedCycles}; warnings logged: ${r.warnings}; ConnectWise requests ${r.cwRequests} (writes ${r.cwWrites}); SIGTERM → exit ${r.stop.code ?? r.stop.signal} in ${f(r.stop.ms)} ms`);
+  if (r.warningLines.length) console.log(`first warnings: ${r.warningLines.join(" | ")}`);
+}
+
+if (process.argv[2] === "--frames") {
+  await frames(process.argv[3]);
+} else if (import.meta.url === `file://${process.argv[1]}`) {
+  printDaemon(await benchDaemon(Number(process.env.BENCH_DAEMON_CUSTOMERS ?? 5000), Number(process.env.BENCH_DAEMON_CYCLES ?? 60)));
+}
