@@ -11,7 +11,7 @@ import type { ReportName, StateStore } from "../ports/state-store.ts";
 import { LeaseLostError } from "../ports/state-store.ts";
 import { ExitError } from "../errors.ts";
 import { AlertLog } from "./alert-log.ts";
-import { buildSnapshot, reportLag } from "./build-snapshot.ts";
+import { buildSnapshot, reportLag, ViewCache } from "./build-snapshot.ts";
 import { desiredNow, detectionSendDue } from "./cycle-inputs.ts";
 import { fenceWrites, StoppedError } from "./fence-writes.ts";
 import { RequestCounter } from "./request-counter.ts";
@@ -59,6 +59,7 @@ export class DaemonLoop {
   private readonly jobs: SendNowJob[] = [];
   private wake?: () => void;
   private snap: DaemonSnapshot;
+  private readonly views = new ViewCache();
   private lastReconcile?: DaemonSnapshot["lastReconcile"];
   private lastPoll?: DaemonSnapshot["lastPoll"];
   private cw: Pick<DaemonSnapshot["connectwise"], "target" | "healthy" | "lastError"> = { target: "not connected yet", healthy: true };
@@ -236,6 +237,7 @@ export class DaemonLoop {
     this.cw = { ...this.cw, healthy: error === undefined && !cwIssue, lastError: error ?? cwIssue?.message };
     this.alerts.connectwise(this.cw.healthy ? undefined : this.cw.lastError);
     for (const o of report?.outcomes ?? []) {
+      this.views.forget(o.customer);
       metrics.send(o.report, o.result);
       if (o.result === "done") log.info({ customer: o.customer, report: o.report, period: o.periodKey, key: o.key, ticketId: o.ticketId }, "report sent");
     }
@@ -299,13 +301,14 @@ export class DaemonLoop {
       result = { ok: false, message: messageOf(e) };
     }
     job.done(result);
+    this.views.forget(job.customer);
     this.snap = this.snapshotNow();
   }
 
   private snapshotNow(): DaemonSnapshot {
     const s = this.deps.sync.state();
     const snap = buildSnapshot({
-      store: this.deps.store, now: this.now(), at: new Date(this.deps.clock.now()),
+      store: this.deps.store, cache: this.views, now: this.now(), at: new Date(this.deps.clock.now()),
       repo: {
         source: this.deps.sync.source, branch: this.opts.branch, attempted: this.loaded?.revision,
         lastSync: s.lastSync === undefined ? undefined : new Date(s.lastSync).toISOString(), syncError: s.syncError, refused: s.refused,
