@@ -183,6 +183,8 @@ function stateFigures(stateDir) {
       const t = owner[p.name] ?? p.name.replace(/^sqlite_autoindex_(.*)_\d+$/, "$1");
       bytes[t] = (bytes[t] ?? 0) + p.bytes;
     }
+    const journal = Object.fromEntries(db.prepare("SELECT kind, count(*) AS n FROM journal GROUP BY kind ORDER BY n DESC").all().map((r) => [r.kind, r.n]));
+    const ledgerBytes = db.prepare("SELECT coalesce(avg(length(payload)), 0) AS payload, coalesce(avg(length(result)), 0) AS result FROM ledger").get();
     // every counted event is in exactly one category; `unknown:…` rows repeat some of them for the report's note
     const counted = db.prepare("SELECT coalesce(sum(c.count), 0) AS n FROM detection_counts c JOIN detection_series s ON s.id = c.series WHERE s.category NOT LIKE 'unknown:%'").get().n;
     const span = db.prepare("SELECT min(start_min) AS lo, max(start_min) AS hi FROM detection_counts").get();
@@ -190,7 +192,7 @@ function stateFigures(stateDir) {
     const pageCount = db.pragma("page_count", { simple: true });
     const freelist = db.pragma("freelist_count", { simple: true });
     return {
-      files, rows, bytes, pageSize, pageCount, freelist, counted,
+      files, rows, bytes, pageSize, pageCount, freelist, counted, journal, ledgerBytes,
       counterSpan: span.lo === null ? undefined : { from: iso(span.lo * 60_000), to: iso(span.hi * 60_000) },
     };
   } finally {
@@ -349,7 +351,7 @@ export function printDetections(r) {
     const e = x.email;
     console.log(`| ${x.label} | ${x.emailRequests} (${e.tmes.requests} + ${e.hes.requests}) | ${e.tmes.pages + e.hes.pages} | ${e.tmes.logs + e.hes.logs} | ${s(x.ms)} | ${x.peakMiB.toFixed(0)} MiB | ${x.cwRequests} | ${x.tickets} |`);
   }
-  const st = (f) => `files ${fmt(Object.fromEntries(Object.entries(f.files).map(([k, v]) => [k, MiB(v)])))}; rows ${fmt(f.rows)}; bytes by table ${fmt(Object.fromEntries(Object.entries(f.bytes).map(([k, v]) => [k, MiB(v)])))}${f.counterSpan ? `; counters ${f.counterSpan.from} … ${f.counterSpan.to}` : ""}; events counted ${f.counted} of ${f.served} logs served (the rest: served twice, at a window's inclusive end)`;
+  const st = (f) => `files ${fmt(Object.fromEntries(Object.entries(f.files).map(([k, v]) => [k, MiB(v)])))}; rows ${fmt(f.rows)}; bytes by table ${fmt(Object.fromEntries(Object.entries(f.bytes).map(([k, v]) => [k, MiB(v)])))}${f.counterSpan ? `; counters ${f.counterSpan.from} … ${f.counterSpan.to}` : ""}; journal by kind ${fmt(f.journal)}; ledger payload ${f.ledgerBytes.payload.toFixed(0)} B, result ${f.ledgerBytes.result.toFixed(0)} B a row on average; events counted ${f.counted} of ${f.served} logs served (the rest: served twice, at a window's inclusive end)`;
   console.log(`state after T + 1 h: ${st(r.afterHour)}`);
   const m = r.month;
   if (!m) return;
