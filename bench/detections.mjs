@@ -3,7 +3,9 @@
 // poll of one hour that follows it, and the state store after a simulated month of polls.
 // Run alone: `node bench/detections.mjs` (after `npm run build`); BENCH_DETECTION_CUSTOMERS=100
 // shrinks it, BENCH_DETECTION_STEP_HOURS (default 6, at most 72) spaces the month's reconciles,
-// BENCH_DETECTION_MONTH=0 skips the month.
+// BENCH_DETECTION_MONTH=0 skips the month, BENCH_DETECTION_LATENCY_MS (default 20; 0 skips that run)
+// sets the latency of the second T + 1 h run, BENCH_DETECTION_CPU_PROF=<dir> profiles every CLI run.
+// ~40 minutes at 1,000 customers on 2 cores, most of it the month's 120 reconciles.
 import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request as httpRequest, Agent, createServer } from "node:http";

@@ -26,7 +26,7 @@ console.log("(targets: ≤ 120 requests and ≤ 5 s)");
 printReconcile(await benchReconcile(Number(process.env.BENCH_RECONCILE_CUSTOMERS ?? 5000)));
 console.log("(target: the no-op reconcile ≤ 1 s, and it must make no ConnectWise write)");
 
-// ~1 hour at 1,000 customers (the month: 120 reconciles): BENCH_DETECTION_CUSTOMERS=100 for a quick
+// ~40 minutes at 1,000 customers (the month: 120 reconciles): BENCH_DETECTION_CUSTOMERS=100 for a quick
 // try, BENCH_DETECTION_STEP_HOURS=24 for the same state size in a quarter of the runs, BENCH_DETECTION_MONTH=0 to skip it
 printDetections(await benchDetections(Number(process.env.BENCH_DETECTION_CUSTOMERS ?? 1000), {
   stepHours: Number(process.env.BENCH_DETECTION_STEP_HOURS ?? 6), month: process.env.BENCH_DETECTION_MONTH !== "0",
