@@ -202,6 +202,22 @@ function stateFigures(stateDir) {
   }
 }
 
+/** What exact counting must give: every seeded event of every target with `from <= genTime < to`, from the fakes' own generator. */
+async function seededEvents(n, from, to) {
+  const { eventsInRange } = await dist("sandbox/email-security-seed.js");
+  const { eventsFor } = await dist("core/detection-categories.js");
+  const kinds = { hes: eventsFor(HES_DETECTIONS), tmes: eventsFor(TMES_DETECTIONS) };
+  let total = 0;
+  for (let i = 1; i <= n; i++) {
+    const id = String(i).padStart(5, "0");
+    for (const service of ["tmes", "hes"]) {
+      // the fakes' defaults: seed 1, 12 events per hour
+      for (const domain of [`det-${id}.example`, `mail.det-${id}.example`]) for (const kind of kinds[service]) total += eventsInRange({ service, seed: 1, eventsPerHour: 12 }, domain, kind, from, to).length;
+    }
+  }
+  return total;
+}
+
 export async function benchDetections(n = 1000, opts = {}) {
   const stepHours = opts.stepHours ?? 6;
   const month = opts.month ?? true;
@@ -309,7 +325,7 @@ export async function benchDetections(n = 1000, opts = {}) {
         rmSync(copy, { recursive: true, force: true });
       }
     }
-    const afterHour = { ...stateFigures(stateDir), served };
+    const afterHour = { ...stateFigures(stateDir), served, seeded: await seededEvents(n, T - 72 * HOUR, T + HOUR) };
 
     let monthResult;
     if (month) {
@@ -331,7 +347,7 @@ export async function benchDetections(n = 1000, opts = {}) {
           for (const [k, v] of Object.entries(r.outcomes)) m[k] = (m[k] ?? 0) + v;
           return m;
         }, {}),
-        state: { ...stateFigures(stateDir), served },
+        state: { ...stateFigures(stateDir), served, seeded: await seededEvents(n, T - 72 * HOUR, Date.parse(runs.length ? runs[runs.length - 1].at : iso(T + HOUR))) },
       };
     }
     return { n, stepHours, cwLatencyMs: CW_LATENCY_MS, emailLatencyMs: EMAIL_LATENCY_MS, tuning: TUNING, targetsPerCustomer: 2 * 2 * 3, first, hour, slow, afterHour, month: monthResult };
@@ -353,8 +369,9 @@ export function printDetections(r) {
     const e = x.email;
     console.log(`| ${x.label} | ${x.emailRequests} (${e.tmes.requests} + ${e.hes.requests}) | ${e.tmes.pages + e.hes.pages} | ${e.tmes.logs + e.hes.logs} | ${s(x.ms)} | ${x.peakMiB.toFixed(0)} MiB | ${x.cwRequests} | ${x.tickets} |`);
   }
-  const st = (f) => `files ${fmt(Object.fromEntries(Object.entries(f.files).map(([k, v]) => [k, MiB(v)])))}; rows ${fmt(f.rows)}; bytes by table ${fmt(Object.fromEntries(Object.entries(f.bytes).map(([k, v]) => [k, MiB(v)])))}${f.counterSpan ? `; counters ${f.counterSpan.from} … ${f.counterSpan.to}` : ""}; journal by kind ${fmt(f.journal)}; ledger payload ${f.ledgerBytes.payload.toFixed(0)} B, result ${f.ledgerBytes.result.toFixed(0)} B a row on average; events counted ${f.counted} of ${f.served} logs served (the rest: served twice, at a window's inclusive end)`;
+  const st = (f) => `files ${fmt(Object.fromEntries(Object.entries(f.files).map(([k, v]) => [k, MiB(v)])))}; rows ${fmt(f.rows)}; bytes by table ${fmt(Object.fromEntries(Object.entries(f.bytes).map(([k, v]) => [k, MiB(v)])))}${f.counterSpan ? `; counters ${f.counterSpan.from} … ${f.counterSpan.to}` : ""}; journal by kind ${fmt(f.journal)}; ledger payload ${f.ledgerBytes.payload.toFixed(0)} B, result ${f.ledgerBytes.result.toFixed(0)} B a row on average; events counted ${f.counted} (seeded in the polled span: ${f.seeded}, ${f.counted === f.seeded ? "exact" : "MISMATCH"}) of ${f.served} logs served (the rest: served twice, at a window's inclusive end)`;
   console.log(`state after T + 1 h: ${st(r.afterHour)}`);
+  for (const f of [r.afterHour, r.month?.state].filter(Boolean)) if (f.counted !== f.seeded) console.log(`COUNTING MISMATCH: ${f.counted} counted, ${f.seeded} seeded`);
   const m = r.month;
   if (!m) return;
   console.log(`month: ${m.runs} reconciles after T + 1 h, at T + ${m.stepHours} h × k, to ${m.to}: median ${s(m.medianMs)}, max ${s(m.maxMs)}, total ${(m.totalMs / 60_000).toFixed(1)} min, max peak RSS ${m.maxPeakMiB.toFixed(0)} MiB; ${m.emailRequests} email-security requests (median ${m.medianEmailRequests} a run), ${m.tickets} tickets, outcomes ${fmt(m.outcomes)}`);
