@@ -29,12 +29,10 @@ export interface BillingLine {
   message?: string;
 }
 
-/** A billing send: the month's absolute quantities, then one summary ticket. Stored as the ledger payload. */
-export interface BillingSend {
-  kind: "billing";
+/** What every send that ends in a ticket carries; stored as its ledger payload. */
+interface TicketFields {
   key: string;
   customer: string;
-  report: "billing";
   periodKey: string;
   /** ISO instant the send fell due (or was asked for). */
   due: string;
@@ -47,25 +45,19 @@ export interface BillingSend {
   status?: string;
   summary: string;
   description: string;
+}
+
+/** A billing send: the month's absolute quantities, then one summary ticket. */
+export interface BillingSend extends TicketFields {
+  kind: "billing";
+  report: "billing";
   lines: BillingLine[];
 }
 
-/** A detection report: one ticket with the period's counts. Stored as the ledger payload. */
-export interface ReportSend {
+/** A detection report: one ticket with the period's counts. */
+export interface ReportSend extends TicketFields {
   kind: "report";
-  key: string;
-  customer: string;
   report: "hostedEmailSecurity" | "emailSecurity";
-  periodKey: string;
-  due: string;
-  trigger: LedgerEntry["trigger"];
-  resume: boolean;
-  companyId: number;
-  companyIdentifier: string;
-  board: string;
-  status?: string;
-  summary: string;
-  description: string;
   /** The period, ISO UTC, half-open. */
   start: string;
   end: string;
