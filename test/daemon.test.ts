@@ -311,6 +311,10 @@ describe("cwsync run (the daemon)", () => {
     expect(entries.filter((e) => e.state !== "done").map((e) => `${e.key} ${e.state}`)).toEqual([]);
     expect(entries.map((e) => e.key)).toEqual(expect.arrayContaining(interrupted));
     // one ticket per send: none twice (the ticket of an interrupted send is found by its key), none lost
+    const twice = entries.filter((e) => w.cw.state.tickets.filter((t) => t.summary.endsWith(` ${e.key}`)).length > 1).map((e) => e.key);
+    const trail = w.cw.requests.filter((r) => twice.some((k) => JSON.stringify(r).includes(k.slice(4))))
+      .map((r) => `${new Date(r.at).toISOString()} ${r.method} ${r.path} ${JSON.stringify(r.query)} → ${r.status}`);
+    expect(trail, "requests about a key ticketed twice").toEqual([]);
     expect(entries.map((e) => `${e.key} ${w.cw.state.tickets.filter((t) => t.summary.endsWith(` ${e.key}`)).length}`)).toEqual(entries.map((e) => `${e.key} 1`));
     expect(w.cw.state.tickets.length).toBe(entries.length);
     const writes = w.writes().length;

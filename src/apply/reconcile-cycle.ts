@@ -42,6 +42,15 @@ export interface CycleInput {
   allowMassRemoval: boolean;
   dryRun: boolean;
   sendNow?: SendNowRequest;
+  /**
+   * Only these customers are observed, planned, sent for and stored; the others keep their records
+   * as they are (the daemon's cycle when nothing else changed). Absent: every customer.
+   */
+  scope?: ReadonlySet<string>;
+  /** The desired state when the caller has it for this revision already (assembled as this cycle would). */
+  desired?: Desired;
+  /** Polling failures the caller knows of, shown on their customers when this cycle does not poll itself. */
+  pollErrors?: PollResult["errors"];
 }
 
 export interface CycleReport {
@@ -57,11 +66,12 @@ export interface CycleReport {
   unclaimedLmp: { month: string; customers: string[] }[];
 }
 
-function ledgerView(store: StateStore, keys: readonly string[]): LedgerView {
+function ledgerView(store: StateStore, keys: readonly string[], scope?: ReadonlySet<string>): LedgerView {
+  const unfinished = store.unfinishedEntries();
   return {
     entries: new Map(store.ledgerEntries(keys).map((e) => [e.key, e])),
     cursors: store.cursors(),
-    unfinished: store.unfinishedEntries(),
+    unfinished: scope ? unfinished.filter((e) => scope.has(e.customer)) : unfinished,
   };
 }
 
@@ -82,16 +92,16 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const { store, clock } = deps;
   const { now } = input;
   const previous = store.customers();
-  const globalText = store.getMeta(META_GLOBAL);
-  const lastGlobal = globalText ? { config: JSON.parse(globalText) as GlobalFile, revision: store.getMeta(META_GLOBAL_REVISION) ?? "" } : undefined;
-  const all = assembleDesired({ revision: input.revision, load: input.load, previous, lastGlobal, allowMassRemoval: input.allowMassRemoval, now });
-  // send-now acts on its customer only: nothing else is observed, planned or stored
-  const desired = input.sendNow ? { ...all, customers: all.customers.filter((d) => d.name === input.sendNow!.customer) } : all;
+  const all = input.desired ?? assembleDesired({ revision: input.revision, load: input.load, previous, lastGlobal: lastGlobalOf(store), allowMassRemoval: input.allowMassRemoval, now });
+  // send-now acts on its customer only, a scoped cycle on its scope: nothing else is observed, planned or stored
+  const scope = input.sendNow ? new Set([input.sendNow.customer]) : input.scope;
+  const desired = scope ? { ...all, customers: all.customers.filter((d) => scope.has(d.name)) } : all;
+  const whole = !scope;
 
   const checks = await observeChecks(deps.cw, desired, deps.signal);
   // two passes: the candidates first, then the ledger entries of exactly those keys
   const firstPass = dueSends(desired, { entries: new Map(), cursors: store.cursors(), unfinished: [] }, now, input.sendNow);
-  const ledger = ledgerView(store, firstPass.map((d) => d.key));
+  const ledger = ledgerView(store, firstPass.map((d) => d.key), scope);
   const due = firstPass.flatMap((d) => {
     const entry = ledger.entries.get(d.key);
     return entry && TERMINAL_LEDGER_STATES.includes(entry.state) ? [] : [{ ...d, entry }];
@@ -105,7 +115,7 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const observed: Observed = { ...checks, ...billing, ...(deps.detections ? { detections: detectionData(due, store, poll, deps.detections) } : {}) };
   // the plan sees every customer (it sends for the send-now one only): an LMP customer name that
   // another file also claims stays ambiguous for send-now, as it is for the scheduled send
-  const plan = buildPlan(input.sendNow ? all : desired, observed, ledger, now, input.sendNow, due);
+  const plan = buildPlan(whole ? desired : all, observed, ledger, now, input.sendNow, due, scope);
   const claimed = all.customers.flatMap((d) => (d.customer ? [d.customer.lmpCustomer] : []));
   const unclaimedLmp = [...observed.licenses].flatMap(([month, rows]) => {
     const customers = Array.isArray(rows) ? unclaimedLmpCustomers(rows, claimed) : [];
@@ -125,7 +135,7 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
 
   const failures = outcomeIssues(report.outcomes);
   // a polling failure is shown at once, even with no report due: events older than 72 hours are lost
-  for (const e of poll?.errors ?? []) {
+  for (const e of poll ? poll.errors : (input.pollErrors ?? []).filter((e) => !scope || scope.has(e.customer))) {
     const list = failures.get(e.customer) ?? [];
     if (!list.some((i) => i.reason === "detections.unavailable")) {
       list.push({ state: "failing", reason: "detections.unavailable", message: `polling ${e.service === "tmes" ? "Trend Micro Email Security" : "Hosted Email Security"} failed for ${e.domain}: ${e.message}` });
@@ -167,12 +177,12 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
     return p !== undefined && JSON.stringify(canonical(r)) === JSON.stringify(canonical(p));
   };
   store.putCustomers(records.filter((r) => !unchanged(r)), token);
-  if (!desired.globalProblem && desired.global) {
+  if (whole && !desired.globalProblem && desired.global && store.getMeta(META_GLOBAL_REVISION) !== input.revision) {
     store.setMeta(META_GLOBAL, JSON.stringify(desired.global), token);
     store.setMeta(META_GLOBAL_REVISION, input.revision, token);
   }
-  if (!input.sendNow) store.setMeta(META_REVISION, input.revision, token);
-  store.setCursors(advanceCursors(due, store), token);
+  if (whole && store.getMeta(META_REVISION) !== input.revision) store.setMeta(META_REVISION, input.revision, token);
+  store.setCursors(advanceCursors(firstPass, store), token);
   journal.push({ at: stamp(), kind: "reconcile", message: "reconcile finished", data: { revision: input.revision, outcomes: countResults(report.outcomes) } });
   store.appendJournal(journal, token);
   return report;
@@ -206,6 +216,12 @@ function detectionData(
   return out;
 }
 
+/** The last valid `_global.yaml` applied, as stored. */
+export function lastGlobalOf(store: StateStore): { config: GlobalFile; revision: string } | undefined {
+  const globalText = store.getMeta(META_GLOBAL);
+  return globalText ? { config: JSON.parse(globalText) as GlobalFile, revision: store.getMeta(META_GLOBAL_REVISION) ?? "" } : undefined;
+}
+
 /** Per customer and report, the cursor moves over the scheduled sends that reached a terminal ledger state, in order. */
 function advanceCursors(due: ReturnType<typeof dueSends>, store: StateStore): { customer: string; report: ReportName; at: string }[] {
   const states = new Map(store.ledgerEntries(due.map((d) => d.key)).map((e) => [e.key, e.state]));
@@ -219,6 +235,9 @@ function advanceCursors(due: ReturnType<typeof dueSends>, store: StateStore): { 
     if (state && TERMINAL_LEDGER_STATES.includes(state)) out.set(k, { customer: d.customer.name, report: d.report.report, at: d.send.due.toISOString() });
     else blocked.add(k);
   }
+  // a cursor already there is not written again
+  const cursors = store.cursors();
+  for (const [k, c] of out) if (cursors.get(k) === c.at) out.delete(k);
   return [...out.values()];
 }
 

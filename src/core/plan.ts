@@ -254,12 +254,14 @@ export function buildPlan(
   desired: Desired, observed: Observed, ledger: LedgerView, now: Date, sendNow?: SendNowRequest,
   /** `dueSends(desired, ledger, now, sendNow)` when the caller has it already (the schedules are the costly part). */
   due: readonly DueSend[] = dueSends(desired, ledger, now, sendNow),
+  /** Plan for these customers only (the others are still seen, e.g. for LMP names claimed twice). */
+  only?: ReadonlySet<string>,
 ): Plan {
   const ctx: Ctx = { desired, observed, now, twice: claimedTwice(desired) };
   const actions: Action[] = [];
   const planned = new Set<string>();
   for (const e of ledger.unfinished) {
-    if (!e.payload || (sendNow && e.customer !== sendNow.customer)) continue;
+    if (!e.payload || (sendNow && e.customer !== sendNow.customer) || (only && !only.has(e.customer))) continue;
     actions.push({ ...(e.payload as TicketSend), resume: true });
     planned.add(e.key);
   }
@@ -271,6 +273,8 @@ export function buildPlan(
   const byCustomer = new Map<string, Action[]>();
   for (const a of actions) byCustomer.set(a.customer, [...(byCustomer.get(a.customer) ?? []), a]);
   const issues = new Map<string, Issue[]>();
-  for (const d of desired.customers) issues.set(d.name, customerIssues(d, desired, observed, byCustomer.get(d.name) ?? [], now));
+  for (const d of desired.customers) {
+    if (!only || only.has(d.name)) issues.set(d.name, customerIssues(d, desired, observed, byCustomer.get(d.name) ?? [], now));
+  }
   return { actions, issues };
 }

@@ -11,31 +11,60 @@ import type { DaemonSnapshot } from "./snapshot.ts";
  * next due send falls due.
  */
 export class ViewCache {
-  private readonly views = new Map<string, { sig: string; view: CustomerView; until: number }>();
+  private readonly views = new Map<string, { sig: Signature; view: CustomerView; until: number }>();
+  /** The last snapshot's rows, reused while nothing was written and nothing fell due since. */
+  private last?: { list: readonly CustomerRecord[]; global?: string; customers: CustomerView[]; states: Record<string, number>; until: number };
 
-  get(sig: string, name: string, now: number): CustomerView | undefined {
-    const hit = this.views.get(name);
-    return hit && hit.sig === sig && now < hit.until ? hit.view : undefined;
+  /** The rows of the last snapshot, when they still hold: the same record list, global config, and nothing due since. */
+  rows(list: readonly CustomerRecord[], global: string | undefined, now: number): { customers: CustomerView[]; states: Record<string, number> } | undefined {
+    const l = this.last;
+    return l && l.list === list && l.global === global && now < l.until ? l : undefined;
   }
 
-  set(sig: string, view: CustomerView): void {
+  keepRows(list: readonly CustomerRecord[], global: string | undefined, customers: CustomerView[], states: Record<string, number>): void {
+    let until = Infinity;
+    for (const c of customers) until = Math.min(until, this.views.get(c.name)?.until ?? -Infinity);
+    this.last = { list, global, customers, states, until };
+  }
+
+  /** Something was written (a cycle, a send): the next snapshot compares every row again. */
+  touch(): void {
+    this.last = undefined;
+  }
+
+  get(sig: Signature, name: string, now: number): CustomerView | undefined {
+    const hit = this.views.get(name);
+    return hit && sameSignature(hit.sig, sig) && now < hit.until ? hit.view : undefined;
+  }
+
+  set(sig: Signature, view: CustomerView): void {
     const pending = view.nextDue.filter((n) => !n.overdue).map((n) => Date.parse(n.due));
     this.views.set(view.name, { sig, view, until: pending.length ? Math.min(...pending) : Infinity });
   }
 
   forget(name: string): void {
     this.views.delete(name);
+    this.last = undefined;
   }
 }
 
 const REPORTS: readonly ReportName[] = ["billing", "hostedEmailSecurity", "emailSecurity"];
 
-function signature(r: CustomerRecord, cursors: ReadonlyMap<string, string>, global: string | undefined): string {
+/**
+ * What a view is built from: the record (the store hands out the same object until it is
+ * written, and a rewritten one equal in every field shown is a hit too), the global config's
+ * revision, and the customer's cursors. Compared field by field, without building a string.
+ */
+export type Signature = readonly unknown[];
+
+const sameSignature = (a: Signature, b: Signature) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+function signature(r: CustomerRecord, cursors: ReadonlyMap<string, string>, global: string | undefined): Signature {
   const s = r.status;
   return [
     s.state, s.reason, s.since, s.message, r.appliedRevision, r.attemptedRevision, r.observedAt, r.configHash, r.lastError?.at, r.removedAt, global,
     ...REPORTS.map((rep) => cursors.get(cursorKey(r.name, rep))),
-  ].join("\u0000");
+  ];
 }
 
 export interface SnapshotInput extends Omit<DaemonSnapshot, "at" | "repo" | "states" | "customers"> {
@@ -51,21 +80,28 @@ export interface SnapshotInput extends Omit<DaemonSnapshot, "at" | "repo" | "sta
 /** What the daemon knows now, from the state store (every customer's view) and the loop's own facts. */
 export function buildSnapshot(inp: SnapshotInput): DaemonSnapshot {
   const { store, now } = inp;
-  const globalText = store.getMeta(META_GLOBAL);
-  const global = globalText ? (JSON.parse(globalText) as GlobalFile) : undefined;
-  const cursors = store.cursors();
+  const list = store.customers();
   const globalRevision = store.getMeta(META_GLOBAL_REVISION);
-  const customers = store.customers().map((r) => {
-    if (!inp.cache) return customerView(r, global, store, cursors, now);
-    const sig = signature(r, cursors, globalRevision);
-    const cached = inp.cache.get(sig, r.name, now.getTime());
-    if (cached) return cached;
-    const view = customerView(r, global, store, cursors, now);
-    inp.cache.set(sig, view);
-    return view;
-  });
-  const states: Record<string, number> = {};
-  for (const c of customers) states[c.status.state] = (states[c.status.state] ?? 0) + 1;
+  let rows = inp.cache?.rows(list, globalRevision, now.getTime());
+  if (!rows) {
+    const globalText = store.getMeta(META_GLOBAL);
+    const global = globalText ? (JSON.parse(globalText) as GlobalFile) : undefined;
+    const cursors = store.cursors();
+    const customers = list.map((r) => {
+      if (!inp.cache) return customerView(r, global, store, cursors, now);
+      const sig = signature(r, cursors, globalRevision);
+      const cached = inp.cache.get(sig, r.name, now.getTime());
+      if (cached) return cached;
+      const view = customerView(r, global, store, cursors, now);
+      inp.cache.set(sig, view);
+      return view;
+    });
+    const states: Record<string, number> = {};
+    for (const c of customers) states[c.status.state] = (states[c.status.state] ?? 0) + 1;
+    inp.cache?.keepRows(list, globalRevision, customers, states);
+    rows = { customers, states };
+  }
+  const { customers, states } = rows;
   const applied = store.getMeta(META_REVISION);
   return {
     at: inp.at.toISOString(),
@@ -80,13 +116,24 @@ export function buildSnapshot(inp: SnapshotInput): DaemonSnapshot {
 }
 
 /** Per report, how late its oldest due but unsent period is, in seconds. */
-export function reportLag(snap: DaemonSnapshot, now: Date): Record<ReportName, number> {
+export function reportLag(snap: Pick<DaemonSnapshot, "customers">, now: Date): Record<ReportName, number> {
   const lag: Record<ReportName, number> = { billing: 0, hostedEmailSecurity: 0, emailSecurity: 0 };
-  for (const c of snap.customers) {
-    if (c.status.state === "suspended" || c.status.state === "removed") continue;
-    for (const n of c.nextDue) {
-      if (n.overdue) lag[n.report as ReportName] = Math.max(lag[n.report as ReportName] ?? 0, (now.getTime() - Date.parse(n.due)) / 1000);
-    }
-  }
+  for (const n of overdueOf(snap.customers)) lag[n.report] = Math.max(lag[n.report] ?? 0, (now.getTime() - n.due) / 1000);
   return lag;
+}
+
+const overdue = new WeakMap<readonly CustomerView[], { report: ReportName; due: number }[]>();
+
+/** The overdue sends of these rows (kept per rows array: a snapshot reusing its rows reuses them). */
+function overdueOf(rows: readonly CustomerView[]): { report: ReportName; due: number }[] {
+  let out = overdue.get(rows);
+  if (!out) {
+    out = [];
+    for (const c of rows) {
+      if (c.status.state === "suspended" || c.status.state === "removed") continue;
+      for (const n of c.nextDue) if (n.overdue) out.push({ report: n.report as ReportName, due: Date.parse(n.due) });
+    }
+    overdue.set(rows, out);
+  }
+  return out;
 }

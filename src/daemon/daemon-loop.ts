@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
-import { pollDetections } from "../apply/poll-detections.ts";
+import { observeChecks } from "../apply/observe-cycle.ts";
+import { pollDetections, type PollResult } from "../apply/poll-detections.ts";
 import { reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
 import { detectionServices } from "../cli/commands/reconcile.ts";
 import { appliedRecord, checkCustomerName, reportsOf, runSendNow } from "../cli/commands/send-now.ts";
@@ -13,6 +14,7 @@ import { ExitError } from "../errors.ts";
 import { AlertLog } from "./alert-log.ts";
 import { buildSnapshot, reportLag, ViewCache } from "./build-snapshot.ts";
 import { desiredNow, detectionSendDue } from "./cycle-inputs.ts";
+import { changedChecks, DueIndex, sliceOf, touchedBy } from "./cycle-scope.ts";
 import { fenceWrites, StoppedError } from "./fence-writes.ts";
 import { RequestCounter } from "./request-counter.ts";
 import type { GitSync, SyncedRevision } from "./git-sync.ts";
@@ -31,6 +33,23 @@ export interface LoopDeps extends DaemonDeps {
 
 const DEBOUNCE_MS = 1000;
 const JITTER = 0.1;
+/**
+ * Every customer's company and agreements are verified in full at least once in this many
+ * intervals (10 min at the default 60 s): one slice of the customers per cycle, so that the cost
+ * is spread evenly; hard deletions, which "changed since" cannot show, are seen that way.
+ */
+export const FULL_VERIFY_INTERVALS = 10;
+/** "Changed since" asks this much further back than the last look: clocks differ, and a change may commit late. */
+const CHANGES_OVERLAP_MS = 2 * 60_000;
+
+type PollErrors = PollResult["errors"];
+
+/** What a reconcile request asks for beyond the next cycle's own work. */
+interface Request {
+  /** Every customer observed and planned (a new revision, `POST /api/reconcile`). */
+  whole: boolean;
+  customers: Set<string>;
+}
 
 interface SendNowJob {
   customer: string;
@@ -55,7 +74,19 @@ export class DaemonLoop {
   private loaded?: { revision: string; load: LoadResult };
   private nextReconcileAt = 0;
   private nextPollAt = 0;
-  private pending?: { at: number; reasons: string[] };
+  private pending?: { at: number; reasons: string[]; request: Request };
+  /** The desired state of the revision the last whole reconcile applied, and its verification slices. */
+  private desiredOf?: { revision: string; desired: Desired; slices: Desired["customers"][] };
+  private slice = 0;
+  /** A whole reconcile is needed first (start, after an error or ConnectWise being unreadable). */
+  private wholeNeeded = true;
+  private readonly due = new DueIndex();
+  /** Where the next "changed since" look starts (real time). */
+  private changesSince = 0;
+  /** Per customer, the polling failures last seen (shown on its state until a poll succeeds). */
+  private readonly pollFailing = new Map<string, PollErrors>();
+  /** Customers whose polling failed or recovered since their last cycle. */
+  private readonly pollChanged = new Set<string>();
   private readonly jobs: SendNowJob[] = [];
   private wake?: () => void;
   private snap: DaemonSnapshot;
@@ -102,8 +133,8 @@ export class DaemonLoop {
       const job = this.jobs.shift();
       try {
         if (job) await this.sendNow(job);
-        else if (this.pending && this.deps.clock.now() >= this.pending.at) await this.tick(this.takePending(), true);
-        else if (this.deps.clock.now() >= this.nextReconcileAt) await this.tick("interval", false);
+        else if (this.pending && this.deps.clock.now() >= this.pending.at) await this.tick(...this.takePending(), true);
+        else if (this.deps.clock.now() >= this.nextReconcileAt) await this.tick("interval", { whole: false, customers: new Set() }, false);
         else if (this.loaded && this.deps.clock.now() >= this.nextPollAt) await this.poll();
         else await this.sleep(Math.min(this.nextReconcileAt, this.pending?.at ?? Infinity, this.loaded ? this.nextPollAt : Infinity));
       } catch (e) {
@@ -143,15 +174,20 @@ export class DaemonLoop {
     if (this.stopping) return false;
     const why = customer ? `${reason}:${customer}` : reason;
     // requests within a second make one reconcile (a push fires several webhooks)
-    this.pending = this.pending ? { ...this.pending, reasons: [...this.pending.reasons, why] } : { at: this.deps.clock.now() + DEBOUNCE_MS, reasons: [why] };
+    this.pending ??= { at: this.deps.clock.now() + DEBOUNCE_MS, reasons: [], request: { whole: false, customers: new Set() } };
+    this.pending.reasons.push(why);
+    // a webhook is a hint to fetch (a new revision makes the cycle whole); the API asks for everyone or one customer
+    if (customer) this.pending.request.customers.add(customer);
+    else if (reason !== "webhook") this.pending.request.whole = true;
     this.wake?.();
     return true;
   }
 
-  private takePending(): string {
+  private takePending(): [string, Request] {
     const reasons = [...new Set(this.pending?.reasons ?? [])];
+    const request = this.pending?.request ?? { whole: false, customers: new Set<string>() };
     this.pending = undefined;
-    return reasons.join(",") || "request";
+    return [reasons.join(",") || "request", request];
   }
 
   private requestSendNow(customer: string, report?: ReportName): Promise<{ ok: boolean; message: string }> {
@@ -163,7 +199,7 @@ export class DaemonLoop {
   }
 
   /** A git sync, then a reconcile of the revision in use (new or not: due sends go out on time). */
-  private async tick(reason: string, force: boolean): Promise<void> {
+  private async tick(reason: string, request: Request, force: boolean): Promise<void> {
     const { sync, metrics, log } = this.deps;
     const before = sync.state();
     const { changed, attempted } = await sync.sync({ force, signal: this.work.signal });
@@ -178,7 +214,7 @@ export class DaemonLoop {
     // the sync's outcome shows while the reconcile runs
     this.snap = this.snapshotNow();
     if (after.current) {
-      await this.reconcile(after.current, changed ? "revision" : reason);
+      await this.reconcile(after.current, changed ? "revision" : reason, request);
       // a slow reconcile does not eat into the pause before the next one
       this.nextReconcileAt = this.deps.clock.now() + this.jittered(this.opts.intervalMs);
     }
@@ -205,24 +241,78 @@ export class DaemonLoop {
     return desiredNow(this.store, { revision, load, now, allowMassRemoval: this.opts.allowMassRemoval });
   }
 
-  private async reconcile(current: SyncedRevision, reason: string): Promise<void> {
+  /**
+   * One cycle. A whole one (a new revision, a start, after an error, on request) observes and
+   * plans every customer. Otherwise only the customers with something to do are: a send due, a
+   * suspension ended, an unfinished send, a polling failure or recovery, a request — and those
+   * ConnectWise changed: every cycle asks it what changed since the last look (two reads), and
+   * every FULL_VERIFY_INTERVALS intervals verifies everyone in full, to see hard deletions too.
+   */
+  private async reconcile(current: SyncedRevision, reason: string, request: Request): Promise<void> {
     const { clock, metrics, log } = this.deps;
     const started = clock.now();
     const now = this.now();
     const load = this.loadOf(current);
     let report: CycleReport | undefined;
     let error: string | undefined;
+    let scope: Set<string> | undefined;
+    let verified = "changes";
     try {
       const sources = await this.openSources(current, load);
+      const records = this.store.customers();
+      let whole = this.wholeNeeded || request.whole || this.desiredOf?.revision !== current.revision;
+      if (!whole) {
+        const desired = this.desiredOf!.desired;
+        scope = new Set([...this.due.due(now.getTime()), ...request.customers, ...this.pollChanged, ...this.store.unfinishedEntries().map((e) => e.customer)]);
+        try {
+          const k = this.slice++ % FULL_VERIFY_INTERVALS;
+          const [obs, changes] = await Promise.all([
+            observeChecks(sources.cw, { ...desired, customers: this.desiredOf!.slices[k] }, this.work.signal),
+            sources.cw.changedSince(new Date(this.changesSince - CHANGES_OVERLAP_MS), this.work.signal),
+          ]);
+          // unreadable: the whole cycle shows it on every customer
+          if (!obs.checks) throw new Error(obs.connectwiseError);
+          const byName = new Map(records.map((r) => [r.name, r]));
+          for (const name of changedChecks(obs.checks, (n) => byName.get(n))) scope.add(name);
+          for (const name of touchedBy(changes, desired, records)) scope.add(name);
+          verified = `changes+slice ${k + 1}/${FULL_VERIFY_INTERVALS}`;
+        } catch (e) {
+          if (this.stopping) throw e;
+          whole = true;
+        }
+        // a customer the revision no longer has is not planned
+        const known = new Set(desired.customers.map((d) => d.name));
+        for (const name of scope) if (!known.has(name)) scope.delete(name);
+      }
+      if (whole) {
+        scope = undefined;
+        verified = "whole";
+      }
+      const desired = whole ? this.desired(current.revision, load, now) : this.desiredOf!.desired;
       // the poller runs on its own interval; a cycle polls only when a detection report needs fresh counts
-      const polls = started >= this.nextPollAt || detectionSendDue(this.store, this.desired(current.revision, load, now), now);
-      report = await reconcileCycle(
-        { revision: current.revision, load, now, allowMassRemoval: this.opts.allowMassRemoval, dryRun: false },
-        {
-          cw: sources.cw, license: sources.license!, store: this.store, clock, token: this.deps.token, signal: this.work.signal,
-          ...(polls ? { detections: { tmes: sources.tmes, hes: sources.hes } } : {}),
-        },
-      );
+      const polls = scope
+        ? this.due.detectionDue(scope, now.getTime())
+        : started >= this.nextPollAt || detectionSendDue(this.store, desired, now);
+      if (!scope || scope.size > 0) {
+        report = await reconcileCycle(
+          {
+            revision: current.revision, load, now, allowMassRemoval: this.opts.allowMassRemoval, dryRun: false,
+            desired, ...(scope ? { scope } : {}), pollErrors: [...this.pollFailing.values()].flat(),
+          },
+          {
+            cw: sources.cw, license: sources.license!, store: this.store, clock, token: this.deps.token, signal: this.work.signal,
+            ...(polls ? { detections: { tmes: sources.tmes, hes: sources.hes } } : {}),
+          },
+        );
+      }
+      if (whole) {
+        const slices: Desired["customers"][] = Array.from({ length: FULL_VERIFY_INTERVALS }, () => []);
+        for (const d of desired.customers) slices[sliceOf(d.name, FULL_VERIFY_INTERVALS)].push(d);
+        this.desiredOf = { revision: current.revision, desired, slices };
+      }
+      this.changesSince = started;
+      this.due.update(scope ? desired.customers.filter((d) => scope!.has(d.name)) : desired.customers, this.store.cursors(), desired.globalRevision, now.getTime());
+      for (const name of scope ?? desired.customers.map((d) => d.name)) this.pollChanged.delete(name);
     } catch (e) {
       // a stop, a lost lease and a usage error (the environment lacks a credential) end the daemon
       if (this.stopping || e instanceof StoppedError || e instanceof LeaseLostError || e instanceof ExitError) throw e;
@@ -232,8 +322,13 @@ export class DaemonLoop {
     metrics.reconcileDuration(durationMs / 1000, error === undefined);
     this.lastReconcile = { at: new Date(clock.now()).toISOString(), durationMs, ok: error === undefined, reason };
     this.alerts.reconcile(error, current.revision);
-    if (report?.poll) this.polled(report.poll.errors.length === 0, report.poll.errors[0]?.message);
+    if (report?.poll) {
+      this.notePoll(report.poll.errors, scope ?? "all");
+      if (!scope) this.polled(report.poll.errors.length === 0, report.poll.errors[0]?.message);
+    }
     const cwIssue = report && [...report.plan.issues.values()].flat().find((i) => i.reason === "connectwise.unavailable");
+    // ConnectWise unreadable or the cycle failed: the next one looks at everyone again
+    this.wholeNeeded = error !== undefined || cwIssue !== undefined;
     this.cw = { ...this.cw, healthy: error === undefined && !cwIssue, lastError: error ?? cwIssue?.message };
     this.alerts.connectwise(this.cw.healthy ? undefined : this.cw.lastError);
     for (const o of report?.outcomes ?? []) {
@@ -241,8 +336,26 @@ export class DaemonLoop {
       metrics.send(o.report, o.result);
       if (o.result === "done") log.info({ customer: o.customer, report: o.report, period: o.periodKey, key: o.key, ticketId: o.ticketId }, "report sent");
     }
-    if (report) this.alerts.customers(report.statuses);
-    log.debug({ revision: current.revision, reason, durationMs, actions: report?.plan.actions.length, ok: error === undefined }, "reconcile finished");
+    if (report) {
+      this.views.touch();
+      this.alerts.customers(report.statuses);
+    }
+    log.debug({ revision: current.revision, reason, durationMs, verified, customers: scope?.size ?? "all", actions: report?.plan.actions.length ?? 0, ok: error === undefined }, "reconcile finished");
+  }
+
+  /** Keeps the polling failures per customer; returns the customers whose failure started, changed or ended. */
+  private notePoll(errors: PollErrors, polled: ReadonlySet<string> | "all"): Set<string> {
+    const now = new Map<string, PollErrors>();
+    for (const e of errors) now.set(e.customer, [...(now.get(e.customer) ?? []), e]);
+    const names = polled === "all" ? new Set([...this.pollFailing.keys(), ...now.keys()]) : polled;
+    const changed = new Set<string>();
+    for (const name of names) {
+      const next = now.get(name);
+      if (JSON.stringify(next?.map((e) => e.message)) !== JSON.stringify(this.pollFailing.get(name)?.map((e) => e.message))) changed.add(name);
+      if (next) this.pollFailing.set(name, next);
+      else this.pollFailing.delete(name);
+    }
+    return changed;
   }
 
   private polled(ok: boolean, error?: string): void {
@@ -263,10 +376,12 @@ export class DaemonLoop {
     }
     const now = this.now();
     try {
-      const targets = pollTargets(this.desired(current.revision, this.loadOf(current), now));
-      const result = await pollDetections(targets, {
+      const desired = this.desiredOf?.revision === current.revision ? this.desiredOf.desired : this.desired(current.revision, this.loadOf(current), now);
+      const result = await pollDetections(pollTargets(desired), {
         sources: { tmes: sources.tmes, hes: sources.hes }, store: this.store, token: this.deps.token, now, realNow: () => this.deps.clock.now(), signal: this.work.signal,
       });
+      // a customer whose polling failed or recovered shows it from the next cycle on
+      for (const name of this.notePoll(result.errors, "all")) this.pollChanged.add(name);
       this.polled(result.errors.length === 0, result.errors[0] && `${result.errors[0].customer} ${result.errors[0].domain}: ${result.errors[0].message}`);
     } catch (e) {
       if (this.stopping || e instanceof StoppedError) throw e;

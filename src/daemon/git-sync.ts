@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
 import { readFilesAtRevision } from "../adapters/git-files.ts";
@@ -92,6 +92,9 @@ const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).r
 /** git's first line says what failed; the rest is advice about access rights. */
 const firstLine = (e: unknown) => messageOf(e).split("\n")[0];
 
+/** How long a checkout found healthy is trusted without asking git again. */
+const HEALTH_CHECK_MS = 10 * 60_000;
+
 /** A failure of the remote (unreachable, auth, branch missing), as opposed to a broken local checkout. */
 class RemoteError extends Error {}
 
@@ -110,13 +113,20 @@ export class GitSync {
   private readonly header?: { scope: string; value: string };
   private readonly secrets: string[];
   private readonly plainFolder: boolean;
+  /** A repository on this machine: its refs are read in place (one git process, not ls-remote's two). */
+  private readonly localRepo: boolean;
   private status: SyncStatus = { failures: 0 };
+  /** When the checkout was last found healthy by git itself (epoch ms). */
+  private checkedAt = -Infinity;
+  /** A local repository's head as git last read it, and the state of the files its refs live in then. */
+  private refsSeen?: { stamp: string; head: { ref: string; commit: string }; at: number };
 
   constructor(private readonly opts: GitSyncOptions) {
     const local = !isUrl(opts.source);
     const path = local ? resolve(opts.cwd, opts.source) : undefined;
     if (path && !existsSync(path)) throw new UsageError(`--repo: ${path} does not exist`);
     this.plainFolder = path !== undefined && !existsSync(join(path, ".git"));
+    this.localRepo = path !== undefined && !this.plainFolder;
     if (this.plainFolder && opts.requireSigned) throw new UsageError(`--require-signed needs a git repository; ${path} is not one`);
     if (this.plainFolder && opts.branch) throw new UsageError(`--branch needs a git repository; ${path} is not one`);
     if (opts.branch?.startsWith("-")) throw new UsageError(`--branch: \`${opts.branch}\` is not a branch name`);
@@ -187,13 +197,67 @@ export class GitSync {
     }).env(env);
   }
 
+  /**
+   * For a repository on this machine: inode, change time and size of every file its wanted ref
+   * can live in (git replaces a ref file by renaming a new one over it, so any update changes
+   * this). Undefined where refs live elsewhere (a `.git` file of a worktree or submodule).
+   */
+  private refsStamp(): string | undefined {
+    let gitDir = join(this.url, ".git");
+    try {
+      if (!statSync(gitDir).isDirectory()) return undefined;
+    } catch {
+      gitDir = this.url; // a bare repository
+    }
+    let head: string;
+    try {
+      head = readFileSync(join(gitDir, "HEAD"), "utf8").trim();
+    } catch {
+      return undefined;
+    }
+    const files = ["HEAD", "packed-refs", "reftable/tables.list"];
+    if (this.branch) files.push(`refs/heads/${this.branch}`, `refs/tags/${this.branch}`);
+    else if (head.startsWith("ref: ")) files.push(head.slice(5));
+    return files.map((f) => {
+      try {
+        const st = statSync(join(gitDir, f), { bigint: true });
+        return `${f}:${st.ino}:${st.ctimeNs}:${st.mtimeNs}:${st.size}`;
+      } catch {
+        return `${f}:-`;
+      }
+    }).join("|");
+  }
+
   /** The remote head's ref and commit, by `ls-remote` (cheap: no objects are transferred). */
   private async remoteHead(signal?: AbortSignal): Promise<{ ref: string; commit: string }> {
+    if (!this.localRepo) return this.listHead(signal);
+    // a local repository whose ref files are as they were needs no git process (one a cycle otherwise)
+    const stamp = this.refsStamp();
+    const seen = this.refsSeen;
+    const now = this.opts.clock.now();
+    if (stamp && seen?.stamp === stamp && now - seen.at < HEALTH_CHECK_MS) return seen.head;
+    const head = await this.listHead(signal);
+    this.refsSeen = stamp ? { stamp, head, at: now } : undefined;
+    return head;
+  }
+
+  private async listHead(signal?: AbortSignal): Promise<{ ref: string; commit: string }> {
     const wanted = this.branch ? [`refs/heads/${this.branch}`, `refs/tags/${this.branch}`] : ["HEAD"];
     let listing: string;
     try {
       mkdirSync(this.opts.stateDir, { recursive: true });
-      listing = await this.git(signal, this.opts.stateDir).raw(["ls-remote", "--", this.url, ...wanted]);
+      if (!this.localRepo) listing = await this.git(signal, this.opts.stateDir).raw(["ls-remote", "--", this.url, ...wanted]);
+      else if (this.branch) {
+        // what ls-remote would list: the ref and, for an annotated tag, its commit as `<ref>^{}`
+        const out = await this.git(signal, this.url).raw(["for-each-ref", "--format=%(objectname)\t%(refname)\t%(*objectname)", ...wanted]);
+        listing = out.split("\n").filter(Boolean).map((l) => {
+          const [sha, ref, peeled] = l.split("\t");
+          return `${sha}\t${ref}${peeled ? `\n${peeled}\t${ref}^{}` : ""}`;
+        }).join("\n");
+      } else {
+        const sha = await this.git(signal, this.url).raw(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).then((x) => x.trim(), () => "");
+        listing = sha ? `${sha}\tHEAD` : "";
+      }
     } catch (e) {
       throw new RemoteError(`cannot reach ${this.source}: ${firstLine(e)}`);
     }
@@ -208,6 +272,7 @@ export class GitSync {
   private async syncClone(signal?: AbortSignal): Promise<void> {
     const head = await this.remoteHead(signal);
     if (head.commit === this.status.current?.revision && (await this.healthy(signal))) return;
+    this.checkedAt = -Infinity;
     if (head.commit === this.status.refused?.revision && (this.status.current || !this.opts.lastApplied)) return;
     try {
       await this.checkout(head, signal);
@@ -219,13 +284,20 @@ export class GitSync {
     }
   }
 
-  /** Whether the checkout is a repository of this source at the revision in use. */
+  /**
+   * Whether the checkout is a repository of this source at the revision in use. The revision's
+   * files are in memory; the checkout serves fetches and older revisions, so git is asked at most
+   * every HEALTH_CHECK_MS (each ask is two processes), and a missing `.git` is seen at once.
+   */
   private async healthy(signal?: AbortSignal): Promise<boolean> {
     if (!existsSync(join(this.dir, ".git"))) return false;
+    if (this.opts.clock.now() - this.checkedAt < HEALTH_CHECK_MS) return true;
     try {
       const git = this.git(signal);
       const [origin, head] = await Promise.all([git.raw(["config", "--get", "remote.origin.url"]), git.raw(["rev-parse", "--verify", "HEAD^{commit}"])]);
-      return origin.trim() === this.url && head.trim() === this.status.current?.revision;
+      const ok = origin.trim() === this.url && head.trim() === this.status.current?.revision;
+      if (ok) this.checkedAt = this.opts.clock.now();
+      return ok;
     } catch {
       return false;
     }

@@ -103,6 +103,12 @@ export interface ConnectWise {
   /** Every agreement of these companies (batched by `company/id in (…)`). */
   agreementsOf(companyIds: readonly number[], signal?: AbortSignal): Promise<Agreement[]>;
   agreementTypes(signal?: AbortSignal): Promise<AgreementType[]>;
+  /**
+   * Companies and agreements ConnectWise changed after `since` (its `lastUpdated`), whoever they
+   * belong to: two reads that tell whether a verification could have a different outcome now. A
+   * hard-deleted record does not show here; only a full verification sees it gone.
+   */
+  changedSince(since: Date, signal?: AbortSignal): Promise<{ companies: Company[]; agreements: Pick<Agreement, "id" | "company">[] }>;
   catalogItems(identifiers: readonly string[], signal?: AbortSignal): Promise<CatalogItem[]>;
   additionsOf(agreementId: number, signal?: AbortSignal): Promise<Addition[]>;
   createAddition(agreementId: number, addition: NewAddition, signal?: AbortSignal): Promise<CreateResult<Addition>>;

@@ -163,13 +163,14 @@ export interface StateStore {
   renewLease(token: number, ttlMs: number, nowMs: number): boolean;
   releaseLease(token: number): void;
 
-  customers(): CustomerRecord[];
+  /** Every customer by name. The records are shared and must not be changed (an adapter may cache them). */
+  customers(): readonly CustomerRecord[];
   customer(name: string): CustomerRecord | undefined;
   /** Upserts in one transaction. */
   putCustomers(records: readonly CustomerRecord[], token: number): void;
 
   /** Cursor per customer and report: every send due at or before it has a terminal ledger entry. */
-  cursors(): Map<string, string>;
+  cursors(): ReadonlyMap<string, string>;
   setCursors(cursors: readonly { customer: string; report: ReportName; at: string }[], token: number): void;
 
   /** Entries with these keys (missing keys are absent from the result). */

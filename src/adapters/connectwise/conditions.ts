@@ -16,7 +16,8 @@ export type ConditionField =
   | "agreementStatus"
   | "deletedFlag"
   | "inactiveFlag"
-  | "closedFlag";
+  | "closedFlag"
+  | "lastUpdated";
 
 export class UnsafeConditionValue extends Error {
   constructor(readonly value: string, reason: string) {
@@ -49,6 +50,11 @@ export const cond = {
   in: (field: ConditionField, values: readonly (string | number)[]): string => {
     if (values.length === 0) throw new UnsafeConditionValue("", "an empty `in ()` list");
     return `${field} in (${values.map(literal).join(",")})`;
+  },
+  /** `field > [UTC time]`, to the second (ConnectWise's datetime literal). */
+  after: (field: "lastUpdated", at: Date): string => {
+    if (!Number.isFinite(at.getTime())) throw new UnsafeConditionValue(String(at), "not a valid time");
+    return `${field} > [${at.toISOString().slice(0, 19)}Z]`;
   },
   and: (...parts: string[]): string => parts.map((p) => (/ or /i.test(p) ? `(${p})` : p)).join(" and "),
 };

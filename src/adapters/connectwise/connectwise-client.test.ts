@@ -201,4 +201,27 @@ describe("ConnectWise client timeouts (a real loopback server that never answers
     await expect(pending).rejects.toThrow("shutting down");
     server.closeAllConnections();
   });
+
+  it("a create already sent is not abandoned on abort: its answer is awaited, so the ticket is known, never made twice", async () => {
+    let received = 0;
+    server = createServer((req, res) => {
+      received++;
+      req.resume();
+      setTimeout(() => {
+        res.writeHead(201, { "content-type": "application/json" });
+        res.end(JSON.stringify({ id: 77, summary: "Billing 2027-02 cws-0123456789" }));
+      }, 200);
+    });
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const http = new ConnectWiseTransport({ ...CREDS, url: `http://127.0.0.1:${port}${ROOT}` }, { clock: new FakeClock() });
+    const ac = new AbortController();
+    const pending = new ConnectWiseClient(http).createTicket({ boardName: "Help Desk", companyId: 250, summary: "Billing 2027-02 cws-0123456789", initialDescription: "x" }, ac.signal);
+    setTimeout(() => ac.abort(new Error("shutting down")), 50);
+    expect(await pending).toMatchObject({ outcome: "created", entity: { id: 77 } });
+    // aborted before it was sent: nothing goes out
+    await expect(new ConnectWiseClient(http).createTicket({ boardName: "Help Desk", companyId: 250, summary: "s cws-0123456789", initialDescription: "x" }, ac.signal)).rejects.toThrow("shutting down");
+    expect(received).toBe(1);
+    server.closeAllConnections();
+  });
 });

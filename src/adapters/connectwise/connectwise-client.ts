@@ -55,6 +55,15 @@ export class ConnectWiseClient implements ConnectWise {
     return this.inBatches<Agreement, number>("finance/agreements", "company/id", companyIds, MAX_COMPANY_IDS, { fields: AGREEMENT_FIELDS }, signal);
   }
 
+  async changedSince(since: Date, signal?: AbortSignal): Promise<{ companies: Company[]; agreements: Pick<Agreement, "id" | "company">[] }> {
+    const conditions = cond.after("lastUpdated", since);
+    const [companies, agreements] = await Promise.all([
+      fetchAll<Company>(this.http, "company/companies", { conditions, fields: COMPANY_FIELDS }, signal),
+      fetchAll<Pick<Agreement, "id" | "company">>(this.http, "finance/agreements", { conditions, fields: "id,company/id,company/identifier" }, signal),
+    ]);
+    return { companies, agreements };
+  }
+
   agreementTypes(signal?: AbortSignal): Promise<AgreementType[]> {
     return fetchAll<AgreementType>(this.http, "finance/agreements/types", { fields: "id,name,inactiveFlag" }, signal);
   }

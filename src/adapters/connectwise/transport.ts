@@ -127,6 +127,8 @@ export class ConnectWiseTransport {
     const release = await this.limiter.acquire(init.signal);
     const started = this.opts.clock.now();
     try {
+      // stopped while it waited for its slot: nothing goes out
+      init.signal?.throwIfAborted();
       const res = await request(this.url(path, init.query), {
         method: method as Dispatcher.HttpMethod,
         dispatcher: this.opts.dispatcher,
@@ -140,7 +142,11 @@ export class ConnectWiseTransport {
         body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
         headersTimeout: this.opts.headersTimeoutMs ?? 30_000,
         bodyTimeout: this.opts.bodyTimeoutMs ?? 60_000,
-        signal: init.signal,
+        // A write already on its way is not abandoned on a stop: the server may still commit it
+        // after we hang up, and a look for it right after (the next run resuming the send) could
+        // miss it and send again. It ends with its answer or the timeouts; waiting for a slot or a
+        // retry ends at once.
+        ...(method === "GET" ? { signal: init.signal } : {}),
       });
       const text = await res.body.text();
       const type = String(res.headers["content-type"] ?? "");

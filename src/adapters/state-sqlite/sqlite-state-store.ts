@@ -99,6 +99,29 @@ export function createSqliteStateStore(db: Database, schemaVersion: number): Sta
   });
   const fenced = (token: number, write: () => void): void => fencedTx.immediate(token, write);
 
+  // What this connection last read or wrote of `customers` and `cursors`, kept while no other
+  // connection commits (SQLite's data_version changes only then): an idle daemon cycle then
+  // reads neither table again. Our own writes update the cache after their transaction commits.
+  const dataVersionQuery = db.prepare<[], number>("PRAGMA data_version").pluck();
+  const dataVersion = () => dataVersionQuery.get()!;
+  let customerCache: { version: number; byName: Map<string, CustomerRecord>; list?: readonly CustomerRecord[] } | undefined;
+  let cursorCache: { version: number; map: Map<string, string> } | undefined;
+  const freshCustomers = () => {
+    const version = dataVersion();
+    if (customerCache?.version !== version) {
+      const list = q.customers.all().map((row) => Object.freeze(rowToCustomer(row)));
+      customerCache = { version, byName: new Map(list.map((r) => [r.name, r])), list };
+    }
+    return customerCache;
+  };
+  const freshCursors = () => {
+    const version = dataVersion();
+    if (cursorCache?.version !== version) {
+      cursorCache = { version, map: new Map(q.cursors.all().map((c) => [cursorKey(c.customer, c.report), c.at])) };
+    }
+    return cursorCache;
+  };
+
   const acquireTx = db.transaction((holder: string, ttlMs: number, nowMs: number): LeaseResult => {
     const lease = q.lease.get()!;
     if (!mayTakeLease(lease, holder, nowMs)) {
@@ -120,21 +143,33 @@ export function createSqliteStateStore(db: Database, schemaVersion: number): Sta
       q.releaseLease.run(token);
     },
 
-    customers: () => q.customers.all().map(rowToCustomer),
-    customer: (name) => {
-      const row = q.customer.get(name);
-      return row && rowToCustomer(row);
+    customers: () => {
+      const cache = freshCustomers();
+      cache.list ??= [...cache.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return cache.list;
     },
-    putCustomers: (records: readonly CustomerRecord[], token) =>
+    customer: (name) => freshCustomers().byName.get(name),
+    putCustomers: (records: readonly CustomerRecord[], token) => {
+      if (records.length === 0) return;
+      const rows = records.map(customerToRow);
+      const cache = freshCustomers();
       fenced(token, () => {
-        for (const r of records) q.putCustomer.run(customerToRow(r));
-      }),
+        for (const row of rows) q.putCustomer.run(row);
+      });
+      // as a re-read would return them
+      for (const row of rows) cache.byName.set(row.name, Object.freeze(rowToCustomer(row)));
+      cache.list = undefined;
+    },
 
-    cursors: () => new Map(q.cursors.all().map((c) => [cursorKey(c.customer, c.report), c.at])),
-    setCursors: (cursors, token) =>
+    cursors: () => freshCursors().map,
+    setCursors: (cursors, token) => {
+      if (cursors.length === 0) return;
+      const cache = freshCursors();
       fenced(token, () => {
         for (const c of cursors) q.putCursor.run(c.customer, c.report, c.at);
-      }),
+      });
+      for (const c of cursors) cache.map.set(cursorKey(c.customer, c.report), c.at);
+    },
 
     ledgerEntries: (keys) => (keys.length === 0 ? [] : q.ledgerByKeys.all(JSON.stringify(keys)).map(rowToLedger)),
     unfinishedEntries: () => q.unfinished.all().map(rowToLedger),
