@@ -323,6 +323,58 @@ describe("cwsync run (the daemon)", () => {
   });
 });
 
+describe("cwsync run between revisions: each cycle looks only at customers with something to do", () => {
+  /** Three seconds before the December billing of the customers on the global schedule falls due. */
+  const JUST_BEFORE = "2026-12-01T05:59:57Z";
+  const cycles = (d: Daemon) => d.logs().filter((l) => l.msg === "reconcile finished") as unknown as { verified: string; customers: number | "all"; scope?: string[]; reason: string; actions: number }[];
+
+  it("sends what falls due while it runs exactly once, sees ConnectWise changes and deletions, and reconciles one customer on request", { timeout: TIMEOUT }, async () => {
+    const w = await reconcileWorld();
+    expect((await w.run("reconcile", "--at", BEFORE)).code).toBe(0);
+    w.clock.now = Date.parse("2026-12-01T06:05:00Z");
+    const d = await startDaemon(w, ["--repo", ".", "--interval", "1s", "--at", JUST_BEFORE], { CWSYNC_LOG_LEVEL: "debug" });
+    await waitFor("the first, whole cycle", () => cycles(d).find((c) => c.verified === "whole"));
+    const early = d.logs().filter((l) => l.msg === "report sent").length;
+
+    // the billing day arrives between revisions: a cycle of just the customers due sends it
+    await waitFor("December billing sent", () => d.logs().filter((l) => l.msg === "report sent").slice(early).some((l) => l.report === "billing" && l.period === "2026-12"), 20_000);
+    await waitFor("two idle cycles after the sends", () => cycles(d).slice(-2).every((c) => c.customers === 0 && c.actions === 0) && cycles(d).length > 4);
+    const sending = cycles(d).filter((c) => c.verified !== "whole" && c.actions > 0);
+    expect(sending.length).toBeGreaterThan(0);
+    expect(sending.every((c) => typeof c.customers === "number" && c.customers < 8)).toBe(true);
+    const sent = d.logs().filter((l) => l.msg === "report sent").map((l) => l.key as string);
+    expect(new Set(sent).size).toBe(sent.length);
+    expect(w.cw.state.tickets.map((t) => t.summary.slice(-14)).sort()).toEqual([...sent].sort());
+
+    // ConnectWise deactivates Acme's company: "changed since" finds it within a cycle or two
+    const acme = w.cw.state.companies.find((c) => c.identifier === "AcmeCorp")!;
+    acme.status = { id: 2, name: "Inactive" };
+    acme._info = { lastUpdated: new Date().toISOString().slice(0, 19) + "Z", updatedBy: "someone" };
+    await waitFor("acme shown inactive", async () => (await d.customer("acme-corp")).company?.state === "inactive");
+    // Sakura's company is deleted outright (no lastUpdated to find): the rolling full verification sees it
+    w.cw.state.companies = w.cw.state.companies.filter((c) => c.identifier !== "SakuraTrading");
+    await waitFor("sakura's company not found", async () => (await d.customer("sakura-trading")).company?.state === "not-found", 25_000);
+    expect(cycles(d).filter((c) => c.verified === "whole")).toHaveLength(1);
+
+    // one customer on request: only that customer is observed and planned
+    const before = cycles(d).length;
+    expect((await fetch(`${d.url}/api/customers/bluewater-dental/reconcile`, { method: "POST" })).status).toBe(202);
+    const asked = await waitFor("the requested cycle", () => cycles(d).slice(before).find((c) => c.reason === "api:bluewater-dental"));
+    // with it, only customers every cycle looks at: a due send that waits (e.g. an ambiguous agreement) is retried each time
+    const waiting = cycles(d).slice(before - 3, before).map((c) => c.scope ?? []);
+    expect(asked.scope).toContain("bluewater-dental");
+    expect(asked.scope!.filter((n) => n !== "bluewater-dental" && !waiting.every((w) => w.includes(n)))).toEqual([]);
+    expect(asked.verified).not.toBe("whole");
+
+    d.child.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
+    // what a whole reconcile would do at that moment is done: it writes nothing more
+    const writes = w.writes().length;
+    expect((await w.run("reconcile", "--at", "2026-12-01T06:01:00Z")).code).not.toBe(2);
+    expect(w.writes().slice(writes).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  });
+});
+
 /** Every ledger entry of every customer. */
 function ledger(w: ReconcileWorld): LedgerEntry[] {
   const store = openStateStore(w.stateDir);

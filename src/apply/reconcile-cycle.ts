@@ -37,7 +37,8 @@ export interface CycleDeps {
 
 export interface CycleInput {
   revision: string;
-  load: LoadResult;
+  /** The revision's files loaded; needed unless `desired` is given. */
+  load?: LoadResult;
   now: Date;
   allowMassRemoval: boolean;
   dryRun: boolean;
@@ -92,7 +93,8 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const { store, clock } = deps;
   const { now } = input;
   const previous = store.customers();
-  const all = input.desired ?? assembleDesired({ revision: input.revision, load: input.load, previous, lastGlobal: lastGlobalOf(store), allowMassRemoval: input.allowMassRemoval, now });
+  if (!input.desired && !input.load) throw new Error("reconcileCycle needs the revision's files or its desired state");
+  const all = input.desired ?? assembleDesired({ revision: input.revision, load: input.load!, previous, lastGlobal: lastGlobalOf(store), allowMassRemoval: input.allowMassRemoval, now });
   // send-now acts on its customer only, a scoped cycle on its scope: nothing else is observed, planned or stored
   const scope = input.sendNow ? new Set([input.sendNow.customer]) : input.scope;
   const desired = scope ? { ...all, customers: all.customers.filter((d) => scope.has(d.name)) } : all;

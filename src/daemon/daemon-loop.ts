@@ -221,11 +221,11 @@ export class DaemonLoop {
     this.snap = this.snapshotNow();
   }
 
-  private async openSources(current: SyncedRevision, load: LoadResult): Promise<SourcesSession> {
+  private async openSources(current: SyncedRevision): Promise<SourcesSession> {
     this.sources ??= await openSources({
       sandbox: this.opts.sandbox, repo: current.dir, license: true, detections: true,
       // the fakes serve both; real services are those the customers use or whose credentials are set
-      services: this.opts.sandbox ? ["tmes", "hes"] : detectionServices(load, this.deps.io.env),
+      services: this.opts.sandbox ? ["tmes", "hes"] : detectionServices(this.loadOf(current), this.deps.io.env),
       connectwise: { ...this.opts.connectwise, onEvent: this.requests.observe }, now: () => this.now().getTime(),
     }, this.deps.io);
     this.cw.target = this.sources.target;
@@ -252,13 +252,12 @@ export class DaemonLoop {
     const { clock, metrics, log } = this.deps;
     const started = clock.now();
     const now = this.now();
-    const load = this.loadOf(current);
     let report: CycleReport | undefined;
     let error: string | undefined;
     let scope: Set<string> | undefined;
     let verified = "changes";
     try {
-      const sources = await this.openSources(current, load);
+      const sources = await this.openSources(current);
       const records = this.store.customers();
       let whole = this.wholeNeeded || request.whole || this.desiredOf?.revision !== current.revision;
       if (!whole) {
@@ -288,7 +287,9 @@ export class DaemonLoop {
         scope = undefined;
         verified = "whole";
       }
-      const desired = whole ? this.desired(current.revision, load, now) : this.desiredOf!.desired;
+      // the files are parsed for a whole cycle only, and let go after it (5,000 parsed files are most of the memory)
+      const load = whole ? this.loadOf(current) : undefined;
+      const desired = load ? this.desired(current.revision, load, now) : this.desiredOf!.desired;
       // the poller runs on its own interval; a cycle polls only when a detection report needs fresh counts
       const polls = scope
         ? this.due.detectionDue(scope, now.getTime())
@@ -296,7 +297,7 @@ export class DaemonLoop {
       if (!scope || scope.size > 0) {
         report = await reconcileCycle(
           {
-            revision: current.revision, load, now, allowMassRemoval: this.opts.allowMassRemoval, dryRun: false,
+            revision: current.revision, ...(load ? { load } : {}), now, allowMassRemoval: this.opts.allowMassRemoval, dryRun: false,
             desired, ...(scope ? { scope } : {}), pollErrors: [...this.pollFailing.values()].flat(),
           },
           {
@@ -309,6 +310,7 @@ export class DaemonLoop {
         const slices: Desired["customers"][] = Array.from({ length: FULL_VERIFY_INTERVALS }, () => []);
         for (const d of desired.customers) slices[sliceOf(d.name, FULL_VERIFY_INTERVALS)].push(d);
         this.desiredOf = { revision: current.revision, desired, slices };
+        this.loaded = undefined;
       }
       this.changesSince = started;
       this.due.update(scope ? desired.customers.filter((d) => scope!.has(d.name)) : desired.customers, this.store.cursors(), desired.globalRevision, now.getTime());
@@ -340,7 +342,7 @@ export class DaemonLoop {
       this.views.touch();
       this.alerts.customers(report.statuses);
     }
-    log.debug({ revision: current.revision, reason, durationMs, verified, customers: scope?.size ?? "all", actions: report?.plan.actions.length ?? 0, ok: error === undefined }, "reconcile finished");
+    log.debug({ revision: current.revision, reason, durationMs, verified, customers: scope?.size ?? "all", ...(scope && scope.size <= 20 ? { scope: [...scope].sort() } : {}), actions: report?.plan.actions.length ?? 0, ok: error === undefined }, "reconcile finished");
   }
 
   /** Keeps the polling failures per customer; returns the customers whose failure started, changed or ended. */
@@ -399,11 +401,15 @@ export class DaemonLoop {
       if (!current) throw new Error("no revision is loaded yet; try again after the first reconcile");
       const { revision } = appliedRecord(this.store, job.customer, this.deps.stateDir);
       const files = await this.deps.sync.filesAt(revision);
-      const sources = await this.openSources(current, this.loadOf(current));
-      const load = revision === current.revision ? this.loadOf(current) : loadConfig(files.files, files.globalPath);
+      const sources = await this.openSources(current);
+      // the daemon's desired state of the revision serves when the customer is simply in it; else the files are read
+      const kept = this.desiredOf?.revision === revision ? this.desiredOf.desired : undefined;
+      const mine = kept?.customers.find((d) => d.name === job.customer);
+      const desired = mine && (mine.source === "current" || mine.source === "last-valid") ? kept : undefined;
+      const load = desired ? undefined : revision === current.revision ? this.loadOf(current) : loadConfig(files.files, files.globalPath);
       const reports = job.report ? [job.report] : reportsOf(this.store, job.customer);
       const sent = await runSendNow(
-        { customer: job.customer, report: job.report, reports, now: this.now(), revision, load },
+        { customer: job.customer, report: job.report, reports, now: this.now(), revision, ...(load ? { load } : {}), ...(desired ? { desired } : {}) },
         { cw: sources.cw, license: sources.license!, store: this.store, clock: this.deps.clock, token: this.deps.token, signal: this.work.signal, detections: { tmes: sources.tmes, hes: sources.hes } },
       );
       result = { ok: sent.ok, message: sent.lines.join("\n") };

@@ -233,6 +233,25 @@ describe("state store files", () => {
     expect(first.journal().map((e) => e.message)).toEqual(["lease taken"]);
   });
 
+  it("keeps customers and cursors in memory between reads, and sees another store's commits to them at once", () => {
+    const { s: first, token, dir } = held();
+    const second = open(dir);
+    first.putCustomers([customer("acme"), customer("globex")], token);
+    first.setCursors([{ customer: "acme", report: "billing", at: "2025-08-01T06:00:00.000Z" }], token);
+    // read twice, unchanged: the same records (no re-read), frozen against changes by a caller
+    expect(second.customers()).toBe(second.customers());
+    expect(Object.isFrozen(second.customers()[0])).toBe(true);
+    expect(second.cursors().get(cursorKey("acme", "billing"))).toBe("2025-08-01T06:00:00.000Z");
+
+    first.putCustomers([customer("acme", { lastError: { at: "2025-08-10T09:00:00.000Z", message: "boom" } })], token);
+    first.setCursors([{ customer: "acme", report: "billing", at: "2025-09-01T06:00:00.000Z" }], token);
+    expect(second.customer("acme")?.lastError?.message).toBe("boom");
+    expect(second.cursors().get(cursorKey("acme", "billing"))).toBe("2025-09-01T06:00:00.000Z");
+    // its own writes, as a re-read would return them
+    expect(first.customers().map((c) => c.name)).toEqual(["acme", "globex"]);
+    expect(first.customer("acme")).toEqual(open(dir).customer("acme"));
+  });
+
   it("throws on use after close", () => {
     const s = open(tempDir());
     s.close();

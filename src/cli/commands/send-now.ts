@@ -9,6 +9,7 @@ import type { CustomerFile, GlobalFile } from "../../config/model.ts";
 import { resolveCustomer } from "../../config/resolve.ts";
 import { withLease } from "../../apply/with-lease.ts";
 import { loadConfig, type LoadResult, type SourceFile } from "../../config/load.ts";
+import type { Desired } from "../../core/desired.ts";
 import { textHash } from "../../core/desired.ts";
 import { SERVICE_OF } from "../../core/poll-targets.ts";
 import { ExitError, UsageError } from "../../errors.ts";
@@ -85,7 +86,9 @@ export interface SendNowRequestInput {
   now: Date;
   /** The applied revision and its files: a send goes out from what was applied, never from local edits. */
   revision: string;
-  load: LoadResult;
+  load?: LoadResult;
+  /** The revision's desired state, when the caller has it (the daemon): `load` is then not needed. */
+  desired?: Desired;
 }
 
 /**
@@ -95,7 +98,7 @@ export interface SendNowRequestInput {
  */
 export async function runSendNow(req: SendNowRequestInput, deps: CycleDeps): Promise<{ ok: boolean; lines: string[] }> {
   const report = await reconcileCycle(
-    { revision: req.revision, load: req.load, now: req.now, allowMassRemoval: true, dryRun: false, sendNow: { customer: req.customer, reports: req.reports, at: req.now } },
+    { revision: req.revision, load: req.load, ...(req.desired ? { desired: req.desired } : {}), now: req.now, allowMassRemoval: true, dryRun: false, sendNow: { customer: req.customer, reports: req.reports, at: req.now } },
     deps,
   );
   const forced = report.plan.actions.filter((a) => a.customer === req.customer && a.due === req.now.toISOString());

@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import type { CustomerFile, GlobalFile } from "../config/model.ts";
+import { resolveCustomer } from "../config/resolve.ts";
+import type { CustomerChecks } from "../core/connectwise-checks.ts";
+import type { Desired, DesiredCustomer } from "../core/desired.ts";
+import { cursorKey, type CustomerRecord } from "../ports/state-store.ts";
+import { changedChecks, DueIndex, sameJson, sliceOf, touchedBy } from "./cycle-scope.ts";
+import { loadConfig } from "../config/load.ts";
+import { readConfigFiles } from "../adapters/config-files.ts";
+
+// The project's own customers/ and _global.yaml: real configs with real schedules.
+const group = readConfigFiles(["customers"], new URL("../..", import.meta.url).pathname).groups[0];
+const load = loadConfig(group.files, group.globalPath);
+const global = load.global as GlobalFile;
+const customers = load.customers.flatMap((c) => (c.config ? [{ name: c.name, config: c.config as CustomerFile }] : []));
+const FIRST = new Date("2026-11-30T12:00:00Z");
+
+function desiredOf(name: string): DesiredCustomer {
+  const c = customers.find((x) => x.name === name)!;
+  return { name, file: `customers/${name}.yaml`, source: "current", customer: resolveCustomer(c.config, global), config: c.config, configHash: `h-${name}`, revision: "r1", firstAppliedAt: FIRST };
+}
+
+describe("DueIndex (which customers a daemon cycle must look at)", () => {
+  it("names a customer once its next send is due, until its cursor moves past it", () => {
+    const acme = desiredOf("acme-corp");
+    const index = new DueIndex();
+    index.update([acme], new Map(), "g1", FIRST.getTime());
+    const at = index.earliest();
+    expect(at).toBeGreaterThan(FIRST.getTime());
+    expect(index.due(at - 1)).toEqual([]);
+    expect(index.due(at)).toEqual(["acme-corp"]);
+    // sent: every report's cursor at or past what was due
+    const cursors = new Map(acme.customer!.reports.map((r) => [cursorKey("acme-corp", r.report), new Date(at).toISOString()]));
+    index.update([acme], cursors, "g1", at);
+    expect(index.due(at)).toEqual([]);
+    expect(index.earliest()).toBeGreaterThan(at);
+  });
+
+  it("says whether the due send is a detection report (the cycle then polls first)", () => {
+    const index = new DueIndex();
+    const all = customers.map((c) => desiredOf(c.name));
+    index.update(all, new Map(), "g1", FIRST.getTime());
+    const at = index.earliest();
+    const due = index.due(at);
+    expect(due.length).toBeGreaterThan(0);
+    expect(typeof index.detectionDue(due, at)).toBe("boolean");
+    expect(index.detectionDue([], at)).toBe(false);
+  });
+
+  it("forgets a customer that no longer acts (removed or never valid)", () => {
+    const index = new DueIndex();
+    const acme = desiredOf("acme-corp");
+    index.update([acme], new Map(), "g1", FIRST.getTime());
+    index.update([{ ...acme, source: "removed", customer: undefined }], new Map(), "g1", FIRST.getTime());
+    expect(index.due(Number.MAX_SAFE_INTEGER)).toEqual([]);
+  });
+});
+
+describe("touchedBy (customers a ConnectWise change may concern)", () => {
+  const desired = { revision: "r1", customers: [desiredOf("acme-corp"), desiredOf("sakura-trading")] } as Desired;
+  const record = (name: string, companyId: number): CustomerRecord => ({
+    name, file: `customers/${name}.yaml`, status: { state: "ready", reason: "ok", message: "", since: "" },
+    observed: { company: { state: "found", company: { id: companyId, identifier: "x", name: "x" } } } as unknown as CustomerChecks,
+  });
+
+  it("matches a changed company by configured identifier (any case) and by the id last verified, a changed agreement by its company", () => {
+    const records = [record("acme-corp", 250), record("sakura-trading", 260)];
+    expect(touchedBy({ companies: [{ id: 999, identifier: "ACMECORP", name: "Acme" }], agreements: [] }, desired, records)).toEqual(new Set(["acme-corp"]));
+    // renamed in ConnectWise: the identifier no longer matches, the id still does
+    expect(touchedBy({ companies: [{ id: 260, identifier: "Sakura-Renamed", name: "S" }], agreements: [] }, desired, records)).toEqual(new Set(["sakura-trading"]));
+    expect(touchedBy({ companies: [], agreements: [{ id: 5, company: { id: 250 } } as never] }, desired, records)).toEqual(new Set(["acme-corp"]));
+    expect(touchedBy({ companies: [{ id: 1, identifier: "SomeoneElse", name: "x" }], agreements: [] }, desired, records)).toEqual(new Set());
+  });
+});
+
+describe("changedChecks and sameJson", () => {
+  it("finds the customers whose fresh checks differ from their stored ones, as JSON compares them", () => {
+    const checks = { company: { state: "found", company: { id: 1, identifier: "A", name: "A" } }, mappings: [] } as unknown as CustomerChecks;
+    const stored = JSON.parse(JSON.stringify(checks)) as CustomerChecks;
+    const records = new Map<string, CustomerRecord>([["a", { name: "a", file: "", status: { state: "ready", reason: "ok", message: "", since: "" }, observed: stored }]]);
+    expect(changedChecks(new Map([["a", checks]]), (n) => records.get(n))).toEqual(new Set());
+    expect(changedChecks(new Map([["a", { ...checks, mappings: [{ product: "x" }] } as never]]), (n) => records.get(n))).toEqual(new Set(["a"]));
+    expect(changedChecks(new Map([["b", checks]]), (n) => records.get(n))).toEqual(new Set(["b"]));
+    expect(sameJson({ a: 1, b: undefined }, { a: 1 })).toBe(true);
+    expect(sameJson([1, { x: [2] }], [1, { x: [2] }])).toBe(true);
+    expect(sameJson([1, 2], { 0: 1, 1: 2 })).toBe(false);
+    expect(sameJson({ a: null }, { a: undefined })).toBe(false);
+  });
+
+  it("spreads customers over the verification slices, each always in the same one", () => {
+    const names = Array.from({ length: 5000 }, (_, i) => `bulk-${i}`);
+    const sizes = Array.from({ length: 10 }, () => 0);
+    for (const n of names) sizes[sliceOf(n, 10)]++;
+    expect(Math.min(...sizes)).toBeGreaterThan(400);
+    expect(Math.max(...sizes)).toBeLessThan(600);
+    expect(sliceOf("acme-corp", 10)).toBe(sliceOf("acme-corp", 10));
+  });
+});
