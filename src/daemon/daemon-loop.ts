@@ -76,7 +76,7 @@ export class DaemonLoop {
   private nextPollAt = 0;
   private pending?: { at: number; reasons: string[]; request: Request };
   /** The desired state of the revision the last whole reconcile applied, and its verification slices. */
-  private desiredOf?: { revision: string; desired: Desired; slices: Desired["customers"][] };
+  private desiredOf?: { revision: string; desired: Desired; slices: Desired["customers"][]; names: ReadonlySet<string> };
   private slice = 0;
   /** A whole reconcile is needed first (start, after an error or ConnectWise being unreadable). */
   private wholeNeeded = true;
@@ -271,8 +271,7 @@ export class DaemonLoop {
           ]);
           // unreadable: the whole cycle shows it on every customer
           if (!obs.checks) throw new Error(obs.connectwiseError);
-          const byName = new Map(records.map((r) => [r.name, r]));
-          for (const name of changedChecks(obs.checks, (n) => byName.get(n))) scope.add(name);
+          for (const name of changedChecks(obs.checks, (n) => this.store.customer(n))) scope.add(name);
           for (const name of touchedBy(changes, desired, records)) scope.add(name);
           verified = `changes+slice ${k + 1}/${FULL_VERIFY_INTERVALS}`;
         } catch (e) {
@@ -280,8 +279,7 @@ export class DaemonLoop {
           whole = true;
         }
         // a customer the revision no longer has is not planned
-        const known = new Set(desired.customers.map((d) => d.name));
-        for (const name of scope) if (!known.has(name)) scope.delete(name);
+        for (const name of scope) if (!this.desiredOf!.names.has(name)) scope.delete(name);
       }
       if (whole) {
         scope = undefined;
@@ -309,12 +307,14 @@ export class DaemonLoop {
       if (whole) {
         const slices: Desired["customers"][] = Array.from({ length: FULL_VERIFY_INTERVALS }, () => []);
         for (const d of desired.customers) slices[sliceOf(d.name, FULL_VERIFY_INTERVALS)].push(d);
-        this.desiredOf = { revision: current.revision, desired, slices };
+        this.desiredOf = { revision: current.revision, desired, slices, names: new Set(desired.customers.map((d) => d.name)) };
         this.loaded = undefined;
       }
       this.changesSince = started;
-      this.due.update(scope ? desired.customers.filter((d) => scope!.has(d.name)) : desired.customers, this.store.cursors(), desired.globalRevision, now.getTime());
-      for (const name of scope ?? desired.customers.map((d) => d.name)) this.pollChanged.delete(name);
+      if (!scope || scope.size > 0) {
+        this.due.update(scope ? desired.customers.filter((d) => scope!.has(d.name)) : desired.customers, this.store.cursors(), desired.globalRevision, now.getTime());
+        for (const name of scope ?? desired.customers.map((d) => d.name)) this.pollChanged.delete(name);
+      }
     } catch (e) {
       // a stop, a lost lease and a usage error (the environment lacks a credential) end the daemon
       if (this.stopping || e instanceof StoppedError || e instanceof LeaseLostError || e instanceof ExitError) throw e;
