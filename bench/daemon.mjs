@@ -4,7 +4,7 @@
 // frame time on the daemon's own /api/status snapshot. Run alone: `node bench/daemon.mjs`
 // (after `npm run build`); BENCH_DAEMON_CUSTOMERS and BENCH_DAEMON_CYCLES shrink it.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -90,7 +90,9 @@ export async function benchDaemon(n = 5000, cycles = 60) {
   const t0 = performance.now();
   // BENCH_DAEMON_CPU_PROF=<dir>: a V8 CPU profile of the daemon's main thread, written when it stops
   const prof = process.env.BENCH_DAEMON_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_DAEMON_CPU_PROF] : [];
-  const daemon = spawn(process.execPath, [...prof, "dist/cli/main.js", "run", "--no-tui", "--repo", repo, "--branch", "main", "--interval", INTERVAL, "--listen", `127.0.0.1:${port}`], {
+  // BENCH_DAEMON_NODE_FLAGS: more node flags for the daemon (e.g. --trace-gc, with BENCH_DAEMON_STDOUT)
+  const flags = process.env.BENCH_DAEMON_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  const daemon = spawn(process.execPath, [...prof, ...flags, "dist/cli/main.js", "run", "--no-tui", "--repo", repo, "--branch", "main", "--interval", INTERVAL, "--listen", `127.0.0.1:${port}`], {
     cwd: root, env, stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise((resolve) => daemon.on("close", (code, signal) => resolve({ code, signal })));
@@ -101,7 +103,9 @@ export async function benchDaemon(n = 5000, cycles = 60) {
   let done;
   const enough = new Promise((resolve) => (done = resolve));
   let buf = "";
-  daemon.stdout.resume();
+  // BENCH_DAEMON_STDOUT=<file>: the daemon's stdout (e.g. NODE_OPTIONS=--trace-gc) kept there
+  if (process.env.BENCH_DAEMON_STDOUT) daemon.stdout.pipe(createWriteStream(process.env.BENCH_DAEMON_STDOUT));
+  else daemon.stdout.resume();
   daemon.stderr.setEncoding("utf8");
   daemon.stderr.on("data", (chunk) => {
     buf += chunk;

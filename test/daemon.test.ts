@@ -332,7 +332,11 @@ describe("cwsync run between revisions: each cycle looks only at customers with 
     const w = await reconcileWorld();
     expect((await w.run("reconcile", "--at", BEFORE)).code).toBe(0);
     w.clock.now = Date.parse("2026-12-01T06:05:00Z");
-    const d = await startDaemon(w, ["--repo", ".", "--interval", "1s", "--at", JUST_BEFORE], { CWSYNC_LOG_LEVEL: "debug" });
+    const d = await startDaemon(w, ["--repo", ".", "--interval", "1s", "--at", JUST_BEFORE], {
+      CWSYNC_LOG_LEVEL: "debug",
+      // every customer verified in full every 5 cycles (default 60): the deletion below shows within seconds
+      CWSYNC_FULL_VERIFY_INTERVALS: "5",
+    });
     await waitFor("the first, whole cycle", () => cycles(d).find((c) => c.verified === "whole"));
     const early = d.logs().filter((l) => l.msg === "report sent").length;
 

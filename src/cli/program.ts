@@ -92,7 +92,7 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
     .option("--allow-mass-removal", "apply revisions that remove more than a quarter of the customers", false)
     .option("--require-signed <file>", "apply only commits signed (ssh) by a key in this allowed-signers file; others are refused")
     .addOption(new Option("--at <iso>", "act as if the clock read this instant at start (demos and tests)").hideHelp())
-    .addHelpText("after", "\nEnvironment: CWSYNC_WEBHOOK_SECRET (POST /hooks/github), CWSYNC_API_TOKEN (bearer token for /api), CWSYNC_LOG_LEVEL.\nGit credentials: an ssh agent (SSH_AUTH_SOCK), a credential helper or GIT_ASKPASS; a password in an https URL is sent as a header, never stored or logged.")
+    .addHelpText("after", "\nEnvironment: CWSYNC_WEBHOOK_SECRET (POST /hooks/github), CWSYNC_API_TOKEN (bearer token for /api), CWSYNC_LOG_LEVEL, CWSYNC_FULL_VERIFY_INTERVALS (every customer verified in full at least once in this many intervals; default 60).\nGit credentials: an ssh agent (SSH_AUTH_SOCK), a credential helper or GIT_ASKPASS; a password in an https URL is sent as a header, never stored or logged.")
     .action(async (opts: { repo: string; branch?: string; interval: string; pollInterval: string; listen: string; tui: boolean; sandbox: boolean; allowMassRemoval: boolean; requireSigned?: string; at?: string }) => {
       const { runCommand } = await import("./commands/run.ts");
       setResult(runCommand({ ...opts, at: parseInstant(opts.at), connectwise: tuningFromEnv(io.env) }, io));

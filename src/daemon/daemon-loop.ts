@@ -1,4 +1,6 @@
 import { setMaxListeners } from "node:events";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { observeChecks } from "../apply/observe-cycle.ts";
 import { pollDetections, type PollResult } from "../apply/poll-detections.ts";
 import { reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
@@ -35,14 +37,36 @@ const DEBOUNCE_MS = 1000;
 const JITTER = 0.1;
 /**
  * Every customer's company and agreements are verified in full at least once in this many
- * intervals (10 min at the default 60 s): one slice of the customers per cycle, so that the cost
- * is spread evenly; hard deletions, which "changed since" cannot show, are seen that way.
+ * intervals (an hour at the default 60 s; `CWSYNC_FULL_VERIFY_INTERVALS`): one slice of the
+ * customers per cycle, so that the cost is spread evenly. Changes show within a cycle through
+ * "changed since"; a company or agreement deleted outright is seen by this, and a send always
+ * re-verifies its customer first.
  */
-export const FULL_VERIFY_INTERVALS = 10;
+export const FULL_VERIFY_INTERVALS = 60;
 /** "Changed since" asks this much further back than the last look: clocks differ, and a change may commit late. */
 const CHANGES_OVERLAP_MS = 2 * 60_000;
 
 type PollErrors = PollResult["errors"];
+
+let gc: (() => void) | undefined;
+
+/**
+ * A full, compacting garbage collection (V8's `gc`, exposed on first use). Compacting moves the
+ * long-lived objects (records, views, the desired state) off pages the whole cycle's garbage
+ * shared with them, so that those pages go back to the system.
+ */
+function collectGarbage(): void {
+  if (!gc) {
+    setFlagsFromString("--expose-gc");
+    gc = runInNewContext("gc") as () => void;
+  }
+  setFlagsFromString("--compact-on-every-full-gc");
+  try {
+    gc();
+  } finally {
+    setFlagsFromString("--no-compact-on-every-full-gc");
+  }
+}
 
 /** What a reconcile request asks for beyond the next cycle's own work. */
 interface Request {
@@ -213,12 +237,16 @@ export class DaemonLoop {
     this.nextReconcileAt = this.deps.clock.now() + this.jittered(this.opts.intervalMs);
     // the sync's outcome shows while the reconcile runs
     this.snap = this.snapshotNow();
+    let whole = false;
     if (after.current) {
-      await this.reconcile(after.current, changed ? "revision" : reason, request);
+      whole = await this.reconcile(after.current, changed ? "revision" : reason, request);
       // a slow reconcile does not eat into the pause before the next one
       this.nextReconcileAt = this.deps.clock.now() + this.jittered(this.opts.intervalMs);
     }
     this.snap = this.snapshotNow();
+    // a whole cycle parses every file and builds every view once: let that go now, or an idle daemon
+    // (which allocates little) keeps the heap it grew to for a long time
+    if (whole) collectGarbage();
   }
 
   private async openSources(current: SyncedRevision): Promise<SourcesSession> {
@@ -248,7 +276,8 @@ export class DaemonLoop {
    * ConnectWise changed: every cycle asks it what changed since the last look (two reads), and
    * every FULL_VERIFY_INTERVALS intervals verifies everyone in full, to see hard deletions too.
    */
-  private async reconcile(current: SyncedRevision, reason: string, request: Request): Promise<void> {
+  /** Resolves to whether the cycle was whole. */
+  private async reconcile(current: SyncedRevision, reason: string, request: Request): Promise<boolean> {
     const { clock, metrics, log } = this.deps;
     const started = clock.now();
     const now = this.now();
@@ -264,7 +293,7 @@ export class DaemonLoop {
         const desired = this.desiredOf!.desired;
         scope = new Set([...this.due.due(now.getTime()), ...request.customers, ...this.pollChanged, ...this.store.unfinishedEntries().map((e) => e.customer)]);
         try {
-          const k = this.slice++ % FULL_VERIFY_INTERVALS;
+          const k = this.slice++ % this.desiredOf!.slices.length;
           const [obs, changes] = await Promise.all([
             observeChecks(sources.cw, { ...desired, customers: this.desiredOf!.slices[k] }, this.work.signal),
             sources.cw.changedSince(new Date(this.changesSince - CHANGES_OVERLAP_MS), this.work.signal),
@@ -273,7 +302,7 @@ export class DaemonLoop {
           if (!obs.checks) throw new Error(obs.connectwiseError);
           for (const name of changedChecks(obs.checks, (n) => this.store.customer(n))) scope.add(name);
           for (const name of touchedBy(changes, desired, records)) scope.add(name);
-          verified = `changes+slice ${k + 1}/${FULL_VERIFY_INTERVALS}`;
+          verified = `changes+slice ${k + 1}/${this.desiredOf!.slices.length}`;
         } catch (e) {
           if (this.stopping) throw e;
           whole = true;
@@ -305,8 +334,9 @@ export class DaemonLoop {
         );
       }
       if (whole) {
-        const slices: Desired["customers"][] = Array.from({ length: FULL_VERIFY_INTERVALS }, () => []);
-        for (const d of desired.customers) slices[sliceOf(d.name, FULL_VERIFY_INTERVALS)].push(d);
+        const n = this.opts.fullVerifyIntervals ?? FULL_VERIFY_INTERVALS;
+        const slices: Desired["customers"][] = Array.from({ length: n }, () => []);
+        for (const d of desired.customers) slices[sliceOf(d.name, n)].push(d);
         this.desiredOf = { revision: current.revision, desired, slices, names: new Set(desired.customers.map((d) => d.name)) };
         this.loaded = undefined;
       }
@@ -343,6 +373,7 @@ export class DaemonLoop {
       this.alerts.customers(report.statuses);
     }
     log.debug({ revision: current.revision, reason, durationMs, verified, customers: scope?.size ?? "all", ...(scope && scope.size <= 20 ? { scope: [...scope].sort() } : {}), actions: report?.plan.actions.length ?? 0, ok: error === undefined }, "reconcile finished");
+    return verified === "whole";
   }
 
   /** Keeps the polling failures per customer; returns the customers whose failure started, changed or ended. */

@@ -30,6 +30,8 @@ export interface DaemonOptions {
   webhookSecret?: string;
   apiToken?: string;
   connectwise?: Omit<ConnectWiseTuning, "onEvent">;
+  /** Every customer is verified in full at least once in this many intervals (default FULL_VERIFY_INTERVALS). */
+  fullVerifyIntervals?: number;
 }
 
 export interface DaemonDeps {

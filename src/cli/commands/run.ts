@@ -60,6 +60,15 @@ async function showDashboard(control: DaemonControl, stop: AbortController, logF
   }
 }
 
+/** `CWSYNC_FULL_VERIFY_INTERVALS`: every customer verified in full at least once in this many intervals. */
+function fullVerifyIntervals(env: Readonly<Record<string, string | undefined>>): number | undefined {
+  const text = env.CWSYNC_FULL_VERIFY_INTERVALS?.trim();
+  if (!text) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 10_000) throw new UsageError(`CWSYNC_FULL_VERIFY_INTERVALS: \`${text}\` is not a whole number from 1 to 10000 (intervals between full verifications of a customer; default 60)`);
+  return n;
+}
+
 /**
  * `cwsync run`: the reconciler daemon, until SIGTERM or SIGINT. Logs are JSON lines on stderr;
  * secrets (the environment's and a URL's password) are scrubbed from them.
@@ -98,7 +107,7 @@ export async function runCommand(opts: RunOptions, io: CommandIO): Promise<numbe
         repo: opts.repo, branch: opts.branch, intervalMs, pollIntervalMs, listen, allowMassRemoval: opts.allowMassRemoval, sandbox: opts.sandbox,
         ...(signers ? { requireSigned: { allowedSignersFile: signers } } : {}),
         at: opts.at, webhookSecret: io.env.CWSYNC_WEBHOOK_SECRET?.trim() || undefined, apiToken: io.env.CWSYNC_API_TOKEN?.trim() || undefined,
-        connectwise: opts.connectwise,
+        connectwise: opts.connectwise, fullVerifyIntervals: fullVerifyIntervals(io.env),
       },
       { io, log, metrics: createMetrics(), clock: systemClock, stop: stop.signal, onListening },
     );
