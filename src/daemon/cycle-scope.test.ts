@@ -47,6 +47,20 @@ describe("DueIndex (which customers a daemon cycle must look at)", () => {
     expect(index.detectionDue([], at)).toBe(false);
   });
 
+  it("names a suspended customer once when its suspension ends (its state changes with nothing sent), not again after", () => {
+    const contoso = desiredOf("contoso-legal");
+    const index = new DueIndex();
+    // every report's cursor far ahead: nothing is due, only the suspension's end (2027-01-15, end of day in its zone)
+    const cursors = new Map(contoso.customer!.reports.map((r) => [cursorKey("contoso-legal", r.report), "2099-01-01T00:00:00.000Z"]));
+    index.update([contoso], cursors, "g1", FIRST.getTime());
+    const ends = Date.parse("2027-01-16T12:00:00Z");
+    expect(index.due(Date.parse("2027-01-14T00:00:00Z"))).toEqual([]);
+    expect(index.due(ends)).toEqual(["contoso-legal"]);
+    // looked at in a cycle after the end: done
+    index.update([contoso], cursors, "g1", ends);
+    expect(index.due(ends + 60_000)).toEqual([]);
+  });
+
   it("forgets a customer that no longer acts (removed or never valid)", () => {
     const index = new DueIndex();
     const acme = desiredOf("acme-corp");
