@@ -1,8 +1,5 @@
 import { setMaxListeners } from "node:events";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
-import { observeChecks } from "../apply/observe-cycle.ts";
-import { pollDetections, type PollResult } from "../apply/poll-detections.ts";
+import { pollDetections } from "../apply/poll-detections.ts";
 import { reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
 import { detectionServices } from "../cli/commands/reconcile.ts";
 import { appliedRecord, checkCustomerName, reportsOf, runSendNow } from "../cli/commands/send-now.ts";
@@ -16,7 +13,8 @@ import { ExitError } from "../errors.ts";
 import { AlertLog } from "./alert-log.ts";
 import { buildSnapshot, reportLag, ViewCache } from "./build-snapshot.ts";
 import { desiredNow, detectionSendDue } from "./cycle-inputs.ts";
-import { changedChecks, DueIndex, sliceOf, touchedBy } from "./cycle-scope.ts";
+import { collectGarbage } from "./collect-garbage.ts";
+import { ScopeKeeper } from "./scope-keeper.ts";
 import { fenceWrites, StoppedError } from "./fence-writes.ts";
 import { RequestCounter } from "./request-counter.ts";
 import type { GitSync, SyncedRevision } from "./git-sync.ts";
@@ -35,38 +33,6 @@ export interface LoopDeps extends DaemonDeps {
 
 const DEBOUNCE_MS = 1000;
 const JITTER = 0.1;
-/**
- * Every customer's company and agreements are verified in full at least once in this many
- * intervals (an hour at the default 60 s; `CWSYNC_FULL_VERIFY_INTERVALS`): one slice of the
- * customers per cycle, so that the cost is spread evenly. Changes show within a cycle through
- * "changed since"; a company or agreement deleted outright is seen by this, and a send always
- * re-verifies its customer first.
- */
-export const FULL_VERIFY_INTERVALS = 60;
-/** "Changed since" asks this much further back than the last look: clocks differ, and a change may commit late. */
-const CHANGES_OVERLAP_MS = 2 * 60_000;
-
-type PollErrors = PollResult["errors"];
-
-let gc: (() => void) | undefined;
-
-/**
- * A full, compacting garbage collection (V8's `gc`, exposed on first use). Compacting moves the
- * long-lived objects (records, views, the desired state) off pages the whole cycle's garbage
- * shared with them, so that those pages go back to the system.
- */
-function collectGarbage(): void {
-  if (!gc) {
-    setFlagsFromString("--expose-gc");
-    gc = runInNewContext("gc") as () => void;
-  }
-  setFlagsFromString("--compact-on-every-full-gc");
-  try {
-    gc();
-  } finally {
-    setFlagsFromString("--no-compact-on-every-full-gc");
-  }
-}
 
 /** What a reconcile request asks for beyond the next cycle's own work. */
 interface Request {
@@ -99,18 +65,11 @@ export class DaemonLoop {
   private nextReconcileAt = 0;
   private nextPollAt = 0;
   private pending?: { at: number; reasons: string[]; request: Request };
-  /** The desired state of the revision the last whole reconcile applied, and its verification slices. */
-  private desiredOf?: { revision: string; desired: Desired; slices: Desired["customers"][]; names: ReadonlySet<string> };
-  private slice = 0;
+  /** Which customers a cycle looks at: what the daemon keeps between cycles to decide it. */
+  private readonly scopes: ScopeKeeper;
   /** A whole reconcile is needed first (start, after an error or ConnectWise being unreadable). */
   private wholeNeeded = true;
-  private readonly due = new DueIndex();
-  /** Where the next "changed since" look starts (real time). */
-  private changesSince = 0;
-  /** Per customer, the polling failures last seen (shown on its state until a poll succeeds). */
-  private readonly pollFailing = new Map<string, PollErrors>();
-  /** Customers whose polling failed or recovered since their last cycle. */
-  private readonly pollChanged = new Set<string>();
+
   private readonly jobs: SendNowJob[] = [];
   private wake?: () => void;
   private snap: DaemonSnapshot;
@@ -123,6 +82,7 @@ export class DaemonLoop {
   constructor(private readonly opts: DaemonOptions, private readonly deps: LoopDeps) {
     this.offsetMs = opts.at ? opts.at.getTime() - deps.clock.now() : 0;
     this.requests = new RequestCounter(deps.metrics);
+    this.scopes = new ScopeKeeper(opts.fullVerifyIntervals);
     // every request of a cycle listens on the work signal: more than Node's default of 10 is expected
     setMaxListeners(0, this.work.signal);
     const stopSignal = AbortSignal.any([deps.stop, deps.leaseSignal]);
@@ -270,13 +230,11 @@ export class DaemonLoop {
   }
 
   /**
-   * One cycle. A whole one (a new revision, a start, after an error, on request) observes and
-   * plans every customer. Otherwise only the customers with something to do are: a send due, a
-   * suspension ended, an unfinished send, a polling failure or recovery, a request — and those
-   * ConnectWise changed: every cycle asks it what changed since the last look (two reads), and
-   * every FULL_VERIFY_INTERVALS intervals verifies everyone in full, to see hard deletions too.
+   * One cycle; resolves to whether it was whole. A whole one (a new revision, a start, after an
+   * error or ConnectWise being unreadable, on request) observes and plans every customer.
+   * Otherwise only the customers the ScopeKeeper names: something due, a suspension ended, an
+   * unfinished send, a polling failure or recovery, a request, a ConnectWise change.
    */
-  /** Resolves to whether the cycle was whole. */
   private async reconcile(current: SyncedRevision, reason: string, request: Request): Promise<boolean> {
     const { clock, metrics, log } = this.deps;
     const started = clock.now();
@@ -284,48 +242,25 @@ export class DaemonLoop {
     let report: CycleReport | undefined;
     let error: string | undefined;
     let scope: Set<string> | undefined;
-    let verified = "changes";
+    let verified = "whole";
     try {
       const sources = await this.openSources(current);
-      const records = this.store.customers();
-      let whole = this.wholeNeeded || request.whole || this.desiredOf?.revision !== current.revision;
-      if (!whole) {
-        const desired = this.desiredOf!.desired;
-        scope = new Set([...this.due.due(now.getTime()), ...request.customers, ...this.pollChanged, ...this.store.unfinishedEntries().map((e) => e.customer)]);
-        try {
-          const k = this.slice++ % this.desiredOf!.slices.length;
-          const [obs, changes] = await Promise.all([
-            observeChecks(sources.cw, { ...desired, customers: this.desiredOf!.slices[k] }, this.work.signal),
-            sources.cw.changedSince(new Date(this.changesSince - CHANGES_OVERLAP_MS), this.work.signal),
-          ]);
-          // unreadable: the whole cycle shows it on every customer
-          if (!obs.checks) throw new Error(obs.connectwiseError);
-          for (const name of changedChecks(obs.checks, (n) => this.store.customer(n))) scope.add(name);
-          for (const name of touchedBy(changes, desired, records)) scope.add(name);
-          verified = `changes+slice ${k + 1}/${this.desiredOf!.slices.length}`;
-        } catch (e) {
-          if (this.stopping) throw e;
-          whole = true;
-        }
-        // a customer the revision no longer has is not planned
-        for (const name of scope) if (!this.desiredOf!.names.has(name)) scope.delete(name);
-      }
-      if (whole) {
-        scope = undefined;
-        verified = "whole";
-      }
+      const scoped = this.wholeNeeded || request.whole
+        ? undefined
+        : await this.scopes.scopeFor({ revision: current.revision, requested: request.customers, now: now.getTime(), cw: sources.cw, store: this.store, signal: this.work.signal });
+      if (scoped) ({ scope, verified } = scoped);
       // the files are parsed for a whole cycle only, and let go after it (5,000 parsed files are most of the memory)
-      const load = whole ? this.loadOf(current) : undefined;
-      const desired = load ? this.desired(current.revision, load, now) : this.desiredOf!.desired;
+      const load = scope ? undefined : this.loadOf(current);
+      const desired = load ? this.desired(current.revision, load, now) : this.scopes.desired(current.revision)!;
       // the poller runs on its own interval; a cycle polls only when a detection report needs fresh counts
       const polls = scope
-        ? this.due.detectionDue(scope, now.getTime())
+        ? this.scopes.detectionDue(scope, now.getTime())
         : started >= this.nextPollAt || detectionSendDue(this.store, desired, now);
       if (!scope || scope.size > 0) {
         report = await reconcileCycle(
           {
             revision: current.revision, ...(load ? { load } : {}), now, allowMassRemoval: this.opts.allowMassRemoval, dryRun: false,
-            desired, ...(scope ? { scope } : {}), pollErrors: [...this.pollFailing.values()].flat(),
+            desired, ...(scope ? { scope } : {}), pollErrors: this.scopes.pollErrors(),
           },
           {
             cw: sources.cw, license: sources.license!, store: this.store, clock, token: this.deps.token, signal: this.work.signal,
@@ -333,18 +268,8 @@ export class DaemonLoop {
           },
         );
       }
-      if (whole) {
-        const n = this.opts.fullVerifyIntervals ?? FULL_VERIFY_INTERVALS;
-        const slices: Desired["customers"][] = Array.from({ length: n }, () => []);
-        for (const d of desired.customers) slices[sliceOf(d.name, n)].push(d);
-        this.desiredOf = { revision: current.revision, desired, slices, names: new Set(desired.customers.map((d) => d.name)) };
-        this.loaded = undefined;
-      }
-      this.changesSince = started;
-      if (!scope || scope.size > 0) {
-        this.due.update(scope ? desired.customers.filter((d) => scope!.has(d.name)) : desired.customers, this.store.cursors(), desired.globalRevision, now.getTime());
-        for (const name of scope ?? desired.customers.map((d) => d.name)) this.pollChanged.delete(name);
-      }
+      this.scopes.afterCycle({ revision: current.revision, desired, scope, started, now: now.getTime(), cursors: this.store.cursors() });
+      if (!scope) this.loaded = undefined;
     } catch (e) {
       // a stop, a lost lease and a usage error (the environment lacks a credential) end the daemon
       if (this.stopping || e instanceof StoppedError || e instanceof LeaseLostError || e instanceof ExitError) throw e;
@@ -355,7 +280,7 @@ export class DaemonLoop {
     this.lastReconcile = { at: new Date(clock.now()).toISOString(), durationMs, ok: error === undefined, reason };
     this.alerts.reconcile(error, current.revision);
     if (report?.poll) {
-      this.notePoll(report.poll.errors, scope ?? "all");
+      this.scopes.notePoll(report.poll.errors, scope ?? "all");
       if (!scope) this.polled(report.poll.errors.length === 0, report.poll.errors[0]?.message);
     }
     const cwIssue = report && [...report.plan.issues.values()].flat().find((i) => i.reason === "connectwise.unavailable");
@@ -376,21 +301,6 @@ export class DaemonLoop {
     return verified === "whole";
   }
 
-  /** Keeps the polling failures per customer; returns the customers whose failure started, changed or ended. */
-  private notePoll(errors: PollErrors, polled: ReadonlySet<string> | "all"): Set<string> {
-    const now = new Map<string, PollErrors>();
-    for (const e of errors) now.set(e.customer, [...(now.get(e.customer) ?? []), e]);
-    const names = polled === "all" ? new Set([...this.pollFailing.keys(), ...now.keys()]) : polled;
-    const changed = new Set<string>();
-    for (const name of names) {
-      const next = now.get(name);
-      if (JSON.stringify(next?.map((e) => e.message)) !== JSON.stringify(this.pollFailing.get(name)?.map((e) => e.message))) changed.add(name);
-      if (next) this.pollFailing.set(name, next);
-      else this.pollFailing.delete(name);
-    }
-    return changed;
-  }
-
   private polled(ok: boolean, error?: string): void {
     const at = this.deps.clock.now();
     this.lastPoll = { at: new Date(at).toISOString(), ok };
@@ -409,12 +319,12 @@ export class DaemonLoop {
     }
     const now = this.now();
     try {
-      const desired = this.desiredOf?.revision === current.revision ? this.desiredOf.desired : this.desired(current.revision, this.loadOf(current), now);
+      const desired = this.scopes.desired(current.revision) ?? this.desired(current.revision, this.loadOf(current), now);
       const result = await pollDetections(pollTargets(desired), {
         sources: { tmes: sources.tmes, hes: sources.hes }, store: this.store, token: this.deps.token, now, realNow: () => this.deps.clock.now(), signal: this.work.signal,
       });
       // a customer whose polling failed or recovered shows it from the next cycle on
-      for (const name of this.notePoll(result.errors, "all")) this.pollChanged.add(name);
+      this.scopes.notePoll(result.errors, "all", true);
       this.polled(result.errors.length === 0, result.errors[0] && `${result.errors[0].customer} ${result.errors[0].domain}: ${result.errors[0].message}`);
     } catch (e) {
       if (this.stopping || e instanceof StoppedError) throw e;
@@ -434,7 +344,7 @@ export class DaemonLoop {
       const files = await this.deps.sync.filesAt(revision);
       const sources = await this.openSources(current);
       // the daemon's desired state of the revision serves when the customer is simply in it; else the files are read
-      const kept = this.desiredOf?.revision === revision ? this.desiredOf.desired : undefined;
+      const kept = this.scopes.desired(revision);
       const mine = kept?.customers.find((d) => d.name === job.customer);
       const desired = mine && (mine.source === "current" || mine.source === "last-valid") ? kept : undefined;
       const load = desired ? undefined : revision === current.revision ? this.loadOf(current) : loadConfig(files.files, files.globalPath);
