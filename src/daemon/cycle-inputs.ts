@@ -1,15 +1,12 @@
-import { META_GLOBAL, META_GLOBAL_REVISION } from "../apply/reconcile-cycle.ts";
+import { lastGlobalOf } from "../apply/reconcile-cycle.ts";
 import type { LoadResult } from "../config/load.ts";
-import type { GlobalFile } from "../config/model.ts";
 import { assembleDesired, type Desired } from "../core/desired.ts";
 import { dueSends } from "../core/plan.ts";
 import { TERMINAL_LEDGER_STATES, type StateStore } from "../ports/state-store.ts";
 
 /** The desired state of a revision as a reconcile would assemble it (last valid configs from the store). */
 export function desiredNow(store: StateStore, inp: { revision: string; load: LoadResult; now: Date; allowMassRemoval: boolean }): Desired {
-  const globalText = store.getMeta(META_GLOBAL);
-  const lastGlobal = globalText ? { config: JSON.parse(globalText) as GlobalFile, revision: store.getMeta(META_GLOBAL_REVISION) ?? "" } : undefined;
-  return assembleDesired({ ...inp, previous: store.customers(), lastGlobal });
+  return assembleDesired({ ...inp, previous: store.customers(), lastGlobal: lastGlobalOf(store) });
 }
 
 /**
