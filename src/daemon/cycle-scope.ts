@@ -73,7 +73,7 @@ export class DueIndex {
     return false;
   }
 
-  /** The earliest instant anything falls due (for tests and the snapshot). */
+  /** The earliest instant anything falls due. */
   earliest(): number {
     let min = Infinity;
     for (const n of this.next.values()) min = Math.min(min, n.send);
