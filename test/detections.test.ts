@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { CATEGORY_EVENT, categorize, type DetectionCategory } from "../src/core/detection-categories.ts";
 import type { EmailSecuritySandbox } from "../src/sandbox/email-security-sandbox.ts";
+import { openStateStore } from "../src/adapters/state-sqlite/open-state-store.ts";
 import { tempRepo } from "./helpers/git-repo.ts";
 import { reconcileWorld, type ReconcileWorld } from "./helpers/reconcile-world.ts";
 
@@ -271,6 +272,30 @@ describe("detection reports through reconcile", () => {
     expect(summaries).toEqual(["12", "13", "14", "15", "16", "17", "18"].map((d) => `Hosted Email Security daily 2027-03-${d} Roma Dentale`));
     const history = (await w.run("history", "roma-dentale")).stdout;
     expect(history).toMatch(/ 2027-03-10T06:00Z {2}hostedEmailSecurity 2027-03-09 {9}missed {2}catch-up\.expired {2}cws-[0-9a-f]{10}\n/);
+  });
+
+  it("deletes counters older than any report can still need (a month, catchUp.detections, a week), and says so in the journal", async () => {
+    const w = await world();
+    expect((await w.run("reconcile", "--at", "2027-10-01T12:00:00Z")).code).toBe(0);
+    const old = () => {
+      const store = openStateStore(w.stateDir);
+      try {
+        return {
+          counts: store.detectionCounts("roma-dentale", "hes", "2027-09-01T00:00:00.000Z", "2027-10-02T00:00:00.000Z").length,
+          journal: store.journal({ limit: 500 }).filter((e) => e.message === "old detection counters deleted"),
+        };
+      } finally {
+        store.close();
+      }
+    };
+    // the first poll read 72 hours back
+    expect(old().counts).toBeGreaterThan(0);
+    expect(old().journal).toEqual([]);
+    // 50 days on: everything before 6 October (45 days back) goes
+    await w.run("reconcile", "--at", "2027-11-20T12:00:00Z");
+    expect(old().counts).toBe(0);
+    expect(old().journal).toHaveLength(1);
+    expect(old().journal[0].data).toMatchObject({ before: "2027-10-06T12:00:00.000Z" });
   });
 
   it("a dry run, which polls nothing, shows a due report waiting for its events (pending detections.polling); the real run sends it", async () => {

@@ -15,6 +15,7 @@ import { pollTargets, SERVICE_OF } from "../core/poll-targets.ts";
 import type { DetectionService, DetectionSource } from "../ports/detection-source.ts";
 import { pollDetections, type PollResult } from "./poll-detections.ts";
 import { applyActions, type Outcome } from "./apply-actions.ts";
+import { pruneDetectionsDaily } from "./prune-detections.ts";
 import { billingNeeds, observeBilling, observeChecks } from "./observe-cycle.ts";
 
 export const META_GLOBAL = "global.config";
@@ -185,6 +186,11 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   }
   if (whole && store.getMeta(META_REVISION) !== input.revision) store.setMeta(META_REVISION, input.revision, token);
   store.setCursors(advanceCursors(firstPass, store), token);
+  // a one-shot reconcile run from cron keeps the state from growing, as the daemon does
+  const pruned = whole ? pruneDetectionsDaily(store, token, now, () => desired.global) : undefined;
+  if (pruned && pruned.counts + pruned.gaps > 0) {
+    journal.push({ at: stamp(), kind: "reconcile", message: "old detection counters deleted", data: pruned });
+  }
   journal.push({ at: stamp(), kind: "reconcile", message: "reconcile finished", data: { revision: input.revision, outcomes: countResults(report.outcomes) } });
   store.appendJournal(journal, token);
   return report;

@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { pollDetections } from "../apply/poll-detections.ts";
-import { reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
+import { lastGlobalOf, reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
+import { pruneDetectionsDaily } from "../apply/prune-detections.ts";
 import { detectionServices } from "../cli/commands/reconcile.ts";
 import { appliedRecord, checkCustomerName, reportsOf, runSendNow } from "../cli/commands/send-now.ts";
 import { openSources, type SourcesSession } from "../cli/sources-session.ts";
@@ -204,9 +205,21 @@ export class DaemonLoop {
       this.nextReconcileAt = this.deps.clock.now() + this.jittered(this.opts.intervalMs);
     }
     this.snap = this.snapshotNow();
+    this.prune();
     // a whole cycle parses every file and builds every view once: let that go now, or an idle daemon
     // (which allocates little) keeps the heap it grew to for a long time
     if (whole) collectGarbage();
+  }
+
+  /** Old detection counters deleted once a day, also when no revision or send makes a whole cycle. */
+  private prune(): void {
+    try {
+      const pruned = pruneDetectionsDaily(this.store, this.deps.token, this.now(), () => lastGlobalOf(this.store)?.config);
+      if (pruned) this.deps.log.info(pruned, "old detection counters deleted");
+    } catch (e) {
+      if (this.stopping || e instanceof StoppedError || e instanceof LeaseLostError) throw e;
+      this.deps.log.warn({ error: messageOf(e) }, "deleting old detection counters failed; tried again next cycle");
+    }
   }
 
   private async openSources(current: SyncedRevision): Promise<SourcesSession> {

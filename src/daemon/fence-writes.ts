@@ -8,7 +8,7 @@ export class StoppedError extends Error {
   }
 }
 
-const WRITES = ["setMeta", "putCustomers", "setCursors", "putLedger", "commitPoll", "appendJournal"] as const satisfies readonly (keyof StateStore)[];
+const WRITES = ["setMeta", "putCustomers", "setCursors", "putLedger", "commitPoll", "appendJournal", "pruneDetections"] as const satisfies readonly (keyof StateStore)[];
 
 /**
  * The store, with every write refused once `signal` aborts. A stop then ends the in-flight cycle

@@ -193,6 +193,11 @@ export interface StateStore {
   detectionCounts(customer: string, service: DetectionService, from: string, to: string): DetectionCount[];
   /** Gaps of one customer and service overlapping `[from, to)`. */
   pollGaps(customer: string, service: DetectionService, from: string, to: string): PollGap[];
+  /**
+   * Deletes the counters of hours starting before `before` and the gaps ending at or before it
+   * (a few hundred series per transaction, so that no write waits long); returns how many rows.
+   */
+  pruneDetections(before: string, token: number): { counts: number; gaps: number };
 
   appendJournal(entries: readonly JournalEntry[], token: number): void;
   /** Newest first; one customer's or all. */

@@ -227,3 +227,22 @@ describe("detection state", () => {
     expect(counts.reduce((sum, x) => sum + x.count, 0)).toBe(2 * 3 * 55);
   });
 });
+
+describe("pruning old detection state", () => {
+  it("deletes counters of hours before the cutoff and gaps ended by it, keeps the rest, and fences the writes", () => {
+    const { s, token } = held();
+    s.commitPoll({ cursor: cursor(hour(1)), counts: [count("spam", 0, 3), count("phishing", 0, 1), count("spam", 1, 4)], gaps: [gap(hour(-5), hour(0)), gap(hour(0), hour(2))] }, token);
+    s.commitPoll({ cursor: cursor(hour(3)), counts: [count("spam", 2, 5), count("spam", 1, 1, { domain: "other.acme.com" })], gaps: [] }, token);
+    expect(s.pruneDetections(hour(1), token)).toEqual({ counts: 2, gaps: 1 });
+    const left = everything(s);
+    expect(left.counts.map((c) => `${c.domain} ${c.category} ${c.hour} ${c.count}`)).toEqual([
+      `mail.acme.com spam ${hour(1)} 4`, `mail.acme.com spam ${hour(2)} 5`, `other.acme.com spam ${hour(1)} 1`,
+    ].sort());
+    expect(left.gaps.map((g) => `${g.start} ${g.end}`)).toEqual([`${hour(0)} ${hour(2)}`]);
+    // nothing more to delete
+    expect(s.pruneDetections(hour(1), token)).toEqual({ counts: 0, gaps: 0 });
+    // a holder whose lease was taken over deletes nothing
+    expect(() => s.pruneDetections(hour(9), token + 1)).toThrow(LeaseLostError);
+    expect(everything(s).counts).toHaveLength(3);
+  });
+});

@@ -51,6 +51,8 @@ function upsertSql(table: string, columns: readonly string[], keys: readonly str
 }
 
 const UNFINISHED = "('open', 'unknown', 'failed')";
+/** Series whose old counters one pruning transaction deletes. */
+const PRUNE_BATCH = 250;
 
 /** The StateStore over an open, migrated database; `close()` closes `db`. */
 export function createSqliteStateStore(db: Database, schemaVersion: number): StateStore {
@@ -84,6 +86,9 @@ export function createSqliteStateStore(db: Database, schemaVersion: number): Sta
         WHERE s.customer = ? AND s.service = ? AND c.start_min >= ? AND c.start_min < ? ORDER BY s.domain, s.category, c.start_min`,
     ),
     putGap: db.prepare<[PollGapRow]>(`INSERT INTO poll_gaps (${POLL_GAP_COLUMNS.join(", ")}) VALUES (${POLL_GAP_COLUMNS.map((c) => `@${c}`).join(", ")})`),
+    seriesIds: db.prepare<[], number>("SELECT id FROM detection_series ORDER BY id").pluck(),
+    pruneCounts: db.prepare<[number, number]>("DELETE FROM detection_counts WHERE series = ? AND start_min < ?"),
+    pruneGaps: db.prepare<[string]>("DELETE FROM poll_gaps WHERE end_at <= ?"),
     pollGaps: db.prepare<[string, string, string, string], PollGapRow>(
       "SELECT * FROM poll_gaps WHERE customer = ? AND service = ? AND start_at < ? AND end_at > ? ORDER BY start_at, domain, event, end_at",
     ),
@@ -201,6 +206,22 @@ export function createSqliteStateStore(db: Database, schemaVersion: number): Sta
       q.detectionCounts.all(customer, service, minuteAtOrAfter(from, "detectionCounts' from"), minuteAtOrAfter(to, "detectionCounts' to")).map((r) => rowToCount(customer, service, r)),
     pollGaps: (customer, service, from, to) =>
       q.pollGaps.all(customer, service, normalIso(to, "pollGaps' to"), normalIso(from, "pollGaps' from")).map(rowToPollGap),
+    pruneDetections: (before, token) => {
+      const minute = minuteAtOrAfter(before, "pruneDetections' before");
+      const beforeIso = normalIso(before, "pruneDetections' before");
+      const ids = q.seriesIds.all();
+      let counts = 0;
+      let gaps = 0;
+      for (let i = 0; i < ids.length; i += PRUNE_BATCH) {
+        fenced(token, () => {
+          for (const id of ids.slice(i, i + PRUNE_BATCH)) counts += q.pruneCounts.run(id, minute).changes;
+        });
+      }
+      fenced(token, () => {
+        gaps = q.pruneGaps.run(beforeIso).changes;
+      });
+      return { counts, gaps };
+    },
 
     appendJournal: (entries: readonly JournalEntry[], token) =>
       fenced(token, () => {
