@@ -389,6 +389,34 @@ describe("customer states reported by reconcile and status", () => {
     expect(tickets(w)).toEqual([...BILLING_T1, ...REPORTS_T1]);
   });
 
+  it("waits CWSYNC_SETTLE_SECONDS before looking for a create whose client gave up, which ConnectWise then commits late: found, never sent twice", async () => {
+    const w = await started();
+    w.env.CWSYNC_SETTLE_SECONDS = "4";
+    // every ticket POST: the connection is dropped at once, the ticket created 1.5 s later
+    w.cw.faults.add({ kind: "commit-late", ms: 1500, method: "POST", path: "/service/tickets", times: Infinity });
+    const lost = await reconcile(w, T1);
+    const gaveUp = Date.now();
+    expect(lost.json.customers.find((c) => c.name === "bluewater-dental")).toMatchObject({ state: "pending", reason: "send.unresolved" });
+    const posts = () => w.writes().filter((q) => q.path === "/service/tickets").length;
+    const sent = posts();
+    expect(sent).toBeGreaterThan(0);
+    w.cw.faults.clear();
+
+    // at once (the late commits not in yet): nothing is looked for, nothing sent again
+    const early = await reconcile(w, T1);
+    expect(Date.now() - gaveUp).toBeLessThan(4000);
+    expect(posts()).toBe(sent);
+    expect(early.json.customers.find((c) => c.name === "bluewater-dental")).toMatchObject({ state: "pending", reason: "send.unresolved" });
+    expect(early.json.customers.find((c) => c.name === "bluewater-dental")?.message).toMatch(/looked for again after/);
+
+    // after the settle time: every one found, none twice; the sends that waited behind them go out
+    await new Promise((r) => setTimeout(r, Math.max(0, gaveUp + 4200 - Date.now())));
+    const resolved = await reconcile(w, T1);
+    expect(resolved.code).toBe(0);
+    expect(tickets(w)).toEqual([...BILLING_T1, ...REPORTS_T1].sort());
+    expect(new Set(tickets(w)).size).toBe(tickets(w).length);
+  });
+
   it("ranks states: invalid over failing over degraded over pending", async () => {
     const w = await started();
     edit(w, "customers/bluewater-dental.yaml", "notifications: global", "notifications: globl");

@@ -13,8 +13,17 @@ export interface ApplyDeps {
   clock: Clock;
   /** Customers worked on at once (each customer's sends stay in order, oldest first). */
   concurrency?: number;
+  /** How long after a write of unknown outcome a send waits before looking and sending again (default UNKNOWN_SETTLE_MS). */
+  settleMs?: number;
   signal?: AbortSignal;
 }
+
+/**
+ * A write whose answer was lost (a timeout, a reset, a 5xx) may still be committed by ConnectWise
+ * after its client gave up. Looking for it at once could miss it and send a second time; so a send
+ * left `unknown` is looked at again only this long after that attempt.
+ */
+export const UNKNOWN_SETTLE_MS = 120_000;
 
 export type OutcomeResult = "done" | "recorded" | "failed" | "unknown";
 
@@ -74,12 +83,19 @@ async function applyLine(l: BillingLine, a: BillingSend, deps: ApplyDeps): Promi
 async function applyTicketSend(a: TicketSend, deps: ApplyDeps): Promise<Outcome> {
   const { store, token, clock } = deps;
   const previous = store.ledgerEntries([a.key])[0];
+  const base = { key: a.key, customer: a.customer, report: a.report, periodKey: a.periodKey };
+  if (previous?.state === "unknown") {
+    const lookAt = Date.parse(previous.updatedAt) + (deps.settleMs ?? UNKNOWN_SETTLE_MS);
+    if (clock.now() < lookAt) {
+      // nothing touched: the entry stays unknown until ConnectWise has surely settled the earlier attempt
+      return { ...base, result: "unknown", message: `${previous.error ?? "the earlier attempt's outcome is unknown"} — looked for again after ${new Date(lookAt).toISOString()}, once ConnectWise has settled it` };
+    }
+  }
   const payload: TicketSend = { ...a, resume: false };
   const entry: LedgerEntry = previous
     ? { ...previous, state: "open", attempts: previous.attempts + 1, updatedAt: iso(clock) }
     : { key: a.key, customer: a.customer, report: a.report, periodKey: a.periodKey, trigger: a.trigger, state: "open", dueAt: a.due, payload, attempts: 1, createdAt: iso(clock), updatedAt: iso(clock) };
   store.putLedger(entry, token); // before any remote call
-  const base = { key: a.key, customer: a.customer, report: a.report, periodKey: a.periodKey };
   const lines: NonNullable<Outcome["lines"]> = [];
   try {
     if (a.kind === "billing") for (const l of a.lines) lines.push(await applyLine(l, { ...a, resume: a.resume || previous !== undefined }, deps));

@@ -31,6 +31,8 @@ export interface CycleDeps {
   /** The lease's fencing token; absent for a dry run, which writes nothing. */
   token?: number;
   concurrency?: number;
+  /** See ApplyDeps.settleMs. */
+  settleMs?: number;
   /** Email-security sources; absent: detection reports wait for a data source. */
   detections?: Partial<Record<DetectionService, DetectionSource>>;
   signal?: AbortSignal;
@@ -134,7 +136,7 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const stamp = () => new Date(clock.now()).toISOString();
   store.appendJournal([{ at: stamp(), kind: "reconcile", message: "reconcile started", data: { revision: input.revision, at: now.toISOString(), actions: countKinds(plan.actions) } }], token);
 
-  report.outcomes = await applyActions(plan.actions, { cw: deps.cw, store, token, clock, concurrency: deps.concurrency, signal: deps.signal });
+  report.outcomes = await applyActions(plan.actions, { cw: deps.cw, store, token, clock, concurrency: deps.concurrency, settleMs: deps.settleMs, signal: deps.signal });
 
   const failures = outcomeIssues(report.outcomes);
   // a polling failure is shown at once, even with no report due: events older than 72 hours are lost

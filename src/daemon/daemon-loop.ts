@@ -276,7 +276,7 @@ export class DaemonLoop {
             desired, ...(scope ? { scope } : {}), pollErrors: this.scopes.pollErrors(),
           },
           {
-            cw: sources.cw, license: sources.license!, store: this.store, clock, token: this.deps.token, signal: this.work.signal,
+            cw: sources.cw, license: sources.license!, store: this.store, clock, token: this.deps.token, signal: this.work.signal, settleMs: this.opts.settleMs,
             ...(polls ? { detections: { tmes: sources.tmes, hes: sources.hes } } : {}),
           },
         );
@@ -364,7 +364,7 @@ export class DaemonLoop {
       const reports = job.report ? [job.report] : reportsOf(this.store, job.customer);
       const sent = await runSendNow(
         { customer: job.customer, report: job.report, reports, now: this.now(), revision, ...(load ? { load } : {}), ...(desired ? { desired } : {}) },
-        { cw: sources.cw, license: sources.license!, store: this.store, clock: this.deps.clock, token: this.deps.token, signal: this.work.signal, detections: { tmes: sources.tmes, hes: sources.hes } },
+        { cw: sources.cw, license: sources.license!, store: this.store, clock: this.deps.clock, token: this.deps.token, signal: this.work.signal, settleMs: this.opts.settleMs, detections: { tmes: sources.tmes, hes: sources.hes } },
       );
       result = { ok: sent.ok, message: sent.lines.join("\n") };
       this.deps.log.info({ customer: job.customer, report: job.report ?? "all", ok: sent.ok, detail: result.message }, "send-now finished");

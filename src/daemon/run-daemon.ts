@@ -32,6 +32,8 @@ export interface DaemonOptions {
   connectwise?: Omit<ConnectWiseTuning, "onEvent">;
   /** Every customer is verified in full at least once in this many intervals (default FULL_VERIFY_INTERVALS). */
   fullVerifyIntervals?: number;
+  /** See ApplyDeps.settleMs (`CWSYNC_SETTLE_SECONDS`). */
+  settleMs?: number;
 }
 
 export interface DaemonDeps {

@@ -148,6 +148,10 @@ export async function startConnectWiseSandbox(opts: SandboxOptions = {}): Promis
       req.socket.destroy();
       return;
     }
+    if (fault?.kind === "commit-late") {
+      req.socket.destroy();
+      await sleep(fault.ms);
+    }
     if (fault?.kind === "status" || fault?.kind === "html429") return answer(faultReply(fault));
 
     let reply: Reply;
@@ -171,8 +175,8 @@ export async function startConnectWiseSandbox(opts: SandboxOptions = {}): Promis
       }
     }
 
-    if (fault?.kind === "reset-after-commit") {
-      req.socket.destroy();
+    if (fault?.kind === "reset-after-commit" || fault?.kind === "commit-late") {
+      if (!req.socket.destroyed) req.socket.destroy();
       return;
     }
     const created = reply.body as { id?: unknown } | undefined;

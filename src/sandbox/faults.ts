@@ -23,6 +23,11 @@ export type FaultSpec = FaultTarget & (
   | { kind: "reset-after-commit" }
   /** Handle the request, then answer a create with 302 to `http://…/<path>/<newId>` as cloud proxies do. */
   | { kind: "redirect-after-commit" }
+  /**
+   * Destroy the connection at once, and handle the request `ms` later: a server still committing
+   * a request its client gave up on (a look right after the reset finds nothing yet).
+   */
+  | { kind: "commit-late"; ms: number }
 );
 
 export type FaultKind = FaultSpec["kind"];

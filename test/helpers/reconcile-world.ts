@@ -58,6 +58,9 @@ export async function reconcileWorld(opts: { repo?: TempRepo; seed?: ConnectWise
     CWSYNC_STATE_DIR: stateDir,
     // no rate limit against a local fake: tests stay fast
     CWSYNC_CW_RATE: "1000", CWSYNC_CW_BURST: "1000", CWSYNC_CW_CONCURRENCY: "8",
+    // a send of unknown outcome is looked for at the next run, not 120 s later (the fakes commit at
+    // once); the wait itself is tested with a late-committing fake in reconcile-states.test.ts
+    CWSYNC_SETTLE_SECONDS: "0",
   };
   return {
     repo, cw, lmpi, tmes, hes, clock, stateDir, env,

@@ -1,4 +1,5 @@
 import { systemClock } from "../../adapters/clock-system.ts";
+import { settleMsFromEnv } from "../settle-env.ts";
 import { readRevision } from "../../adapters/git-revision.ts";
 import { reconcileCycle, type CycleReport } from "../../apply/reconcile-cycle.ts";
 import { withLease } from "../../apply/with-lease.ts";
@@ -61,7 +62,7 @@ export async function reconcileCommand(opts: ReconcileOptions, io: CommandIO): P
     const state = openState(io, targetOf(opts.sandbox, io.env));
     try {
       const input = { revision: revision.id, load, now, allowMassRemoval: opts.allowMassRemoval, dryRun: opts.dryRun };
-      const deps = { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock, detections: { tmes: sources.tmes, hes: sources.hes } };
+      const deps = { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock, settleMs: settleMsFromEnv(io.env), detections: { tmes: sources.tmes, hes: sources.hes } };
       const report = opts.dryRun
         ? await reconcileCycle(input, deps)
         : await withLease(state.store, systemClock, { stateDir: state.dir }, (token, signal) => {

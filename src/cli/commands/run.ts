@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { settleMsFromEnv } from "../settle-env.ts";
 import { join, resolve } from "node:path";
 import { systemClock } from "../../adapters/clock-system.ts";
 import { splitCredentials } from "../../daemon/git-sync.ts";
@@ -107,7 +108,7 @@ export async function runCommand(opts: RunOptions, io: CommandIO): Promise<numbe
         repo: opts.repo, branch: opts.branch, intervalMs, pollIntervalMs, listen, allowMassRemoval: opts.allowMassRemoval, sandbox: opts.sandbox,
         ...(signers ? { requireSigned: { allowedSignersFile: signers } } : {}),
         at: opts.at, webhookSecret: io.env.CWSYNC_WEBHOOK_SECRET?.trim() || undefined, apiToken: io.env.CWSYNC_API_TOKEN?.trim() || undefined,
-        connectwise: opts.connectwise, fullVerifyIntervals: fullVerifyIntervals(io.env),
+        connectwise: opts.connectwise, fullVerifyIntervals: fullVerifyIntervals(io.env), settleMs: settleMsFromEnv(io.env),
       },
       { io, log, metrics: createMetrics(), clock: systemClock, stop: stop.signal, onListening },
     );

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { settleMsFromEnv } from "../settle-env.ts";
 import { join, resolve } from "node:path";
 import { systemClock } from "../../adapters/clock-system.ts";
 import { readConfigFiles } from "../../adapters/config-files.ts";
@@ -154,7 +155,7 @@ export async function sendNowCommand(opts: SendNowOptions, io: CommandIO): Promi
         state.checkTarget(token);
         return runSendNow(
           { customer: opts.customer, report: opts.report, reports: wanted, now, revision: rev, load },
-          { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock, token, signal, detections: { tmes: sources.tmes, hes: sources.hes } },
+          { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock, token, signal, settleMs: settleMsFromEnv(io.env), detections: { tmes: sources.tmes, hes: sources.hes } },
         );
       });
       for (const line of result.lines) io.stdout(`${line}\n`);
