@@ -3,11 +3,12 @@
 // memory after each cycle and its CPU per idle cycle, read from /proc; then the Ink dashboard's
 // frame time on the daemon's own /api/status snapshot. Run alone: `node bench/daemon.mjs`
 // (after `npm run build`); BENCH_DAEMON_CUSTOMERS and BENCH_DAEMON_CYCLES shrink it.
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { commitAll } from "./child-process.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const dist = (p) => import(join(root, "dist", p));
@@ -22,11 +23,6 @@ const WARMUP_CYCLES = 2;
 /** Linux reports utime/stime in clock ticks; 100 a second everywhere Node runs on Linux. */
 const CLK_TCK = Number(process.env.BENCH_CLK_TCK ?? 100);
 
-const GIT_ENV = {
-  ...process.env, GIT_CONFIG_NOSYSTEM: "1",
-  GIT_AUTHOR_NAME: "cwsync bench", GIT_AUTHOR_EMAIL: "bench@cwsync.invalid",
-  GIT_COMMITTER_NAME: "cwsync bench", GIT_COMMITTER_EMAIL: "bench@cwsync.invalid",
-};
 
 const freePort = () => new Promise((resolve, reject) => {
   const s = createServer();
@@ -65,11 +61,7 @@ export async function benchDaemon(n = 5000, cycles = 60) {
   const stateDir = join(work, "state");
   const dayOfMonth = quietDay();
   writeBulkCustomers(repo, n, { dayOfMonth });
-  const git = (...args) => execFileSync("git", args, { cwd: repo, env: GIT_ENV, stdio: ["ignore", "pipe", "pipe"] });
-  git("init", "-q", "-b", "main");
-  git("add", "-A");
-  git("commit", "-q", "-m", `${n} bulk customers`);
-  git("gc", "-q");
+  commitAll(repo, `${n} bulk customers`);
 
   const { customers, global } = loadSandboxCustomers(repo);
   const cw = await startConnectWiseSandbox({ seed: seedFromCustomers(customers, global) });

@@ -6,14 +6,17 @@
 // BENCH_DETECTION_MONTH=0 skips the month, BENCH_DETECTION_LATENCY_MS (default 20; 0 skips that run)
 // sets the latency of the second T + 1 h run, BENCH_DETECTION_CPU_PROF=<dir> profiles every CLI run.
 // ~40 minutes at 1,000 customers on 2 cores, most of it the month's 120 reconciles.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request as httpRequest, Agent, createServer } from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { child, commitAll } from "./child-process.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
+/** BENCH_DETECTION_CPU_PROF=<dir>: a CPU profile of every measured run there. */
+const PROF = process.env.BENCH_DETECTION_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_DETECTION_CPU_PROF] : [];
 const dist = (p) => import(join(root, "dist", p));
 const Database = createRequire(import.meta.url)("better-sqlite3");
 
@@ -32,11 +35,6 @@ const ZONES = ["UTC", "Europe/Rome", "America/New_York", "Asia/Kolkata"];
 const HES_DETECTIONS = ["spam", "phishing", "malware"];
 const TMES_DETECTIONS = ["ransomware", "phishing", "bec"];
 
-const GIT_ENV = {
-  ...process.env, GIT_CONFIG_NOSYSTEM: "1",
-  GIT_AUTHOR_NAME: "cwsync bench", GIT_AUTHOR_EMAIL: "bench@cwsync.invalid",
-  GIT_COMMITTER_NAME: "cwsync bench", GIT_COMMITTER_EMAIL: "bench@cwsync.invalid",
-};
 
 /**
  * `n` customers, each with two email domains, a daily Hosted Email Security report and a weekly
@@ -77,28 +75,6 @@ notifications:
   }
 }
 
-/** Runs a node script as a child with peak-rss.mjs preloaded; asynchronous, so the fakes in this process keep answering. */
-function child(args, env, rssFile) {
-  rmSync(rssFile, { force: true });
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    // BENCH_DETECTION_CPU_PROF=<dir>: a CPU profile of every measured run there
-    const prof = process.env.BENCH_DETECTION_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_DETECTION_CPU_PROF] : [];
-    const p = spawn(process.execPath, [...prof, "--import", join(root, "bench/peak-rss.mjs"), ...args], {
-      cwd: root, env: { ...env, BENCH_RSS_FILE: rssFile }, stdio: ["ignore", "pipe", "pipe"],
-    });
-    const out = [];
-    const err = [];
-    p.stdout.on("data", (b) => out.push(b));
-    p.stderr.on("data", (b) => err.push(b));
-    p.on("error", reject);
-    p.on("close", (code) => {
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      const peakMiB = Math.max(...readFileSync(rssFile, "utf8").trim().split("\n").map(Number)) / 1024;
-      resolve({ code, ms, peakMiB, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
-    });
-  });
-}
 
 /** A forwarding proxy that holds every request `ms` before passing it on: latency for a fake that has no setting for it. */
 async function delayingProxy(target, ms) {
@@ -235,11 +211,7 @@ export async function benchDetections(n = 1000, opts = {}) {
   writeDetectionCustomers(repo, n);
   const validate = execFileSync(process.execPath, [join(root, "dist/cli/main.js"), "validate", join(repo, "customers"), "--format", "json"], { cwd: root, encoding: "utf8" });
   const v = JSON.parse(validate);
-  const git = (...args) => execFileSync("git", args, { cwd: repo, env: GIT_ENV, stdio: ["ignore", "pipe", "pipe"] });
-  git("init", "-q", "-b", "main");
-  git("add", "-A");
-  git("commit", "-q", "-m", `${n} detection customers`);
-  git("gc", "-q");
+  commitAll(repo, `${n} detection customers`);
 
   const { customers, global } = loadSandboxCustomers(repo);
   if (customers.length !== n) throw new Error(`${customers.length} of ${n} generated customers loaded: ${JSON.stringify(v).slice(0, 500)}`);
@@ -265,7 +237,7 @@ export async function benchDetections(n = 1000, opts = {}) {
     const from = { cw: cw.requests.length, tmes: tmes.requests.length, hes: hes.requests.length };
     const txFile = join(work, "tx.json");
     rmSync(txFile, { force: true });
-    const r = await child(["--import", join(root, "bench/detections.mjs"), "dist/cli/main.js", "reconcile", "--repo", repo, "--at", iso(at), "--format", "json"], { ...env, BENCH_SQLITE_TIME_FILE: txFile, ...over }, rssFile);
+    const r = await child(["--import", join(root, "bench/detections.mjs"), "dist/cli/main.js", "reconcile", "--repo", repo, "--at", iso(at), "--format", "json"], { ...env, BENCH_SQLITE_TIME_FILE: txFile, ...over }, rssFile, PROF);
     const tx = existsSync(txFile) ? JSON.parse(readFileSync(txFile, "utf8")) : undefined;
     let report;
     try {

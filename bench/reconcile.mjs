@@ -1,10 +1,10 @@
 // `cwsync reconcile` on 5,000 customers as a whole process against the fakes (20 ms of latency on
 // every ConnectWise request): the billing run that sends to all of them, then the no-op run that
 // follows it. Run alone: `node bench/reconcile.mjs` (after `npm run build`).
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { child, commitAll } from "./child-process.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const dist = (p) => import(join(root, "dist", p));
@@ -19,32 +19,7 @@ const BEFORE = "2026-11-30T12:00:00Z";
 const AFTER = "2026-12-01T06:01:00Z";
 const NOOP_TARGET_MS = 1000;
 
-const GIT_ENV = {
-  ...process.env, GIT_CONFIG_NOSYSTEM: "1",
-  GIT_AUTHOR_NAME: "cwsync bench", GIT_AUTHOR_EMAIL: "bench@cwsync.invalid",
-  GIT_COMMITTER_NAME: "cwsync bench", GIT_COMMITTER_EMAIL: "bench@cwsync.invalid",
-};
 
-/** Runs a node script as a child with peak-rss.mjs preloaded; asynchronous, so the fakes in this process keep answering. */
-function child(args, env, rssFile) {
-  rmSync(rssFile, { force: true });
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const p = spawn(process.execPath, ["--import", join(root, "bench/peak-rss.mjs"), ...args], {
-      cwd: root, env: { ...env, BENCH_RSS_FILE: rssFile }, stdio: ["ignore", "pipe", "pipe"],
-    });
-    const out = [];
-    const err = [];
-    p.stdout.on("data", (b) => out.push(b));
-    p.stderr.on("data", (b) => err.push(b));
-    p.on("error", reject);
-    p.on("close", (code) => {
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      const peakMiB = Math.max(...readFileSync(rssFile, "utf8").trim().split("\n").map(Number)) / 1024;
-      resolve({ code, ms, peakMiB, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
-    });
-  });
-}
 
 const byMethod = (requests) => requests.reduce((m, r) => ((m[r.method] = (m[r.method] ?? 0) + 1), m), {});
 const byRoute = (requests) => requests.reduce((m, r) => {
@@ -66,12 +41,7 @@ export async function benchReconcile(n = 5000) {
   const stateDir = join(work, "state");
   const rssFile = join(work, "rss.txt");
   writeBulkCustomers(repo, n, { dayOfMonth: 1 });
-  const git = (...args) => execFileSync("git", args, { cwd: repo, env: GIT_ENV, stdio: ["ignore", "pipe", "pipe"] });
-  git("init", "-q", "-b", "main");
-  git("add", "-A");
-  git("commit", "-q", "-m", `${n} bulk customers`);
-  // packed, as a clone or any repository past git's auto-gc is: 5,000 loose objects add ~1 s to each read
-  git("gc", "-q");
+  commitAll(repo, `${n} bulk customers`);
 
   const { customers, global } = loadSandboxCustomers(repo);
   const cw = await startConnectWiseSandbox({ seed: seedFromCustomers(customers, global) });
