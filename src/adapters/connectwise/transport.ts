@@ -1,7 +1,7 @@
-import { errors as undiciErrors, request, type Dispatcher } from "undici";
+import { request, type Dispatcher } from "undici";
 import { ApiError, type ApiErrorDetail } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
-import { retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
+import { networkReason, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
 import { RequestLimiter } from "./limiter.ts";
 
 export interface ConnectWiseCredentials {
@@ -39,17 +39,6 @@ export type Query = Record<string, string | number | undefined>;
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 const IDEMPOTENT = new Set(["GET", "PUT", "PATCH"]);
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT"]);
-
-/** Why a request failed before an answer arrived, or undefined when the error is not a network failure. */
-function networkReason(e: unknown): string | undefined {
-  if (e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError) return "timed out";
-  if (e instanceof undiciErrors.ConnectTimeoutError) return "connection timed out";
-  const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code;
-  if (code && NETWORK_CODES.has(code)) return code === "ECONNREFUSED" ? "connection refused" : "connection lost";
-  if (e instanceof undiciErrors.SocketError) return "connection lost";
-  return undefined;
-}
 
 function errorBody(body: unknown): { code?: string; apiMessage?: string; errors?: ApiErrorDetail[] } {
   if (body && typeof body === "object" && !Array.isArray(body)) {

@@ -1,8 +1,8 @@
-import { errors as undiciErrors, request, type Dispatcher } from "undici";
+import { request, type Dispatcher } from "undici";
 import { UsageError } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { DetectionService, DetectionSource, PolicyEvent, PolicyEventQuery } from "../../ports/detection-source.ts";
-import { retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
+import { networkReason, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
 import { EmailSecurityApiError, errorFromResponse, scrub } from "./email-security-error.ts";
 import { parsePolicyEventPage } from "./policy-event-page.ts";
 import { POLICY_EVENT_LOG_PATH, SERVICES } from "./services.ts";
@@ -30,18 +30,7 @@ export type EmailSecurityEvent =
 export const PAGE_LIMIT = 500;
 
 const METHOD = "GET";
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_CONNECT_TIMEOUT"]);
 const retryableStatus = (status: number) => status === 429 || status >= 500;
-
-/** Why no answer arrived, or undefined when the error is not a network failure. */
-function networkReason(e: unknown): string | undefined {
-  if (e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError) return "timed out";
-  if (e instanceof undiciErrors.ConnectTimeoutError) return "connection timed out";
-  const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code;
-  if (code && NETWORK_CODES.has(code)) return code === "ECONNREFUSED" ? "connection refused" : "connection lost";
-  if (e instanceof undiciErrors.SocketError) return "connection lost";
-  return undefined;
-}
 
 /** `TMES_URL`/`HES_URL` reduced to its origin; anything more is refused rather than guessed at. */
 export function emailSecurityOrigin(url: string, service: DetectionService): string {

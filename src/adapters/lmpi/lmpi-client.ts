@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { errors as undiciErrors, request, type Dispatcher } from "undici";
+import { request, type Dispatcher } from "undici";
 import { UsageError } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { LicenseRow, LicenseSource } from "../../ports/license-source.ts";
-import { retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
+import { networkReason, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
 import { lmpiErrorFromResponse, LmpiApiError, scrub } from "./lmpi-error.ts";
 import { parseSummary } from "./lmpi-rows.ts";
 import { LMPI_SUMMARY_PATH, signedHeaders } from "./lmpi-signature.ts";
@@ -36,18 +36,7 @@ export type LmpiEvent =
   | { type: "retry"; path: string; attempt: number; waitMs: number; reason: string };
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_CONNECT_TIMEOUT"]);
 const METHOD = "POST";
-
-/** Why no answer arrived, or undefined when the error is not a network failure. */
-function networkReason(e: unknown): string | undefined {
-  if (e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError) return "timed out";
-  if (e instanceof undiciErrors.ConnectTimeoutError) return "connection timed out";
-  const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code;
-  if (code && NETWORK_CODES.has(code)) return code === "ECONNREFUSED" ? "connection refused" : "connection lost";
-  if (e instanceof undiciErrors.SocketError) return "connection lost";
-  return undefined;
-}
 
 /** `LMPI_URL` reduced to its origin; anything more is refused rather than guessed at. */
 export function lmpiOrigin(url: string): string {
