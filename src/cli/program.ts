@@ -1,11 +1,13 @@
 import { Argument, Command, CommanderError, Option } from "commander";
 import { UsageError } from "../errors.ts";
+import { cwsyncVersion } from "../version.ts";
 import type { CommandIO } from "./io.ts";
 
 /** Maps argv to a command and its options; commands are imported lazily and return an exit code. */
 export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => void): Command {
   const program = new Command("cwsync")
     .description("Trend Micro ↔ ConnectWise Manage integration as code")
+    .version(cwsyncVersion(), "-V, --version", "print cwsync's version")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showSuggestionAfterError(true)

@@ -1,4 +1,4 @@
-import { main } from "../../src/cli/main.ts";
+import { main } from "../../src/cli/cli-main.ts";
 
 export interface CliResult {
   code: number;

@@ -1,14 +1,16 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { InternalError } from "../../errors.ts";
 import type { PolicyEventKind } from "../../ports/detection-source.ts";
 import { LeaseLostError, type DetectionCount, type PollCursor, type PollGap, type StateStore } from "../../ports/state-store.ts";
-import { cwsyncVersion } from "./cwsync-version.ts";
+import { cwsyncVersion } from "../../version.ts";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, WRITTEN_BY_KEY } from "./migrations.ts";
 import { openStateStore } from "./open-state-store.ts";
+import { loadSqlite, pragma } from "./sqlite-driver.ts";
+
+const rawDb = (file: string, readOnly = false) => new (loadSqlite().DatabaseSync)(file, { readOnly });
 
 const T0 = Date.parse("2027-01-04T06:00:00Z");
 const HOST = hostname();
@@ -77,10 +79,10 @@ describe("detection state", () => {
   it("upgrades a version 1 state directory in place, keeping its data", () => {
     const dir = tempDir();
     mkdirSync(dir, { recursive: true });
-    const v1 = new Database(join(dir, "state.db"));
-    v1.pragma("journal_mode = WAL");
+    const v1 = rawDb(join(dir, "state.db"));
+    pragma(v1, "journal_mode = WAL");
     MIGRATIONS.find((m) => m.version === 1)!.up(v1);
-    v1.pragma("user_version = 1");
+    pragma(v1, "user_version = 1");
     v1.prepare("INSERT INTO meta (key, value) VALUES (?, '0.0.9')").run(WRITTEN_BY_KEY);
     v1.prepare("UPDATE lease SET token = 5").run();
     v1.prepare("INSERT INTO cursors (customer, report, at) VALUES ('acme', 'billing', '2026-12-01T00:00:00.000Z')").run();
@@ -97,8 +99,8 @@ describe("detection state", () => {
     s.commitPoll({ cursor: cursor(hour(1)), counts: [count("spam", 0, 4)], gaps: [] }, token);
     expect(s.detectionCounts("acme", "tmes", hour(0), hour(1))).toEqual([count("spam", 0, 4)]);
 
-    const raw = new Database(join(dir, "state.db"), { readonly: true });
-    expect(raw.pragma("user_version", { simple: true })).toBe(LATEST_SCHEMA_VERSION);
+    const raw = rawDb(join(dir, "state.db"), true);
+    expect(pragma(raw, "user_version")).toBe(LATEST_SCHEMA_VERSION);
     raw.close();
   });
 

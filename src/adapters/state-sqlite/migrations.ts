@@ -1,10 +1,10 @@
-import type { Database } from "better-sqlite3";
+import { immediate, pragma, type DatabaseSync } from "./sqlite-driver.ts";
 import { ExitError } from "../../errors.ts";
 
 export interface Migration {
   /** The `user_version` the database has after this migration. */
   version: number;
-  up: (db: Database) => void;
+  up: (db: DatabaseSync) => void;
 }
 
 /** Append only: a released migration never changes, a new one gets the next version. */
@@ -129,21 +129,20 @@ export const WRITTEN_BY_KEY = "schema.writtenBy";
  * opening a fresh directory at once migrate it once. Refuses a schema newer than this code knows:
  * writing to it could corrupt state that a newer cwsync relies on.
  */
-export function migrate(db: Database, where: string, appVersion: string): number {
-  const run = db.transaction(() => {
-    const current = db.pragma("user_version", { simple: true }) as number;
+export function migrate(db: DatabaseSync, where: string, appVersion: string): number {
+  return immediate(db, () => {
+    const current = pragma(db, "user_version") as number;
     if (current > LATEST_SCHEMA_VERSION) throw newerSchemaError(db, where, current, appVersion);
     for (const m of MIGRATIONS) if (m.version > current) m.up(db);
     if (current < LATEST_SCHEMA_VERSION) {
-      db.pragma(`user_version = ${LATEST_SCHEMA_VERSION}`);
+      db.exec(`PRAGMA user_version = ${LATEST_SCHEMA_VERSION}`);
       db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(WRITTEN_BY_KEY, appVersion);
     }
     return LATEST_SCHEMA_VERSION;
   });
-  return run.immediate();
 }
 
-function newerSchemaError(db: Database, where: string, found: number, appVersion: string): ExitError {
+function newerSchemaError(db: DatabaseSync, where: string, found: number, appVersion: string): ExitError {
   let writtenBy: string | undefined;
   try {
     const row = db.prepare("SELECT value FROM meta WHERE key = ?").get(WRITTEN_BY_KEY) as { value: string } | undefined;

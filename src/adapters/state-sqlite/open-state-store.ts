@@ -1,9 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import type { StateStore } from "../../ports/state-store.ts";
-import { cwsyncVersion } from "./cwsync-version.ts";
+import { cwsyncVersion } from "../../version.ts";
 import { migrate } from "./migrations.ts";
+import { loadSqlite, pragma } from "./sqlite-driver.ts";
 import { createSqliteStateStore } from "./sqlite-state-store.ts";
 
 /** How long a statement waits for another process's write lock before failing with SQLITE_BUSY. */
@@ -17,14 +17,15 @@ const BUSY_TIMEOUT_MS = 5000;
  */
 export function openStateStore(dir: string): StateStore {
   mkdirSync(dir, { recursive: true });
-  const db = new Database(join(dir, "state.db"), { timeout: BUSY_TIMEOUT_MS });
+  const { DatabaseSync } = loadSqlite();
+  const db = new DatabaseSync(join(dir, "state.db"));
   try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    const mode = db.pragma("journal_mode = WAL", { simple: true });
+    pragma(db, `busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const mode = pragma(db, "journal_mode = WAL");
     if (mode !== "wal") {
       throw new Error(`could not switch ${join(dir, "state.db")} to WAL mode (it stayed in ${String(mode)} mode); put the state directory on a local file system`);
     }
-    db.pragma("synchronous = FULL");
+    db.exec("PRAGMA synchronous = FULL");
     const schemaVersion = migrate(db, dir, cwsyncVersion());
     return createSqliteStateStore(db, schemaVersion);
   } catch (e) {

@@ -1,4 +1,3 @@
-import type { Database } from "better-sqlite3";
 import {
   cursorKey,
   LeaseLostError,
@@ -10,6 +9,7 @@ import {
   type StateStore,
 } from "../../ports/state-store.ts";
 import { mayTakeLease, type LeaseRow } from "./lease-rules.ts";
+import { immediate, prepare, type DatabaseSync } from "./sqlite-driver.ts";
 import {
   countToInput,
   customerToRow,
@@ -55,41 +55,41 @@ const UNFINISHED = "('open', 'unknown', 'failed')";
 const PRUNE_BATCH = 250;
 
 /** The StateStore over an open, migrated database; `close()` closes `db`. */
-export function createSqliteStateStore(db: Database, schemaVersion: number): StateStore {
+export function createSqliteStateStore(db: DatabaseSync, schemaVersion: number): StateStore {
   const q = {
-    getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
-    setMeta: db.prepare<[string, string]>("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-    lease: db.prepare<[], LeaseRow>("SELECT holder, token, acquired_at, expires_at FROM lease WHERE id = 1"),
-    takeLease: db.prepare<[string, string, string]>("UPDATE lease SET holder = ?, token = token + 1, acquired_at = ?, expires_at = ? WHERE id = 1"),
-    renewLease: db.prepare<[string, number]>("UPDATE lease SET expires_at = ? WHERE id = 1 AND token = ? AND holder IS NOT NULL"),
-    releaseLease: db.prepare<[number]>("UPDATE lease SET holder = NULL, acquired_at = NULL, expires_at = NULL WHERE id = 1 AND token = ? AND holder IS NOT NULL"),
-    customers: db.prepare<[], CustomerRow>("SELECT * FROM customers ORDER BY name"),
-    customer: db.prepare<[string], CustomerRow>("SELECT * FROM customers WHERE name = ?"),
-    putCustomer: db.prepare<[CustomerRow]>(upsertSql("customers", CUSTOMER_COLUMNS, ["name"])),
-    cursors: db.prepare<[], { customer: string; report: ReportName; at: string }>("SELECT customer, report, at FROM cursors"),
-    putCursor: db.prepare<[string, string, string]>("INSERT INTO cursors (customer, report, at) VALUES (?, ?, ?) ON CONFLICT (customer, report) DO UPDATE SET at = excluded.at"),
+    getMeta: prepare<[string], { value: string }>(db, "SELECT value FROM meta WHERE key = ?"),
+    setMeta: prepare<[string, string]>(db, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+    lease: prepare<[], LeaseRow>(db, "SELECT holder, token, acquired_at, expires_at FROM lease WHERE id = 1"),
+    takeLease: prepare<[string, string, string]>(db, "UPDATE lease SET holder = ?, token = token + 1, acquired_at = ?, expires_at = ? WHERE id = 1"),
+    renewLease: prepare<[string, number]>(db, "UPDATE lease SET expires_at = ? WHERE id = 1 AND token = ? AND holder IS NOT NULL"),
+    releaseLease: prepare<[number]>(db, "UPDATE lease SET holder = NULL, acquired_at = NULL, expires_at = NULL WHERE id = 1 AND token = ? AND holder IS NOT NULL"),
+    customers: prepare<[], CustomerRow>(db, "SELECT * FROM customers ORDER BY name"),
+    customer: prepare<[string], CustomerRow>(db, "SELECT * FROM customers WHERE name = ?"),
+    putCustomer: prepare<[CustomerRow]>(db, upsertSql("customers", CUSTOMER_COLUMNS, ["name"])),
+    cursors: prepare<[], { customer: string; report: ReportName; at: string }>(db, "SELECT customer, report, at FROM cursors"),
+    putCursor: prepare<[string, string, string]>(db, "INSERT INTO cursors (customer, report, at) VALUES (?, ?, ?) ON CONFLICT (customer, report) DO UPDATE SET at = excluded.at"),
     // One JSON array parameter instead of an IN list: any number of keys, one statement, one snapshot.
-    ledgerByKeys: db.prepare<[string], LedgerRow>("SELECT * FROM ledger WHERE key IN (SELECT value FROM json_each(?)) ORDER BY key"),
-    unfinished: db.prepare<[], LedgerRow>(`SELECT * FROM ledger WHERE state IN ${UNFINISHED} ORDER BY due_at, key`),
-    ledgerOf: db.prepare<[string, number], LedgerRow>("SELECT * FROM ledger WHERE customer = ? ORDER BY due_at DESC, created_at DESC, key DESC LIMIT ?"),
-    putLedger: db.prepare<[LedgerRow]>(upsertSql("ledger", LEDGER_COLUMNS, ["key"])),
-    appendJournal: db.prepare<[string, string | null, string, string, string | null]>("INSERT INTO journal (at, customer, kind, message, data) VALUES (?, ?, ?, ?, ?)"),
-    journalAll: db.prepare<[number], JournalRow>("SELECT * FROM journal ORDER BY seq DESC LIMIT ?"),
-    journalOf: db.prepare<[string, number], JournalRow>("SELECT * FROM journal WHERE customer = ? ORDER BY seq DESC LIMIT ?"),
-    pollCursors: db.prepare<[], PollCursorRow>("SELECT * FROM poll_cursors ORDER BY customer, service, domain, event"),
-    putPollCursor: db.prepare<[PollCursorRow]>(upsertSql("poll_cursors", POLL_CURSOR_COLUMNS, ["customer", "service", "domain", "event"])),
-    seriesId: db.prepare<[string, string, string, string], { id: number }>("SELECT id FROM detection_series WHERE customer = ? AND service = ? AND domain = ? AND category = ?"),
-    putSeries: db.prepare<[string, string, string, string]>("INSERT INTO detection_series (customer, service, domain, category) VALUES (?, ?, ?, ?)"),
-    addCount: db.prepare<[number, number, number]>("INSERT INTO detection_counts (series, start_min, count) VALUES (?, ?, ?) ON CONFLICT (series, start_min) DO UPDATE SET count = count + excluded.count"),
-    detectionCounts: db.prepare<[string, string, number, number], CountRow>(
+    ledgerByKeys: prepare<[string], LedgerRow>(db, "SELECT * FROM ledger WHERE key IN (SELECT value FROM json_each(?)) ORDER BY key"),
+    unfinished: prepare<[], LedgerRow>(db, `SELECT * FROM ledger WHERE state IN ${UNFINISHED} ORDER BY due_at, key`),
+    ledgerOf: prepare<[string, number], LedgerRow>(db, "SELECT * FROM ledger WHERE customer = ? ORDER BY due_at DESC, created_at DESC, key DESC LIMIT ?"),
+    putLedger: prepare<[LedgerRow]>(db, upsertSql("ledger", LEDGER_COLUMNS, ["key"])),
+    appendJournal: prepare<[string, string | null, string, string, string | null]>(db, "INSERT INTO journal (at, customer, kind, message, data) VALUES (?, ?, ?, ?, ?)"),
+    journalAll: prepare<[number], JournalRow>(db, "SELECT * FROM journal ORDER BY seq DESC LIMIT ?"),
+    journalOf: prepare<[string, number], JournalRow>(db, "SELECT * FROM journal WHERE customer = ? ORDER BY seq DESC LIMIT ?"),
+    pollCursors: prepare<[], PollCursorRow>(db, "SELECT * FROM poll_cursors ORDER BY customer, service, domain, event"),
+    putPollCursor: prepare<[PollCursorRow]>(db, upsertSql("poll_cursors", POLL_CURSOR_COLUMNS, ["customer", "service", "domain", "event"])),
+    seriesId: prepare<[string, string, string, string], { id: number }>(db, "SELECT id FROM detection_series WHERE customer = ? AND service = ? AND domain = ? AND category = ?"),
+    putSeries: prepare<[string, string, string, string]>(db, "INSERT INTO detection_series (customer, service, domain, category) VALUES (?, ?, ?, ?)"),
+    addCount: prepare<[number, number, number]>(db, "INSERT INTO detection_counts (series, start_min, count) VALUES (?, ?, ?) ON CONFLICT (series, start_min) DO UPDATE SET count = count + excluded.count"),
+    detectionCounts: prepare<[string, string, number, number], CountRow>(db, 
       `SELECT s.domain, s.category, c.start_min AS hour, c.count FROM detection_series s JOIN detection_counts c ON c.series = s.id
         WHERE s.customer = ? AND s.service = ? AND c.start_min >= ? AND c.start_min < ? ORDER BY s.domain, s.category, c.start_min`,
     ),
-    putGap: db.prepare<[PollGapRow]>(`INSERT INTO poll_gaps (${POLL_GAP_COLUMNS.join(", ")}) VALUES (${POLL_GAP_COLUMNS.map((c) => `@${c}`).join(", ")})`),
-    seriesIds: db.prepare<[], number>("SELECT id FROM detection_series ORDER BY id").pluck(),
-    pruneCounts: db.prepare<[number, number]>("DELETE FROM detection_counts WHERE series = ? AND start_min < ?"),
-    pruneGaps: db.prepare<[string]>("DELETE FROM poll_gaps WHERE end_at <= ?"),
-    pollGaps: db.prepare<[string, string, string, string], PollGapRow>(
+    putGap: prepare<[PollGapRow]>(db, `INSERT INTO poll_gaps (${POLL_GAP_COLUMNS.join(", ")}) VALUES (${POLL_GAP_COLUMNS.map((c) => `@${c}`).join(", ")})`),
+    seriesIds: prepare<[], { id: number }>(db, "SELECT id FROM detection_series ORDER BY id"),
+    pruneCounts: prepare<[number, number]>(db, "DELETE FROM detection_counts WHERE series = ? AND start_min < ?"),
+    pruneGaps: prepare<[string]>(db, "DELETE FROM poll_gaps WHERE end_at <= ?"),
+    pollGaps: prepare<[string, string, string, string], PollGapRow>(db, 
       "SELECT * FROM poll_gaps WHERE customer = ? AND service = ? AND start_at < ? AND end_at > ? ORDER BY start_at, domain, event, end_at",
     ),
   };
@@ -97,18 +97,18 @@ export function createSqliteStateStore(db: Database, schemaVersion: number): Sta
   // The lease check and the write share one transaction: a writer that lost the lease between
   // its check and its write would otherwise overwrite the new holder's state. IMMEDIATE takes the
   // write lock before the check reads, so a concurrent commit cannot invalidate what it read.
-  const fencedTx = db.transaction((token: number, write: () => void) => {
-    const lease = q.lease.get()!;
-    if (lease.holder === null || lease.token !== token) throw new LeaseLostError(token, lease.holder === null ? undefined : lease.token);
-    write();
-  });
-  const fenced = (token: number, write: () => void): void => fencedTx.immediate(token, write);
+  const fenced = (token: number, write: () => void): void =>
+    immediate(db, () => {
+      const lease = q.lease.get()!;
+      if (lease.holder === null || lease.token !== token) throw new LeaseLostError(token, lease.holder === null ? undefined : lease.token);
+      write();
+    });
 
   // What this connection last read or wrote of `customers` and `cursors`, kept while no other
   // connection commits (SQLite's data_version changes only then): an idle daemon cycle then
   // reads neither table again. Our own writes update the cache after their transaction commits.
-  const dataVersionQuery = db.prepare<[], number>("PRAGMA data_version").pluck();
-  const dataVersion = () => dataVersionQuery.get()!;
+  const dataVersionQuery = prepare<[], { data_version: number }>(db, "PRAGMA data_version");
+  const dataVersion = () => dataVersionQuery.get()!.data_version;
   let customerCache: { version: number; byName: Map<string, CustomerRecord>; list?: readonly CustomerRecord[] } | undefined;
   let cursorCache: { version: number; map: Map<string, string> } | undefined;
   const freshCustomers = () => {
@@ -127,14 +127,15 @@ export function createSqliteStateStore(db: Database, schemaVersion: number): Sta
     return cursorCache;
   };
 
-  const acquireTx = db.transaction((holder: string, ttlMs: number, nowMs: number): LeaseResult => {
-    const lease = q.lease.get()!;
-    if (!mayTakeLease(lease, holder, nowMs)) {
-      return { ok: false, holder: lease.holder!, acquiredAt: lease.acquired_at ?? "", expiresAt: lease.expires_at ?? "" };
-    }
-    q.takeLease.run(holder, new Date(nowMs).toISOString(), new Date(nowMs + ttlMs).toISOString());
-    return { ok: true, token: lease.token + 1 };
-  });
+  const acquire = (holder: string, ttlMs: number, nowMs: number): LeaseResult =>
+    immediate(db, () => {
+      const lease = q.lease.get()!;
+      if (!mayTakeLease(lease, holder, nowMs)) {
+        return { ok: false, holder: lease.holder!, acquiredAt: lease.acquired_at ?? "", expiresAt: lease.expires_at ?? "" };
+      }
+      q.takeLease.run(holder, new Date(nowMs).toISOString(), new Date(nowMs + ttlMs).toISOString());
+      return { ok: true, token: lease.token + 1 };
+    });
 
   return {
     schemaVersion,
@@ -142,8 +143,8 @@ export function createSqliteStateStore(db: Database, schemaVersion: number): Sta
     getMeta: (key) => q.getMeta.get(key)?.value,
     setMeta: (key, value, token) => fenced(token, () => q.setMeta.run(key, value)),
 
-    acquireLease: (holder, ttlMs, nowMs) => acquireTx.immediate(holder, ttlMs, nowMs),
-    renewLease: (token, ttlMs, nowMs) => q.renewLease.run(new Date(nowMs + ttlMs).toISOString(), token).changes === 1,
+    acquireLease: acquire,
+    renewLease: (token, ttlMs, nowMs) => Number(q.renewLease.run(new Date(nowMs + ttlMs).toISOString(), token).changes) === 1,
     releaseLease: (token) => {
       q.releaseLease.run(token);
     },
@@ -209,16 +210,16 @@ export function createSqliteStateStore(db: Database, schemaVersion: number): Sta
     pruneDetections: (before, token) => {
       const minute = minuteAtOrAfter(before, "pruneDetections' before");
       const beforeIso = normalIso(before, "pruneDetections' before");
-      const ids = q.seriesIds.all();
+      const ids = q.seriesIds.all().map((r) => r.id);
       let counts = 0;
       let gaps = 0;
       for (let i = 0; i < ids.length; i += PRUNE_BATCH) {
         fenced(token, () => {
-          for (const id of ids.slice(i, i + PRUNE_BATCH)) counts += q.pruneCounts.run(id, minute).changes;
+          for (const id of ids.slice(i, i + PRUNE_BATCH)) counts += Number(q.pruneCounts.run(id, minute).changes);
         });
       }
       fenced(token, () => {
-        gaps = q.pruneGaps.run(beforeIso).changes;
+        gaps = Number(q.pruneGaps.run(beforeIso).changes);
       });
       return { counts, gaps };
     },

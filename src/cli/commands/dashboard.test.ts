@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { DaemonSnapshot } from "../../daemon/snapshot.ts";
 import { ExitError } from "../../errors.ts";
 import type { CustomerView } from "../../status/customer-view.ts";
-import { main } from "../main.ts";
+import { main } from "../cli-main.ts";
 import type { CommandIO } from "../io.ts";
 import { dashboardCommand, type Terminal } from "./dashboard.ts";
 
