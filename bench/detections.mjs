@@ -18,7 +18,8 @@ const root = new URL("..", import.meta.url).pathname;
 /** BENCH_DETECTION_CPU_PROF=<dir>: a CPU profile of every measured run there. */
 const PROF = process.env.BENCH_DETECTION_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_DETECTION_CPU_PROF] : [];
 const dist = (p) => import(join(root, "dist", p));
-const Database = createRequire(import.meta.url)("better-sqlite3");
+const { DatabaseSync } = createRequire(import.meta.url)("node:sqlite");
+const pragma = (db, name) => Object.values(db.prepare(`PRAGMA ${name}`).get())[0];
 
 /** Raised ConnectWise limits, as in bench/reconcile.mjs: the month sends ~34,000 report tickets. */
 const TUNING = { CWSYNC_CW_RATE: "500", CWSYNC_CW_BURST: "500", CWSYNC_CW_CONCURRENCY: "16" };
@@ -105,32 +106,27 @@ async function delayingProxy(target, ms) {
 
 /**
  * Preloaded into the measured process (`--import bench/detections.mjs` with BENCH_SQLITE_TIME_FILE
- * set): times every write transaction the state store runs (`db.transaction(…).immediate`, one per
- * polled target, synchronous=FULL), and writes their count and total time on exit.
+ * set): times every write transaction the state store runs (from `BEGIN IMMEDIATE` to its `COMMIT`
+ * or `ROLLBACK`, one per polled target, synchronous=FULL), and writes their count and total time on exit.
  */
 function timeTransactions(file) {
-  const proto = Database.prototype;
-  const transaction = proto.transaction;
+  const proto = DatabaseSync.prototype;
+  const exec = proto.exec;
   const t = { count: 0, ms: 0, maxMs: 0 };
-  proto.transaction = function (fn) {
-    const tx = transaction.call(this, fn);
-    const immediate = tx.immediate;
-    const timed = (...args) => {
-      const s0 = performance.now();
-      try {
-        return immediate(...args);
-      } finally {
-        const ms = performance.now() - s0;
+  let began;
+  proto.exec = function (sql) {
+    if (sql === "BEGIN IMMEDIATE") began = performance.now();
+    try {
+      return exec.call(this, sql);
+    } finally {
+      if ((sql === "COMMIT" || sql === "ROLLBACK") && began !== undefined) {
+        const ms = performance.now() - began;
+        began = undefined;
         t.count++;
         t.ms += ms;
         t.maxMs = Math.max(t.maxMs, ms);
       }
-    };
-    // the variants are read-only properties: a new function carries them, `immediate` timed
-    const wrapped = (...args) => tx(...args);
-    for (const k of ["default", "deferred", "exclusive", "database"]) wrapped[k] = tx[k];
-    wrapped.immediate = timed;
-    return wrapped;
+    }
   };
   process.on("exit", () => writeFileSync(file, JSON.stringify(t)));
 }
@@ -147,7 +143,7 @@ const sizeOf = (f) => (existsSync(f) ? statSync(f).size : 0);
 /** The state directory's files and what is in state.db, opened read-only. */
 function stateFigures(stateDir) {
   const files = Object.fromEntries(readdirSync(stateDir).filter((f) => f.startsWith("state.db")).map((f) => [f, sizeOf(join(stateDir, f))]));
-  const db = new Database(join(stateDir, "state.db"), { readonly: true, fileMustExist: true });
+  const db = new DatabaseSync(join(stateDir, "state.db"), { readOnly: true });
   try {
     const rows = {};
     for (const t of ["detection_counts", "detection_series", "poll_cursors", "poll_gaps", "ledger", "journal", "customers"]) {
@@ -166,9 +162,9 @@ function stateFigures(stateDir) {
     // every counted event is in exactly one category; `unknown:…` rows repeat some of them for the report's note
     const counted = db.prepare("SELECT coalesce(sum(c.count), 0) AS n FROM detection_counts c JOIN detection_series s ON s.id = c.series WHERE s.category NOT LIKE 'unknown:%'").get().n;
     const span = db.prepare("SELECT min(start_min) AS lo, max(start_min) AS hi FROM detection_counts").get();
-    const pageSize = db.pragma("page_size", { simple: true });
-    const pageCount = db.pragma("page_count", { simple: true });
-    const freelist = db.pragma("freelist_count", { simple: true });
+    const pageSize = pragma(db, "page_size");
+    const pageCount = pragma(db, "page_count");
+    const freelist = pragma(db, "freelist_count");
     return {
       files, rows, bytes, pageSize, pageCount, freelist, counted, journal, ledgerBytes,
       counterSpan: span.lo === null ? undefined : { from: iso(span.lo * 60_000), to: iso(span.hi * 60_000) },

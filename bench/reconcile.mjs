@@ -227,7 +227,7 @@ const BUCKETS = [
   ["observeConnectWise (requests, answers)", (f) => f.functionName === "observeConnectWise" || f.url.includes("/undici/") || f.url.includes("/connectwise/")],
   ["buildPlan (other than dueSends)", (f) => f.functionName === "buildPlan"],
   ["assembleDesired", (f) => f.functionName === "assembleDesired"],
-  ["SQLite", (f) => f.url.includes("state-sqlite") || f.url.includes("better-sqlite3")],
+  ["SQLite", (f) => f.url.includes("state-sqlite") || f.url === "node:sqlite"],
   ["garbage collection", (f) => f.functionName === "(garbage collector)"],
   ["idle (waiting for ConnectWise)", (f) => f.functionName === "(idle)"],
 ];
