@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -50,5 +51,15 @@ describe("a state directory written by cwsync 0.1.0", () => {
     const history = await runCli(["history", "acme-corp", "--format", "json"], { cwd: ROOT, env });
     const keys = JSON.parse(history.stdout).sends.map((s: { key: string }) => s.key);
     expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe("the state store on this Node.js", () => {
+  it("prints no experimental-feature warning: a user sees only cwsync's own output on stderr", () => {
+    const env = { ...process.env, CWSYNC_STATE_DIR: stateCopy(), NODE_OPTIONS: "" };
+    const r = spawnSync(process.execPath, [join(ROOT, "dist/cli/main.js"), "history", "acme-corp", "--limit", "1"], { cwd: ROOT, env, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("cws-3e63449c2e");
   });
 });
