@@ -9,6 +9,6 @@ import { join } from "node:path";
 const root = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 const env = { ...process.env, npm_config_global: "false" };
 if (!existsSync(join(root, "node_modules", "typescript", "bin", "tsc"))) {
-  execSync("npm install --include=dev --ignore-scripts --no-save --no-audit --no-fund --loglevel error", { cwd: root, env, stdio: "inherit" });
+  execSync("npm ci --include=dev --ignore-scripts --no-audit --no-fund --loglevel error", { cwd: root, env, stdio: "inherit" });
 }
 execSync("npm run build --silent", { cwd: root, env, stdio: "inherit" });
