@@ -111,3 +111,38 @@ describe("cwsync plan (offline)", () => {
     expect(r.stdout.startsWith("<!-- cwsync-plan -->")).toBe(true);
   });
 });
+
+describe("cwsync plan --online: a failed ConnectWise check fails the plan", () => {
+  // The sandbox seeds ConnectWise from the repository's customers/: fabrikam-retail's `default`
+  // mapping finds two active agreements (ambiguous); every other enabled customer resolves.
+  it("exits 1 on an ambiguous agreement, after printing the whole plan (markdown for the comment included)", async () => {
+    const repo = tempRepo();
+    const text = await runCli(["plan", "--online", "--sandbox", "--at", AT], { cwd: repo.dir });
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/✖ fabrikam-retail: company #\d+ “Fabrikam Retail” \(Active\)\n {6}✖ wfbs-svc: agreement\.ambiguous/);
+    expect(text.stdout).toContain("acme-corp (Acme Corporation) — custom settings");
+    expect(text.stderr).toBe("");
+
+    const markdown = await runCli(["plan", "--online", "--sandbox", "--at", AT, "--format", "markdown"], { cwd: repo.dir });
+    expect(markdown.code).toBe(1);
+    expect(markdown.stdout.startsWith("<!-- cwsync-plan -->")).toBe(true);
+    expect(markdown.stdout).toMatch(/\| \*\*fabrikam-retail\*\* \| company #\d+ .* \| ✖ wfbs-svc: agreement\.ambiguous/);
+    expect(markdown.stdout).toContain("northwind-logistics");
+  });
+
+  it("an online error wins over --detailed-exitcode's 2; without one, 2 still means changes", async () => {
+    const repo = tempRepo();
+    const base = repo.git("rev-parse", "HEAD").trim();
+    repo.write("customers/acme-corp.yaml", read(repo.dir, "acme-corp.yaml").replace("dayOfMonth: 31", "dayOfMonth: 15"));
+    const args = ["plan", "--online", "--sandbox", "--base", base, "--at", AT, "--detailed-exitcode"];
+    const failing = await runCli(args, { cwd: repo.dir });
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toContain("~ acme-corp\n    billing.schedule: day 31 of every month at 07:00 Europe/Rome → day 15");
+
+    repo.remove("customers/fabrikam-retail.yaml");
+    const clean = await runCli(args, { cwd: repo.dir });
+    expect(clean.stdout).toMatch(/: 6 of 6 customers OK/);
+    expect(clean.code).toBe(2);
+    expect((await runCli(["plan", "--online", "--sandbox", "--at", AT], { cwd: repo.dir })).code).toBe(0);
+  });
+});

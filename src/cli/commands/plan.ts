@@ -10,6 +10,7 @@ import { observeConnectWise } from "../../observe/observe-connectwise.ts";
 import { openConnectWise } from "../connectwise-session.ts";
 import type { CommandIO } from "../io.ts";
 import { changeCount, effectiveCustomers, type PlanView } from "../plan-model.ts";
+import { onlineLines } from "../render-online.ts";
 import { renderPlanMarkdown } from "../render-plan-markdown.ts";
 import { planToJson, renderPlanText } from "../render-plan-text.ts";
 
@@ -30,7 +31,11 @@ async function loadHead(repo: string): Promise<LoadResult> {
   return loadConfig(g.files, g.globalPath);
 }
 
-/** `cwsync plan`: offline; exit 1 when the working tree has errors, 2 with --detailed-exitcode when the change changes anything. */
+/**
+ * `cwsync plan`: offline; exit 1 when the working tree has errors or, with --online, a ConnectWise
+ * check fails (a ✖ line), 2 with --detailed-exitcode when the change changes anything. The whole
+ * plan is printed either way: CI posts it and then fails the check.
+ */
 export async function planCommand(opts: PlanOptions, io: CommandIO): Promise<number> {
   const repo = resolve(io.cwd, opts.repo);
   const now = opts.at ?? new Date();
@@ -77,5 +82,7 @@ export async function planCommand(opts: PlanOptions, io: CommandIO): Promise<num
   const render = { text: renderPlanText, markdown: renderPlanMarkdown, json: (v: PlanView) => JSON.stringify(planToJson(v), null, 2) + "\n" }[opts.format];
   io.stdout(render(view));
   if (view.blocked || view.invalid.length > 0) return 1;
+  // the verdict of the ✖ lines themselves, so that the exit code and the output never disagree
+  if (view.online?.checks.some((c) => !onlineLines(c).ok)) return 1;
   return opts.detailedExitcode && changeCount(view.diff) > 0 ? 2 : 0;
 }
