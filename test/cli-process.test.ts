@@ -32,6 +32,15 @@ describe("the cwsync executable", () => {
     expect(r.stdout).toContain("64 usage");
   });
 
+  it("describes --no-tui and the sandbox's four fakes as they behave", () => {
+    const run_ = run(["run", "--help"]).stdout.replace(/\s+/g, " ");
+    expect(run_).toContain("--no-tui no dashboard even on a terminal: JSON logs on stderr");
+    expect(run_).not.toContain("headless");
+    const sandbox = run(["sandbox", "--help"]).stdout.replace(/\s+/g, " ");
+    expect(sandbox).toContain("fakes of ConnectWise, LMPI, Trend Micro Email Security and Hosted Email Security");
+    expect(sandbox).toContain("the fake LMPI, TMES and HES take the next three");
+  });
+
   it("a large folder gives the same diagnostics from the executable as in-process", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cwsync-large-"));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));

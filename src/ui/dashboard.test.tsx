@@ -79,10 +79,10 @@ async function press(stdin: { write(s: string): void }, ...keys: string[]) {
   }
 }
 
-function mount(snap: DaemonSnapshot, height = 24) {
+function mount(snap: DaemonSnapshot, height = 24, width?: number) {
   const store = createStatusStore(snap);
   const actions = fakeActions();
-  const ui = render(<Dashboard store={store} actions={actions} height={height} />);
+  const ui = render(<Dashboard store={store} actions={actions} height={height} width={width} />);
   const frame = () => ui.lastFrame() ?? "";
   const selectedLine = () =>
     frame()
@@ -208,6 +208,69 @@ describe("Dashboard", () => {
     await press(ui.stdin, "\t", "\t", "y");
     expect(actions.sendNow).toHaveBeenCalledExactlyOnceWith("acme-corp", "billing");
     await vi.waitFor(() => expect(frame()).toContain("send billing for acme-corp: ticket #4712 created"));
+  });
+
+  it("shows every result of a send of all reports, one per line", async () => {
+    const { frame, actions, ui } = mount(three());
+    actions.sendNow = vi.fn(async () =>
+      [
+        "billing 2026-01: sent, ticket #4712 (key cws-0000000001)",
+        "hostedEmailSecurity 2026-01-06: sent, ticket #4713 (key cws-0000000002)",
+        "emailSecurity 2026-01-05: sent, ticket #4714 (key cws-0000000003)",
+      ].join("\n"),
+    );
+    ui.rerender(<Dashboard store={createStatusStore(three())} actions={actions} height={24} />);
+    await press(ui.stdin, "s", "\t", "\t");
+    expect(frame()).toContain("Send all reports for acme-corp now? y/N");
+    await press(ui.stdin, "y");
+    expect(actions.sendNow).toHaveBeenCalledExactlyOnceWith("acme-corp", undefined);
+    await vi.waitFor(() => expect(frame()).toContain("send all reports for acme-corp:"));
+    const f = frame();
+    expect(f).toContain("billing 2026-01: sent, ticket #4712");
+    expect(f).toContain("hostedEmailSecurity 2026-01-06: sent, ticket #4713");
+    expect(f).toContain("emailSecurity 2026-01-05: sent, ticket #4714");
+    expect(f).toContain("q quit");
+    expect(f.split("\n").length).toBeLessThanOrEqual(24);
+
+    // some went out, some not (the daemon answers 409 with a line per report): each line still shows
+    actions.sendNow = vi.fn(async () => Promise.reject(new Error("billing 2026-01: sent, ticket #4715 (key cws-0000000004)\nemailSecurity: not sent — acme-corp is suspended")));
+    ui.rerender(<Dashboard store={createStatusStore(three())} actions={actions} height={24} />);
+    await press(ui.stdin, "s", "\t", "\t", "y");
+    await vi.waitFor(() => expect(frame()).toContain("emailSecurity: not sent — acme-corp is suspended"));
+    expect(frame()).toContain("billing 2026-01: sent, ticket #4715");
+    expect(frame()).not.toContain("ticket #4713");
+  });
+
+  it("at 80 columns keeps LAST ERROR readable, elides what does not fit with …, and always shows q quit", async () => {
+    const ambiguous = "agreement.ambiguous: wfbs-svc: 2 active matches for an agreement of a default type (TMRM Management Solution, Managed Service)";
+    const s = snapshot([
+      customer("acme-corp"),
+      customer("bluewater-dental", { company: { identifier: "BluewaterDental", state: "active", id: 2, name: "Bluewater Dental Group" } }),
+      customer("fabrikam-retail", {
+        status: { state: "degraded", reason: "agreement.ambiguous", message: ambiguous.slice(21), since: "2026-01-04T10:00:00.000Z" },
+        lastError: { at: "2026-01-05T05:00:00.000Z", message: ambiguous },
+      }),
+      customer("northwind-logistics", { lastSend: { report: "emailSecurity", periodKey: "2026-01-04T23:00Z", key: "cws-1", at: "2026-01-05T07:00:05.000Z", ticketId: 7 } }),
+    ]);
+    const { frame, ui } = mount(s, 23, 80);
+    const lines = frame().split("\n");
+    for (const line of lines) expect([...line].length, line).toBeLessThanOrEqual(80);
+    expect(lines.find((l) => l.includes("CUSTOMER"))).toContain("LAST ERROR");
+    const fabrikam = lines.find((l) => l.includes("fabrikam-retail")) ?? "";
+    expect(fabrikam).toMatch(/fabrikam-retail +degraded +billing 01-05 07:00Z +agreement\.ambiguous: wfbs-.*…$/);
+    expect(lines.find((l) => l.includes("northwind"))).toContain("northwind-logistics ");
+    expect(lines.at(-1)).toContain("q quit");
+    expect(lines.at(-1)).toContain("s send");
+
+    await press(ui.stdin, "\r");
+    expect(frame()).toContain("acme-corp (customers/acme-corp.yaml)");
+    expect(frame().split("\n").at(-1)).toContain("q quit");
+    ui.unmount();
+
+    const narrow = mount(s, 23, 50);
+    for (const line of narrow.frame().split("\n")) expect([...line].length, line).toBeLessThanOrEqual(50);
+    expect(narrow.frame().split("\n").at(-1)).toMatch(/^q quit · /);
+    narrow.ui.unmount();
   });
 
   it("q quits; in the filter, q is text", async () => {
