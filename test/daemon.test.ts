@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -11,6 +11,7 @@ import type { LedgerEntry } from "../src/ports/state-store.ts";
 import { redactCredentials, splitCredentials } from "../src/daemon/git-sync.ts";
 import type { CustomerView } from "../src/status/customer-view.ts";
 import { reconcileWorld, type ReconcileWorld } from "./helpers/reconcile-world.ts";
+import { runCli } from "./helpers/run-cli.ts";
 
 // The daemon as a user runs it: `cwsync run --no-tui` as its own process, following a real git
 // origin (a bare repository a working clone pushes to), against the fakes of reconcile-world.
@@ -398,5 +399,96 @@ describe("git credentials", () => {
     expect(redactCredentials("fatal: unable to access 'https://bot:s3cr3t-token@git.example.com/x.git/': 403 (token s3cr3t-token)", s.secrets))
       .toBe("fatal: unable to access 'https://***@git.example.com/x.git/': 403 (token ***)");
     expect(() => splitCredentials("ssh://git:hunter22@git.example.com/x.git")).toThrow(/no password in a ssh URL/);
+  });
+});
+
+describe("beside a running daemon: send-now and reconcile ask it with --url", () => {
+  const head = (w: ReconcileWorld) => w.repo.git("rev-parse", "HEAD").trim();
+  const sentNow = (w: ReconcileWorld) => w.cw.state.tickets.filter((t) => t.summary.startsWith("Billing (send now)")).map((t) => t.summary);
+
+  it("without --url the lease error names the daemon's address and the flag; with it, one idempotency key makes one ticket", { timeout: TIMEOUT }, async () => {
+    const w = await reconcileWorld();
+    const d = await startDaemon(w, ["--repo", ".", "--interval", "1h"]);
+    await applied(d, head(w));
+
+    const held = `cwsync: the state in ${w.stateDir} is held by cwsync run (pid ${d.child.pid} on host ${hostname()}, listening on ${d.url}): pass --url ${d.url} (or set CWSYNC_URL) to ask it\n`;
+    for (const argv of [["send-now", "bluewater-dental", "billing"], ["reconcile"]]) {
+      const r = await w.run(...argv);
+      expect(r.stderr, argv[0]).toBe(held);
+      expect(r.code).toBe(1);
+    }
+
+    const once = ["send-now", "bluewater-dental", "billing", "--url", d.url, "--idempotency-key", "retry-me-1"];
+    const first = await w.run(...once);
+    expect(first.stderr).toBe("");
+    expect(first.stdout).toMatch(/^billing \d{4}-\d{2}: sent, ticket #\d+ \(key cws-[0-9a-f]{10}\)\n$/);
+    expect(first.code).toBe(0);
+    // the same invocation again (a script retrying): the first one's answer, no second ticket
+    expect(await w.run(...once)).toEqual(first);
+    expect(sentNow(w)).toHaveLength(1);
+
+    // ten requests at once with one key: one send, ten identical answers
+    const answers = await Promise.all(Array.from({ length: 10 }, () =>
+      fetch(`${d.url}/api/customers/bluewater-dental/send-now?report=billing`, { method: "POST", headers: { "idempotency-key": "ten-at-once" } })));
+    const bodies = await Promise.all(answers.map((a) => a.text()));
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    expect(new Set(bodies).size).toBe(1);
+    expect(answers.filter((a) => a.headers.get("idempotent-replayed") === "true")).toHaveLength(9);
+    expect(sentNow(w)).toHaveLength(2);
+
+    // CWSYNC_URL instead of the flag, a key of its own; --format json: one object, only JSON on stdout
+    const json = await runCli(["send-now", "bluewater-dental", "billing", "--format", "json"], { cwd: w.repo.dir, env: { ...w.env, CWSYNC_URL: d.url } });
+    expect(json.stderr).toBe("");
+    expect(json.code).toBe(0);
+    const result = JSON.parse(json.stdout) as { sends: { ticketId: number; key: string }[] };
+    expect(result).toEqual({
+      customer: "bluewater-dental", ok: true, at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/), revision: head(w),
+      sends: [{ report: "billing", periodKey: expect.stringMatching(/^\d{4}-\d{2}$/), result: "sent", ticketId: expect.any(Number), key: expect.stringMatching(/^cws-[0-9a-f]{10}$/) }],
+    });
+    expect(w.cw.state.tickets.find((t) => t.id === result.sends[0].ticketId)?.summary).toMatch(new RegExp(`^Billing \\(send now\\) .* ${result.sends[0].key}$`));
+    expect(sentNow(w)).toHaveLength(3);
+
+    // what only a local run can do is refused, naming the flag
+    const at = await w.run("send-now", "bluewater-dental", "--url", d.url, "--at", "2026-12-01T07:00:00Z");
+    expect(at.code).toBe(64);
+    expect(at.stderr).toMatch(/^cwsync: --at cannot be sent to the daemon/);
+    expect(sentNow(w)).toHaveLength(3);
+    d.child.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
+  });
+
+  it("reconcile --url fetches and reconciles in the daemon, waits, prints that reconcile as reconcile does, and exits 1 while a customer is failing", { timeout: TIMEOUT }, async () => {
+    const w = await reconcileWorld();
+    const d = await startDaemon(w, ["--repo", ".", "--interval", "1h"]);
+    await applied(d, head(w));
+
+    // a commit the daemon has not fetched: the nudge fetches first, as `flux reconcile --with-source`
+    const next = touch(w, "acme-corp");
+    const text = await w.run("reconcile", "--url", d.url);
+    expect(text.stderr).toBe("");
+    expect(text.code).toBe(0);
+    const lines = text.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(new RegExp(`^Reconciled revision ${next.slice(0, 12)} at \\d{4}-\\d{2}-\\d{2}T`));
+    expect(lines.filter((l) => /^ {2}[a-z]/.test(l)).map((l) => l.trim().split(/\s+/)[0]).sort()).toEqual([
+      "acme-corp", "bluewater-dental", "contoso-legal", "fabrikam-retail", "fabrikam-retail-legacy", "northwind-logistics", "outback-mining", "sakura-trading",
+    ]);
+    expect(lines.at(-1)).toMatch(/^8 customers: /);
+    expect((await d.customer("acme-corp")).appliedRevision).toBe(next);
+
+    w.cw.faults.add({ kind: "status", status: 500, method: "GET", times: Infinity });
+    const down = await w.run("reconcile", "--url", d.url, "--format", "json");
+    expect(down.code).toBe(1);
+    const report = JSON.parse(down.stdout) as { revision: string; dryRun: boolean; customers: { name: string; state: string; reason: string }[] };
+    expect(report.revision).toBe(next);
+    expect(report.dryRun).toBe(false);
+    expect(report.customers.find((c) => c.name === "acme-corp")).toMatchObject({ state: "failing", reason: "connectwise.unavailable" });
+
+    w.cw.faults.clear();
+    expect((await w.run("reconcile", "--url", d.url)).code).toBe(0);
+    const dry = await w.run("reconcile", "--url", d.url, "--dry-run");
+    expect(dry.code).toBe(64);
+    expect(dry.stderr).toMatch(/^cwsync: --dry-run cannot be sent to the daemon/);
+    d.child.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
   });
 });

@@ -145,4 +145,28 @@ describe("cwsync send-now (the seed's Send now, save first)", () => {
     expect(disabled.stdout).toBe("billing: not sent — connectwise.enabled is false\n");
     expect(w.writes()).toEqual([]);
   });
+
+  it("--format json: one object with every send's result on stdout, nothing else there; a send not made makes ok false and exit 1", async () => {
+    const w = await applied();
+    const rev = w.repo.git("rev-parse", "HEAD").trim();
+    const all = await w.run("send-now", "acme-corp", "--at", "2026-11-30T13:00:00Z", "--format", "json");
+    expect(all.stderr).toBe("");
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toEqual({
+      customer: "acme-corp", ok: true, at: "2026-11-30T13:00:00.000Z", revision: rev,
+      sends: [
+        { report: "billing", periodKey: "2026-11", result: "sent", ticketId: expect.any(Number), key: expect.stringMatching(/^cws-[0-9a-f]{10}$/) },
+        { report: "hostedEmailSecurity", periodKey: "2026-W49", result: "sent", ticketId: expect.any(Number), key: "cws-fa4e0e32c9" },
+        { report: "emailSecurity", periodKey: "2026-11-30", result: "sent", ticketId: expect.any(Number), key: "cws-bd894c5f5b" },
+      ],
+    });
+    expect(w.cw.state.tickets).toHaveLength(3);
+
+    const suspended = await w.run("send-now", "contoso-legal", "billing", "--at", "2026-11-30T13:00:00Z", "--format", "json");
+    expect(suspended.code).toBe(1);
+    expect(JSON.parse(suspended.stdout)).toEqual({
+      customer: "contoso-legal", ok: false, at: "2026-11-30T13:00:00.000Z", revision: rev,
+      sends: [{ report: "billing", periodKey: "2026-11", result: "not-sent", reason: expect.any(String), message: "contoso-legal is suspended (contract renegotiation; no invoices until the new terms are signed)" }],
+    });
+  });
 });

@@ -110,7 +110,10 @@ describe("which ConnectWise a state directory belongs to", () => {
     const none = await runCli(["reconcile"], { cwd: w.repo.dir, env: { CWSYNC_STATE_DIR: stateDir } });
     expect(none.code).toBe(64);
     expect(none.stderr).toBe(
-      "cwsync: ConnectWise, the Licensing Management Platform, Trend Micro Email Security and Hosted Email Security are not configured: set CW_URL, CW_COMPANY, CW_PUBLIC_KEY, CW_PRIVATE_KEY, CW_CLIENT_ID, LMPI_URL, LMPI_ACCESS_TOKEN, LMPI_SECRET_KEY, TMES_URL, TMES_ACCOUNT, TMES_API_KEY, HES_URL, HES_ACCOUNT, HES_API_KEY (see the README), or pass --sandbox to use the embedded fakes\n",
+      "cwsync: ConnectWise, the Licensing Management Platform, Trend Micro Email Security and Hosted Email Security are not configured: set CW_URL, CW_COMPANY, CW_PUBLIC_KEY, CW_PRIVATE_KEY, CW_CLIENT_ID, LMPI_URL, LMPI_ACCESS_TOKEN, LMPI_SECRET_KEY, TMES_URL, TMES_ACCOUNT, TMES_API_KEY, HES_URL, HES_ACCOUNT, HES_API_KEY (see the README), or pass --sandbox to use the embedded fakes\n"
+      + "  the Licensing Management Platform is used by the billing of 6 customers: acme-corp, bluewater-dental, fabrikam-retail and 3 more\n"
+      + "  Trend Micro Email Security is used by the emailSecurity reports of 3 customers: acme-corp, northwind-logistics and sakura-trading\n"
+      + "  Hosted Email Security is used by the hostedEmailSecurity reports of 5 customers: acme-corp, bluewater-dental, fabrikam-retail and 2 more\n",
     );
     expect(existsSync(stateDir)).toBe(false);
     const { LMPI_URL: _url, LMPI_ACCESS_TOKEN: _token, LMPI_SECRET_KEY: _key, ...cwOnly } = w.env;

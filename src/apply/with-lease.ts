@@ -11,6 +11,8 @@ export interface LeaseOptions {
   /** How long to wait for another writer to finish; 0 exits at once. */
   waitMs?: number;
   holder?: string;
+  /** The error when another writer holds the lease, for a caller that can say more than who it is; undefined keeps the default. */
+  heldError?: (held: { holder: string; acquiredAt: string; expiresAt: string }) => ExitError | undefined;
 }
 
 export const DEFAULT_LEASE_TTL_MS = 30_000;
@@ -30,7 +32,7 @@ export async function withLease<T>(store: StateStore, clock: Clock, opts: LeaseO
     got = store.acquireLease(holder, ttl, clock.now());
   }
   if (!got.ok) {
-    throw new ExitError(1, `another cwsync is writing to the state in ${opts.stateDir} (${got.holder}, since ${got.acquiredAt}, lease until ${got.expiresAt}); wait for it to finish, or stop it — its lease expires by itself if it died`);
+    throw opts.heldError?.(got) ?? new ExitError(1, `another cwsync is writing to the state in ${opts.stateDir} (${got.holder}, since ${got.acquiredAt}, lease until ${got.expiresAt}); wait for it to finish, or stop it — its lease expires by itself if it died`);
   }
   const token = got.token;
   const controller = new AbortController();

@@ -31,9 +31,10 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
     .option("--base <rev>", "compare the customers at this git revision with the working tree")
     .option("--at <iso>", "act as if the clock read this instant")
     .addOption(new Option("--format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
-    .option("--detailed-exitcode", "exit 2 when the change (with --base) changes anything", false)
-    .option("--online", "also check companies, agreements and catalogue items in ConnectWise (read-only)", false)
+    .option("--detailed-exitcode", "exit 2 when the change (with --base) changes anything; exit 1 wins over it", false)
+    .option("--online", "also check companies, agreements and catalogue items in ConnectWise (read-only); a failed check (✖) exits 1", false)
     .option("--sandbox", "with --online: use the embedded fake ConnectWise seeded from customers/", false)
+    .addHelpText("after", "\nExit codes (the whole plan is printed first):\n  0  nothing wrong\n  1  an invalid customer file or _global.yaml; with --online, a failed ConnectWise check (✖): a missing or\n     inactive company, a missing, cancelled or ambiguous agreement, a missing or inactive catalogue item\n  2  with --detailed-exitcode: the change changes something, and nothing of 1")
     .action(async (opts: { repo: string; base?: string; at?: string; format: "text" | "json" | "markdown"; detailedExitcode: boolean; online: boolean; sandbox: boolean }) => {
       const { planCommand } = await import("./commands/plan.ts");
       setResult(planCommand({ ...opts, at: parseInstant(opts.at) }, io));
@@ -63,9 +64,10 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
     .option("--strict", "also exit 1 when a customer is invalid or degraded", false)
     .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
     .option("--sandbox", "use the embedded fake ConnectWise and Licensing Management Platform", false)
-    .action(async (opts: { repo: string; branch?: string; at?: string; dryRun: boolean; allowMassRemoval: boolean; strict: boolean; format: "text" | "json"; sandbox: boolean }) => {
+    .option("--url <url>", "ask the running daemon (cwsync run) at this address to reconcile now, wait for it and print it (default: CWSYNC_URL)")
+    .action(async (opts: { repo: string; branch?: string; at?: string; dryRun: boolean; allowMassRemoval: boolean; strict: boolean; format: "text" | "json"; sandbox: boolean; url?: string }, cmd: Command) => {
       const { reconcileCommand } = await import("./commands/reconcile.ts");
-      setResult(reconcileCommand({ ...opts, at: parseInstant(opts.at), connectwise: tuningFromEnv(io.env) }, io));
+      setResult(reconcileCommand({ ...opts, at: parseInstant(opts.at), connectwise: tuningFromEnv(io.env), given: givenFlags(cmd) }, io));
     });
 
   program
@@ -76,9 +78,12 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
     .option("--repo <dir>", "working copy to compare with the applied revision", ".")
     .option("--at <iso>", "act as if the clock read this instant")
     .option("--sandbox", "use the embedded fake ConnectWise and Licensing Management Platform", false)
-    .action(async (customer: string, report: string | undefined, opts: { repo: string; at?: string; sandbox: boolean }) => {
+    .addOption(new Option("--format <format>", "output format (json: one object with every send's result)").choices(["text", "json"]).default("text"))
+    .option("--url <url>", "ask the running daemon (cwsync run) at this address to send, under its lease (default: CWSYNC_URL)")
+    .option("--idempotency-key <key>", "with --url: the daemon sends once per key (default: a new key per run); a script retrying a run whose answer it lost passes the same key")
+    .action(async (customer: string, report: string | undefined, opts: { repo: string; at?: string; sandbox: boolean; format: "text" | "json"; url?: string; idempotencyKey?: string }, cmd: Command) => {
       const { sendNowCommand } = await import("./commands/send-now.ts");
-      setResult(sendNowCommand({ customer, report: report as "billing" | undefined, ...opts, at: parseInstant(opts.at) }, io));
+      setResult(sendNowCommand({ customer, report: report as "billing" | undefined, ...opts, at: parseInstant(opts.at), given: givenFlags(cmd) }, io));
     });
 
   program
@@ -89,7 +94,7 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
     .option("--interval <duration>", "time between reconciles, ±10 % jitter (30s, 5m, 1h)", "60s")
     .option("--poll-interval <duration>", "time between polls of the email-security sources", "15m")
     .option("--listen <host:port>", "address of the HTTP server (loopback unless CWSYNC_API_TOKEN is set)", "127.0.0.1:9464")
-    .option("--no-tui", "no dashboard: JSON logs on stderr (the daemon runs headless for now either way)")
+    .option("--no-tui", "no dashboard even on a terminal: JSON logs on stderr, as without a terminal or under CI (with the dashboard they go to <state dir>/cwsync.log)")
     .option("--sandbox", "start the embedded fakes of ConnectWise, LMPI and TMES/HES for the daemon's lifetime", false)
     .option("--allow-mass-removal", "apply revisions that remove more than a quarter of the customers", false)
     .option("--require-signed <file>", "apply only commits signed (ssh) by a key in this allowed-signers file; others are refused")
@@ -133,8 +138,8 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
 
   program
     .command("sandbox")
-    .description("run the embedded fake ConnectWise and LMPI on loopback, seeded from customers/, until interrupted")
-    .option("--listen <host:port>", "address of the fake ConnectWise; the fake LMPI takes the next port", "127.0.0.1:0")
+    .description("run the embedded fakes of ConnectWise, LMPI, Trend Micro Email Security and Hosted Email Security on loopback, seeded from customers/, until interrupted; prints the CW_*, LMPI_*, TMES_* and HES_* variables that point cwsync at them")
+    .option("--listen <host:port>", "address of the fake ConnectWise; with a fixed port, the fake LMPI, TMES and HES take the next three", "127.0.0.1:0")
     .option("--repo <dir>", "repository holding customers/", ".")
     .action(async (opts: { listen: string; repo: string }) => {
       const { sandboxCommand } = await import("./commands/sandbox.ts");
@@ -142,6 +147,11 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
     });
 
   return program;
+}
+
+/** The long flags given on the command line (not defaults), in the order the command declares them. */
+function givenFlags(cmd: Command): string[] {
+  return cmd.options.filter((o) => o.long && cmd.getOptionValueSource(o.attributeName()) === "cli").map((o) => o.long!);
 }
 
 export function parseInstant(value: string | undefined): Date | undefined {

@@ -2,6 +2,12 @@ import type { CycleReport } from "../apply/reconcile-cycle.ts";
 import type { Outcome } from "../apply/apply-actions.ts";
 import type { Action, BillingSend } from "../core/actions.ts";
 
+/** What the renderers read of a cycle: its report, or one rebuilt from its JSON (a daemon's answer to `reconcile --url`). */
+export type CycleView = Pick<CycleReport, "revision" | "now" | "dryRun" | "outcomes" | "statuses" | "unclaimedLmp"> & {
+  desired: Pick<CycleReport["desired"], "globalProblem" | "massRemoval">;
+  plan: Pick<CycleReport["plan"], "actions">;
+};
+
 const short = (rev: string) => (/^[0-9a-f]{40}$/.test(rev) ? rev.slice(0, 12) : rev);
 
 function describeLines(a: BillingSend, o?: Outcome): string {
@@ -40,7 +46,7 @@ function collapse(actions: readonly Action[], outcomes: ReadonlyMap<string, Outc
 }
 
 /** Text for people: one block per customer with something to say, then the totals. */
-export function renderCycleText(r: CycleReport): string {
+export function renderCycleText(r: CycleView): string {
   const out: string[] = [];
   out.push(`${r.dryRun ? "Dry run of reconcile" : "Reconciled"} revision ${short(r.revision)} at ${r.now.toISOString()}`);
   if (r.desired.globalProblem) out.push(`  _global.yaml is invalid (${r.desired.globalProblem.location}): every customer keeps its last valid config`);
@@ -71,8 +77,9 @@ export function renderCycleText(r: CycleReport): string {
   return out.join("\n") + "\n";
 }
 
-export function renderCycleJson(r: CycleReport): string {
-  return JSON.stringify({
+/** `reconcile --format json`'s object; also what the daemon answers for a reconcile it was asked for. */
+export function cycleJson(r: CycleView) {
+  return {
     revision: r.revision,
     at: r.now.toISOString(),
     dryRun: r.dryRun,
@@ -82,5 +89,21 @@ export function renderCycleJson(r: CycleReport): string {
     customers: [...r.statuses].map(([name, s]) => ({ name, ...s })),
     actions: r.plan.actions,
     outcomes: r.outcomes,
-  }, null, 2) + "\n";
+  };
+}
+
+export type CycleJson = ReturnType<typeof cycleJson>;
+
+/** A cycle from its JSON (a daemon's answer), for the text renderer and the exit code. */
+export function cycleFromJson(j: CycleJson): CycleView {
+  return {
+    revision: j.revision, now: new Date(j.at), dryRun: j.dryRun, unclaimedLmp: j.unclaimedLmp, outcomes: j.outcomes,
+    statuses: new Map(j.customers.map(({ name, ...status }) => [name, status])),
+    desired: { globalProblem: j.globalProblem ?? undefined, massRemoval: j.massRemoval ?? undefined },
+    plan: { actions: j.actions },
+  };
+}
+
+export function renderCycleJson(r: CycleView): string {
+  return JSON.stringify(cycleJson(r), null, 2) + "\n";
 }

@@ -179,6 +179,37 @@ describe("openSources without --sandbox", () => {
     expect(withTmes.message).not.toContain("secret-tmes");
   });
 
+  describe("with what the configuration uses (`needs`)", () => {
+    const cw = { CW_URL: "https://api-na.myconnectwise.net/v4_6_release/apis/3.0", CW_COMPANY: "x", CW_PUBLIC_KEY: "p", CW_PRIVATE_KEY: "secret-private", CW_CLIENT_ID: "c" };
+    const all = { sandbox: false, repo: ROOT, license: true, detections: true } as const;
+
+    it("requires only the sources a customer uses, and the usage error names those customers", async () => {
+      const e = await usageError(openSources({ ...all, needs: { lmpi: ["a-co"], tmes: [], hes: ["b-co", "c-co"] } }, io(cw)));
+      expect(e.message).toBe([
+        "the Licensing Management Platform and Hosted Email Security are not configured: set LMPI_URL, LMPI_ACCESS_TOKEN, LMPI_SECRET_KEY, HES_URL, HES_ACCOUNT, HES_API_KEY (see the README), or pass --sandbox to use the embedded fakes",
+        "  the Licensing Management Platform is used by the billing of 1 customer: a-co",
+        "  Hosted Email Security is used by the hostedEmailSecurity reports of 2 customers: b-co and c-co",
+      ].join("\n"));
+      // ConnectWise is needed whatever the configuration uses
+      const none = await usageError(openSources({ ...all, needs: { lmpi: [], tmes: [], hes: [] } }, io({})));
+      expect(none.message).toMatch(/^ConnectWise is not configured: set CW_URL, CW_COMPANY, CW_PUBLIC_KEY, CW_PRIVATE_KEY, CW_CLIENT_ID \(see the README\), or pass --sandbox[^\n]*$/);
+    });
+
+    it("a source no customer uses stands in when it is not configured: each call fails naming its missing or malformed variables", async () => {
+      const env = { ...cw, LMPI_URL: "https://cspi.trendmicro.com", HES_URL: "http://hes.example.net", HES_ACCOUNT: "admin", HES_API_KEY: "secret-hes" };
+      const s = await open({ ...all, needs: { lmpi: [], tmes: [], hes: [] } }, io(env));
+      expect(Object.keys(s.unconfigured).sort()).toEqual(["hes", "lmpi", "tmes"]);
+      await expect(s.license!.summary(YEAR, MONTH)).rejects.toThrow(
+        "the Licensing Management Platform is not configured: set LMPI_ACCESS_TOKEN, LMPI_SECRET_KEY in cwsync's environment (the daemon reads it when it starts; see the README)",
+      );
+      const q = { domain: "acme.example", event: "spam" as const, start: new Date(Date.now() - 3_600_000), end: new Date() };
+      await expect(s.tmes!.policyEvents(q)).rejects.toThrow(/^Trend Micro Email Security is not configured: set TMES_URL, TMES_ACCOUNT, TMES_API_KEY in cwsync's environment/);
+      await expect(s.hes!.policyEvents(q)).rejects.toThrow(/^Hosted Email Security is not configured: HES_URL must use https:\/\//);
+      expect(JSON.stringify(s.unconfigured)).not.toContain("secret-hes");
+      expect(s.tmes!.service).toBe("tmes");
+    });
+  });
+
   describe("against real-looking endpoints from the environment", () => {
     let cw: ConnectWiseSandbox | undefined;
     let lmpi: LmpiSandbox | undefined;
@@ -223,6 +254,11 @@ describe("openSources without --sandbox", () => {
       expect((await s.cw.findCompanies(["AcmeCorp"])).map((c) => c.name)).toEqual([ACME]);
       expect(lmpi.requests.map((r) => r.status)).toEqual([200]);
       expect(cw.requests.every((r) => r.authenticated)).toBe(true);
+      // a configured source is opened for real even when no customer uses it
+      const unused = await open({ sandbox: false, repo: ROOT, license: true, needs: { lmpi: [], tmes: [], hes: [] } }, io(env));
+      expect(unused.unconfigured).toEqual({});
+      expect((await unused.license!.summary(YEAR, MONTH)).length).toBeGreaterThan(0);
+      expect(lmpi.requests.map((r) => r.status)).toEqual([200, 200]);
 
       // a wrong secret is refused by the fake: the values really are the ones used
       const wrong = await open({ sandbox: false, repo: ROOT, license: true }, io({ ...env, LMPI_SECRET_KEY: "notTheKey" }));

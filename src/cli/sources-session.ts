@@ -3,7 +3,6 @@ import { systemClock } from "../adapters/clock-system.ts";
 import { ConnectWiseClient } from "../adapters/connectwise/connectwise-client.ts";
 import { ConnectWiseTransport, type ConnectWiseCredentials, type TransportOptions } from "../adapters/connectwise/transport.ts";
 import { EmailSecurityClient, type EmailSecurityCredentials } from "../adapters/email-security/email-security-client.ts";
-import { SERVICES } from "../adapters/email-security/services.ts";
 import { LmpiClient, type LmpiCredentials } from "../adapters/lmpi/lmpi-client.ts";
 import { UsageError } from "../errors.ts";
 import type { ConnectWise } from "../ports/connectwise.ts";
@@ -13,9 +12,10 @@ import type { ConnectWiseSandbox } from "../sandbox/connectwise-sandbox.ts";
 import type { EmailSecuritySandbox } from "../sandbox/email-security-sandbox.ts";
 import type { LmpiSandbox } from "../sandbox/lmpi-sandbox.ts";
 import { connectWiseCredentials, CW_ENV } from "./connectwise-env.ts";
-import { EMAIL_SECURITY_ENV, emailSecurityCredentials } from "./email-security-env.ts";
+import { emailSecurityCredentials } from "./email-security-env.ts";
 import type { CommandIO } from "./io.ts";
-import { LMPI_ENV, lmpiCredentials } from "./lmpi-env.ts";
+import { lmpiCredentials } from "./lmpi-env.ts";
+import { listing, SOURCE_ENV, SOURCE_NAMES, SOURCE_TEXT, usedBy, type SourceName, type SourceNeeds } from "./sources-env.ts";
 
 /** The ConnectWise request limiter's settings (defaults stay well under ConnectWise's throttle), and an observer of requests (the daemon's metrics). */
 export type ConnectWiseTuning = Pick<TransportOptions, "concurrency" | "ratePerSecond" | "burst" | "onEvent">;
@@ -34,6 +34,15 @@ export interface SourcesOptions {
    */
   services?: readonly DetectionService[];
   /**
+   * What the configuration reads (`sourceNeeds`). Given, a source the command reads is required
+   * only when a customer uses it, and the usage error names those customers; any other is opened
+   * when its variables are set, and otherwise stands in as a source whose every call fails naming
+   * them — so a customer that needs it after all (kept on its last valid config, back from a
+   * suspension, added by a commit the daemon pulls later) fails alone while the others proceed.
+   * Absent, every source the command reads is required.
+   */
+  needs?: SourceNeeds;
+  /**
    * With `--sandbox`: the email-security fakes' clock, epoch ms (default the real clock). A command
    * run `--at` an instant passes it, so the fakes serve that moment's 72-hour window.
    */
@@ -43,7 +52,7 @@ export interface SourcesOptions {
 
 export interface SourcesSession {
   cw: ConnectWise;
-  /** Present when `license` was asked for. */
+  /** Present when `license` was asked for (with `needs`, possibly a stand-in: see `unconfigured`). */
   license?: LicenseSource;
   /** Present when `detections` was asked for and `services` includes Trend Micro Email Security. */
   tmes?: DetectionSource;
@@ -51,6 +60,8 @@ export interface SourcesSession {
   hes?: DetectionSource;
   /** Where the ConnectWise calls go, for output: never credentials. */
   target: string;
+  /** The sources that stand in for a missing or malformed configuration (with `needs`), and why: the message each of their calls fails with. */
+  unconfigured: Partial<Record<SourceName, string>>;
   close(): Promise<void>;
   /** The embedded fakes, with `--sandbox`: tests and the benchmark read their recorded requests. */
   sandbox?: { connectwise: ConnectWiseSandbox; lmpi?: LmpiSandbox; tmes?: EmailSecuritySandbox; hes?: EmailSecuritySandbox };
@@ -60,33 +71,34 @@ type Env = CommandIO["env"];
 
 const ALL_SERVICES: readonly DetectionService[] = ["tmes", "hes"];
 
-/** "A", "A and B", "A, B and C". */
-const listing = (items: readonly string[]) => (items.length > 1 ? `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}` : items.join(""));
-
-/** The email-security services the command needs, in a fixed order. */
-function neededServices(opts: SourcesOptions): DetectionService[] {
-  if (!opts.detections) return [];
-  const asked = opts.services ?? ALL_SERVICES;
-  return ALL_SERVICES.filter((s) => asked.includes(s));
+/** The sources the command reads, in a fixed order. */
+function askedSources(opts: SourcesOptions): SourceName[] {
+  const services = opts.detections ? (opts.services ?? ALL_SERVICES) : [];
+  return SOURCE_NAMES.filter((s) => (s === "lmpi" ? opts.license : services.includes(s)));
 }
 
 type Credentials = { cw: ConnectWiseCredentials; lmpi?: LmpiCredentials; tmes?: EmailSecurityCredentials; hes?: EmailSecurityCredentials };
 
+function readSource(s: SourceName, env: Env): LmpiCredentials | EmailSecurityCredentials {
+  return s === "lmpi" ? lmpiCredentials(env) : emailSecurityCredentials(s, env);
+}
+
 /**
- * Every credential the command needs, checked before anything starts: all missing variables in
- * one usage error, then every malformed URL in one, so a user fixes the environment in one go.
+ * ConnectWise's credentials and those of the `required` sources, checked before anything starts:
+ * all missing variables in one usage error (with, given `needs`, the customers that use each
+ * source), then every malformed URL in one, so a user fixes the environment in one go.
  */
-function credentialsFromEnv(env: Env, license: boolean, services: readonly DetectionService[]): Credentials {
-  const groups: { system: string; names: readonly string[] }[] = [
-    { system: "ConnectWise", names: CW_ENV },
-    ...(license ? [{ system: "the Licensing Management Platform", names: LMPI_ENV }] : []),
-    ...services.map((s) => ({ system: SERVICES[s].name, names: EMAIL_SECURITY_ENV[s] })),
+function credentialsFromEnv(env: Env, required: readonly SourceName[], needs?: SourceNeeds): Credentials {
+  const groups = [
+    { source: undefined, system: "ConnectWise", names: CW_ENV as readonly string[] },
+    ...required.map((s) => ({ source: s, system: SOURCE_TEXT[s].system, names: SOURCE_ENV[s] })),
   ];
   const missing = groups.map((g) => ({ ...g, names: g.names.filter((k) => !env[k]?.trim()) })).filter((g) => g.names.length);
   if (missing.length) {
     const systems = listing(missing.map((g) => g.system));
+    const users = needs ? missing.flatMap((g) => (g.source && needs[g.source].length ? [`\n  ${usedBy(g.source, needs[g.source])}`] : [])) : [];
     throw new UsageError(
-      `${systems} ${missing.length > 1 ? "are" : "is"} not configured: set ${missing.flatMap((g) => g.names).join(", ")} (see the README), or pass --sandbox to use the embedded fakes`,
+      `${systems} ${missing.length > 1 ? "are" : "is"} not configured: set ${missing.flatMap((g) => g.names).join(", ")} (see the README), or pass --sandbox to use the embedded fakes${users.join("")}`,
     );
   }
   const problems: string[] = [];
@@ -100,10 +112,53 @@ function credentialsFromEnv(env: Env, license: boolean, services: readonly Detec
     }
   };
   const cw = attempt(() => connectWiseCredentials(env));
-  const lmpi = license ? attempt(() => lmpiCredentials(env)) : undefined;
-  const email = Object.fromEntries(services.map((s) => [s, attempt(() => emailSecurityCredentials(s, env))]));
+  const sources = Object.fromEntries(required.map((s) => [s, attempt(() => readSource(s, env))]));
   if (problems.length || !cw) throw new UsageError(problems.join("\n"));
-  return { cw, lmpi, ...email };
+  return { cw, ...sources };
+}
+
+/**
+ * The usage error (exit 64) an online command stops with when ConnectWise, or a source that a
+ * customer of `needs` uses, is not configured; nothing when all of them are. For a check before
+ * anything starts (`cwsync run` before it binds its port or clones the repository).
+ */
+export function requireCredentials(env: Env, needs: SourceNeeds): void {
+  credentialsFromEnv(env, SOURCE_NAMES.filter((s) => needs[s].length > 0), needs);
+}
+
+/** A source's credentials when all its variables are set and well-formed; otherwise why not, naming them. */
+function optionalCredentials(s: SourceName, env: Env): LmpiCredentials | EmailSecurityCredentials | string {
+  const { system } = SOURCE_TEXT[s];
+  const missing = SOURCE_ENV[s].filter((k) => !env[k]?.trim());
+  if (missing.length) return `${system} is not configured: set ${missing.join(", ")} in cwsync's environment (the daemon reads it when it starts; see the README)`;
+  try {
+    return readSource(s, env);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    return `${system} is not configured: ${e.message}`;
+  }
+}
+
+/**
+ * The sources of a session that stand in for missing credentials although customers of `needs`
+ * use them, each with its missing variables and (the first 20 of) those customers: for a log line.
+ */
+export function unconfiguredInUse(session: Pick<SourcesSession, "unconfigured">, needs: SourceNeeds, env: Env) {
+  return SOURCE_NAMES.flatMap((s) => {
+    const detail = session.unconfigured[s];
+    if (!detail || needs[s].length === 0) return [];
+    const variables = SOURCE_ENV[s].filter((k) => !env[k]?.trim());
+    return [{ source: SOURCE_TEXT[s].system, variables, customers: needs[s].slice(0, 20), count: needs[s].length, detail }];
+  });
+}
+
+/** A source that is not configured: every call fails with `why`, so only the customers that read it fail, saying so. */
+function unconfiguredLicense(why: string): LicenseSource {
+  return { summary: () => Promise.reject(new Error(why)) };
+}
+
+function unconfiguredDetections(service: DetectionService, why: string): DetectionSource {
+  return { service, policyEvents: () => Promise.reject(new Error(why)) };
 }
 
 function connectWiseClient(creds: ConnectWiseCredentials, tuning: ConnectWiseTuning | undefined): ConnectWise {
@@ -121,12 +176,13 @@ function detectionSource(creds: EmailSecurityCredentials, service: DetectionServ
 
 /**
  * ConnectWise and, with `license`, the Licensing Management Platform and, with `detections`, the
- * email-security services for a command: with
- * `--sandbox`, the embedded fakes seeded from the repository's `customers/`; otherwise the real
- * systems from the environment — never a silent fallback to fakes.
+ * email-security services for a command: with `--sandbox`, the embedded fakes seeded from the
+ * repository's `customers/`; otherwise the real systems from the environment — never a silent
+ * fallback to fakes. With `needs`, only what the configuration uses is required (see `needs`).
  */
 export async function openSources(opts: SourcesOptions, io: CommandIO): Promise<SourcesSession> {
-  const services = neededServices(opts);
+  const asked = askedSources(opts);
+  const services = asked.filter((s): s is DetectionService => s !== "lmpi");
   if (opts.sandbox) {
     // loaded only here: a production run never pulls the fakes in
     const { startSandboxes } = await import("../sandbox/start-sandboxes.ts");
@@ -136,6 +192,7 @@ export async function openSources(opts: SourcesOptions, io: CommandIO): Promise<
       cw: connectWiseClient({ url: connectwise.url, ...connectwise.credentials }, opts.connectwise),
       license: lmpi && lmpiClient({ url: lmpi.url, ...lmpi.credentials }),
       target: `the embedded sandbox (${new URL(connectwise.url).origin})`,
+      unconfigured: {},
       close: () => sandboxes.close(),
       sandbox: { connectwise, lmpi },
     };
@@ -146,13 +203,20 @@ export async function openSources(opts: SourcesOptions, io: CommandIO): Promise<
     }
     return session;
   }
-  const creds = credentialsFromEnv(io.env, opts.license, services);
+  const needs = opts.needs;
+  const required = needs ? asked.filter((s) => needs[s].length > 0) : asked;
+  const creds = credentialsFromEnv(io.env, required, needs);
   const session: SourcesSession = {
     cw: connectWiseClient(creds.cw, opts.connectwise),
-    license: creds.lmpi && lmpiClient(creds.lmpi),
     target: `ConnectWise at ${new URL(creds.cw.url).host}`,
+    unconfigured: {},
     close: async () => undefined,
   };
-  for (const s of services) session[s] = detectionSource(creds[s]!, s);
+  for (const s of asked) {
+    const got = creds[s] ?? optionalCredentials(s, io.env);
+    if (typeof got === "string") session.unconfigured[s] = got;
+    if (s === "lmpi") session.license = typeof got === "string" ? unconfiguredLicense(got) : lmpiClient(got as LmpiCredentials);
+    else session[s] = typeof got === "string" ? unconfiguredDetections(s, got) : detectionSource(got as EmailSecurityCredentials, s);
+  }
   return session;
 }

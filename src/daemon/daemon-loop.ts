@@ -2,9 +2,11 @@ import { setMaxListeners } from "node:events";
 import { pollDetections } from "../apply/poll-detections.ts";
 import { lastGlobalOf, reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
 import { pruneDetectionsDaily } from "../apply/prune-detections.ts";
-import { detectionServices } from "../cli/commands/reconcile.ts";
 import { appliedRecord, checkCustomerName, reportsOf, runSendNow } from "../cli/commands/send-now.ts";
-import { openSources, type SourcesSession } from "../cli/sources-session.ts";
+import { cycleJson } from "../cli/render-reconcile.ts";
+import { sendLine } from "../cli/render-send-now.ts";
+import { NO_NEEDS, sourceNeeds } from "../cli/sources-env.ts";
+import { openSources, unconfiguredInUse, type SourcesSession } from "../cli/sources-session.ts";
 import { loadConfig, type LoadResult } from "../config/load.ts";
 import type { Desired } from "../core/desired.ts";
 import { pollTargets } from "../core/poll-targets.ts";
@@ -12,13 +14,15 @@ import type { ReportName, StateStore } from "../ports/state-store.ts";
 import { LeaseLostError } from "../ports/state-store.ts";
 import { ExitError } from "../errors.ts";
 import { AlertLog } from "./alert-log.ts";
+import type { ReconcileResult, SendNowResult } from "./api-types.ts";
 import { buildSnapshot, reportLag, ViewCache } from "./build-snapshot.ts";
 import { desiredNow, detectionSendDue } from "./cycle-inputs.ts";
 import { collectGarbage } from "./collect-garbage.ts";
 import { ScopeKeeper } from "./scope-keeper.ts";
 import { fenceWrites, StoppedError } from "./fence-writes.ts";
 import { RequestCounter } from "./request-counter.ts";
-import type { GitSync, SyncedRevision } from "./git-sync.ts";
+import { RequestQueue, type ReconcileRequest, type SendNowJob } from "./request-queue.ts";
+import type { GitSync, SyncedRevision, SyncStatus } from "./git-sync.ts";
 import type { DaemonControl } from "./http-server.ts";
 import type { DaemonDeps, DaemonOptions } from "./run-daemon.ts";
 import type { DaemonSnapshot } from "./snapshot.ts";
@@ -32,20 +36,15 @@ export interface LoopDeps extends DaemonDeps {
   sync: GitSync;
 }
 
-const DEBOUNCE_MS = 1000;
 const JITTER = 0.1;
 
-/** What a reconcile request asks for beyond the next cycle's own work. */
-interface Request {
-  /** Every customer observed and planned (a new revision, `POST /api/reconcile`). */
-  whole: boolean;
-  customers: Set<string>;
-}
-
-interface SendNowJob {
-  customer: string;
-  report?: ReportName;
-  done: (r: { ok: boolean; message: string }) => void;
+/** What a cycle came to, for those waiting on a reconcile they asked for. */
+interface CycleEnd {
+  reason: string;
+  at: string;
+  durationMs: number;
+  report?: CycleReport;
+  error?: string;
 }
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -62,16 +61,19 @@ export class DaemonLoop {
   private readonly work = new AbortController();
   private readonly offsetMs: number;
   private sources?: SourcesSession;
+  /** The first git sync, made by `start` before the daemon listens: the first tick's own. */
+  private firstSync?: { changed: boolean; after: SyncStatus };
+  /** The revision whose missing credentials were last logged. */
+  private credentialsChecked?: string;
   private loaded?: { revision: string; load: LoadResult };
   private nextReconcileAt = 0;
   private nextPollAt = 0;
-  private pending?: { at: number; reasons: string[]; request: Request };
   /** Which customers a cycle looks at: what the daemon keeps between cycles to decide it. */
   private readonly scopes: ScopeKeeper;
   /** A whole reconcile is needed first (start, after an error or ConnectWise being unreadable). */
   private wholeNeeded = true;
 
-  private readonly jobs: SendNowJob[] = [];
+  private readonly queue: RequestQueue;
   private wake?: () => void;
   private snap: DaemonSnapshot;
   private readonly views = new ViewCache();
@@ -83,6 +85,7 @@ export class DaemonLoop {
   constructor(private readonly opts: DaemonOptions, private readonly deps: LoopDeps) {
     this.offsetMs = opts.at ? opts.at.getTime() - deps.clock.now() : 0;
     this.requests = new RequestCounter(deps.metrics);
+    this.queue = new RequestQueue(() => deps.clock.now());
     this.scopes = new ScopeKeeper(opts.fullVerifyIntervals);
     // every request of a cycle listens on the work signal: more than Node's default of 10 is expected
     setMaxListeners(0, this.work.signal);
@@ -100,6 +103,7 @@ export class DaemonLoop {
       snapshot: () => this.snap,
       ready: () => this.ready(),
       requestReconcile: (reason, customer) => this.requestReconcile(reason, customer),
+      reconcileNow: (reason, customer) => this.reconcileNow(reason, customer),
       requestSendNow: (customer, report) => this.requestSendNow(customer, report),
     };
   }
@@ -115,23 +119,77 @@ export class DaemonLoop {
 
   async run(): Promise<void> {
     while (!this.stopping) {
-      const job = this.jobs.shift();
+      const job = this.queue.takeSendNow();
+      const reconcileAt = this.queue.reconcileAt;
       try {
         if (job) await this.sendNow(job);
-        else if (this.pending && this.deps.clock.now() >= this.pending.at) await this.tick(...this.takePending(), true);
+        else if (reconcileAt !== undefined && this.deps.clock.now() >= reconcileAt) await this.requested();
         else if (this.deps.clock.now() >= this.nextReconcileAt) await this.tick("interval", { whole: false, customers: new Set() }, false);
         else if (this.loaded && this.deps.clock.now() >= this.nextPollAt) await this.poll();
-        else await this.sleep(Math.min(this.nextReconcileAt, this.pending?.at ?? Infinity, this.loaded ? this.nextPollAt : Infinity));
+        else await this.sleep(Math.min(this.nextReconcileAt, reconcileAt ?? Infinity, this.loaded ? this.nextPollAt : Infinity));
       } catch (e) {
         if (this.stopping) break;
         throw e;
       }
     }
-    for (const j of this.jobs.splice(0)) j.done({ ok: false, message: "the daemon is shutting down; nothing was sent" });
+    const left = this.queue.drain();
+    for (const j of left.jobs) j.done(this.refusedSend(j.customer, "stopping"));
+    for (const w of left.waiters) w(this.stoppedReconcile());
+  }
+
+  /** The reconcile requests gathered so far, as one cycle; those waiting get its result. */
+  private async requested(): Promise<void> {
+    const { reason, request, waiters } = this.queue.takeReconcile();
+    let end: CycleEnd;
+    try {
+      end = await this.tick(reason, request, true);
+    } catch (e) {
+      for (const w of waiters) w(this.stoppedReconcile());
+      throw e;
+    }
+    if (waiters.length === 0) return;
+    const s = this.deps.sync.state();
+    const result: ReconcileResult = {
+      ok: end.error === undefined, reason: end.reason, at: end.at, durationMs: end.durationMs, ...(end.error ? { error: end.error } : {}),
+      repo: { source: this.deps.sync.source, applied: s.current?.revision, syncError: s.syncError, refused: s.refused },
+      ...(end.report ? { report: cycleJson(end.report) } : {}),
+    };
+    for (const w of waiters) w(result);
+  }
+
+  private stoppedReconcile(): ReconcileResult {
+    const s = this.deps.sync.state();
+    return {
+      ok: false, stopping: true, reason: "stopping", at: new Date(this.deps.clock.now()).toISOString(), durationMs: 0, error: "the daemon is shutting down; it did not reconcile",
+      repo: { source: this.deps.sync.source, applied: s.current?.revision },
+    };
+  }
+
+  private refusedSend(customer: string, why: "busy" | "stopping"): SendNowResult {
+    const message = why === "busy" ? `the daemon has ${this.queue.waitingSends} send-now requests waiting; try again shortly` : "the daemon is shutting down; nothing was sent";
+    return { ok: false, customer, message, sends: [], refused: why };
   }
 
   async close(): Promise<void> {
     await this.sources?.close();
+  }
+
+  /**
+   * Before the daemon listens: the first git sync and, when it brings a revision, the sources. A
+   * credential a customer of that revision uses and the environment lacks is then a usage error,
+   * before any port is bound. Any other failure is left to the first reconcile, which retries.
+   */
+  async start(): Promise<void> {
+    try {
+      this.firstSync = await this.syncSource(false);
+      const current = this.firstSync.after.current;
+      if (current) await this.openSources(current, true);
+    } catch (e) {
+      if (this.stopping || e instanceof StoppedError) return;
+      if (e instanceof ExitError) throw e;
+      this.deps.log.warn({ error: messageOf(e) }, "opening the sources failed; tried again at the first reconcile");
+    }
+    this.snap = this.snapshotNow();
   }
 
   private jittered(ms: number): number {
@@ -157,50 +215,43 @@ export class DaemonLoop {
 
   private requestReconcile(reason: string, customer?: string): boolean {
     if (this.stopping) return false;
-    const why = customer ? `${reason}:${customer}` : reason;
-    // requests within a second make one reconcile (a push fires several webhooks)
-    this.pending ??= { at: this.deps.clock.now() + DEBOUNCE_MS, reasons: [], request: { whole: false, customers: new Set() } };
-    this.pending.reasons.push(why);
-    // a webhook is a hint to fetch (a new revision makes the cycle whole); the API asks for everyone or one customer
-    if (customer) this.pending.request.customers.add(customer);
-    else if (reason !== "webhook") this.pending.request.whole = true;
+    this.queue.reconcile(reason, customer);
     this.wake?.();
     return true;
   }
 
-  private takePending(): [string, Request] {
-    const reasons = [...new Set(this.pending?.reasons ?? [])];
-    const request = this.pending?.request ?? { whole: false, customers: new Set<string>() };
-    this.pending = undefined;
-    return [reasons.join(",") || "request", request];
+  /** A reconcile request whose result the caller waits for: that of the first cycle that starts after it. */
+  private reconcileNow(reason: string, customer?: string): Promise<ReconcileResult> {
+    if (this.stopping) return Promise.resolve(this.stoppedReconcile());
+    const gathered = this.queue.reconcile(reason, customer);
+    this.wake?.();
+    return new Promise((done) => gathered.waiters.push(done));
   }
 
-  private requestSendNow(customer: string, report?: ReportName): Promise<{ ok: boolean; message: string }> {
-    if (this.stopping) return Promise.resolve({ ok: false, message: "the daemon is shutting down; nothing was sent" });
+  private requestSendNow(customer: string, report?: ReportName): Promise<SendNowResult> {
+    if (this.stopping) return Promise.resolve(this.refusedSend(customer, "stopping"));
     return new Promise((done) => {
-      this.jobs.push({ customer, report, done });
+      if (!this.queue.sendNow({ customer, report, done })) {
+        this.deps.log.warn({ customer, report: report ?? "all", waiting: this.queue.waitingSends }, "send-now refused: the queue is full");
+        return done(this.refusedSend(customer, "busy"));
+      }
       this.wake?.();
     });
   }
 
   /** A git sync, then a reconcile of the revision in use (new or not: due sends go out on time). */
-  private async tick(reason: string, request: Request, force: boolean): Promise<void> {
-    const { sync, metrics, log } = this.deps;
-    const before = sync.state();
-    const { changed, attempted } = await sync.sync({ force, signal: this.work.signal });
-    const after = sync.state();
-    if (attempted) metrics.gitSync(after.syncError === undefined, this.deps.clock.now());
-    this.alerts.gitSync(after.syncError, sync.source);
-    if (after.refused && after.refused.revision !== before.refused?.revision) {
-      log.warn({ revision: after.refused.revision, reason: after.refused.reason, running: after.current?.revision }, "revision refused");
-    }
-    if (changed && after.current) log.info({ revision: after.current.revision, previous: before.current?.revision }, "new revision");
+  private async tick(reason: string, request: ReconcileRequest, force: boolean): Promise<CycleEnd> {
+    const { changed, after } = this.firstSync ?? (await this.syncSource(force));
+    this.firstSync = undefined;
     this.nextReconcileAt = this.deps.clock.now() + this.jittered(this.opts.intervalMs);
     // the sync's outcome shows while the reconcile runs
     this.snap = this.snapshotNow();
-    let whole = false;
+    let end: CycleEnd & { whole?: boolean } = {
+      reason, at: new Date(this.deps.clock.now()).toISOString(), durationMs: 0,
+      error: `no revision to reconcile yet${after.refused ? `: ${after.refused.reason}` : after.syncError ? `: ${after.syncError}` : ""}`,
+    };
     if (after.current) {
-      whole = await this.reconcile(after.current, changed ? "revision" : reason, request);
+      end = await this.reconcile(after.current, changed ? "revision" : reason, request);
       // a slow reconcile does not eat into the pause before the next one
       this.nextReconcileAt = this.deps.clock.now() + this.jittered(this.opts.intervalMs);
     }
@@ -208,7 +259,8 @@ export class DaemonLoop {
     this.prune();
     // a whole cycle parses every file and builds every view once: let that go now, or an idle daemon
     // (which allocates little) keeps the heap it grew to for a long time
-    if (whole) collectGarbage();
+    if (end.whole) collectGarbage();
+    return end;
   }
 
   /** Old detection counters deleted once a day, also when no revision or send makes a whole cycle. */
@@ -222,15 +274,42 @@ export class DaemonLoop {
     }
   }
 
-  private async openSources(current: SyncedRevision): Promise<SourcesSession> {
+  /** A git sync, with its metric, alert and log lines. */
+  private async syncSource(force: boolean): Promise<{ changed: boolean; after: SyncStatus }> {
+    const { sync, metrics, log } = this.deps;
+    const before = sync.state();
+    const { changed, attempted } = await sync.sync({ force, signal: this.work.signal });
+    const after = sync.state();
+    if (attempted) metrics.gitSync(after.syncError === undefined, this.deps.clock.now());
+    this.alerts.gitSync(after.syncError, sync.source);
+    if (after.refused && after.refused.revision !== before.refused?.revision) {
+      log.warn({ revision: after.refused.revision, reason: after.refused.reason, running: after.current?.revision }, "revision refused");
+    }
+    if (changed && after.current) log.info({ revision: after.current.revision, previous: before.current?.revision }, "new revision");
+    return { changed, after };
+  }
+
+  /**
+   * ConnectWise and every Trend Micro source, opened once for the daemon's life. `strict` (at start,
+   * before the daemon listens): a source a customer of `current` uses is required. Afterwards none
+   * is: one whose variables are missing stands in failing every call, so a later commit that needs
+   * it fails only the customers that use it, naming the variables, and the daemon runs on.
+   */
+  private async openSources(current: SyncedRevision, strict = false): Promise<SourcesSession> {
     this.sources ??= await openSources({
       sandbox: this.opts.sandbox, repo: current.dir, license: true, detections: true,
-      // the fakes serve both; real services are those the customers use or whose credentials are set
-      services: this.opts.sandbox ? ["tmes", "hes"] : detectionServices(this.loadOf(current), this.deps.io.env),
+      needs: strict ? sourceNeeds(this.loadOf(current), this.now()) : NO_NEEDS,
       connectwise: { ...this.opts.connectwise, onEvent: this.requests.observe }, now: () => this.now().getTime(),
     }, this.deps.io);
     this.cw.target = this.sources.target;
     return this.sources;
+  }
+
+  /** Once per revision, a warning per source that stands in for missing credentials and that customers of the revision use. */
+  private logMissingCredentials(revision: string, load: LoadResult, now: Date, sources: SourcesSession): void {
+    if (this.credentialsChecked === revision) return;
+    this.credentialsChecked = revision;
+    for (const missing of unconfiguredInUse(sources, sourceNeeds(load, now), this.deps.io.env)) this.deps.log.warn(missing, "credentials missing");
   }
 
   private loadOf(current: SyncedRevision): LoadResult {
@@ -248,7 +327,7 @@ export class DaemonLoop {
    * Otherwise only the customers the ScopeKeeper names: something due, a suspension ended, an
    * unfinished send, a polling failure or recovery, a request, a ConnectWise change.
    */
-  private async reconcile(current: SyncedRevision, reason: string, request: Request): Promise<boolean> {
+  private async reconcile(current: SyncedRevision, reason: string, request: ReconcileRequest): Promise<CycleEnd & { whole: boolean }> {
     const { clock, metrics, log } = this.deps;
     const started = clock.now();
     const now = this.now();
@@ -264,6 +343,7 @@ export class DaemonLoop {
       if (scoped) ({ scope, verified } = scoped);
       // the files are parsed for a whole cycle only, and let go after it (5,000 parsed files are most of the memory)
       const load = scope ? undefined : this.loadOf(current);
+      if (load) this.logMissingCredentials(current.revision, load, now, sources);
       const desired = load ? this.desired(current.revision, load, now) : this.scopes.desired(current.revision)!;
       // the poller runs on its own interval; a cycle polls only when a detection report needs fresh counts
       const polls = scope
@@ -311,7 +391,7 @@ export class DaemonLoop {
       this.alerts.customers(report.statuses);
     }
     log.debug({ revision: current.revision, reason, durationMs, verified, customers: scope?.size ?? "all", ...(scope && scope.size <= 20 ? { scope: [...scope].sort() } : {}), actions: report?.plan.actions.length ?? 0, ok: error === undefined }, "reconcile finished");
-    return verified === "whole";
+    return { whole: verified === "whole", reason, at: this.lastReconcile.at, durationMs, report, error };
   }
 
   private polled(ok: boolean, error?: string): void {
@@ -348,7 +428,7 @@ export class DaemonLoop {
 
   /** `cwsync send-now`'s code path, under the daemon's lease, from the applied revision. */
   private async sendNow(job: SendNowJob): Promise<void> {
-    let result: { ok: boolean; message: string };
+    let result: SendNowResult;
     try {
       checkCustomerName(job.customer);
       const current = this.deps.sync.state().current;
@@ -362,18 +442,19 @@ export class DaemonLoop {
       const desired = mine && (mine.source === "current" || mine.source === "last-valid") ? kept : undefined;
       const load = desired ? undefined : revision === current.revision ? this.loadOf(current) : loadConfig(files.files, files.globalPath);
       const reports = job.report ? [job.report] : reportsOf(this.store, job.customer);
+      const now = this.now();
       const sent = await runSendNow(
-        { customer: job.customer, report: job.report, reports, now: this.now(), revision, ...(load ? { load } : {}), ...(desired ? { desired } : {}) },
+        { customer: job.customer, report: job.report, reports, now, revision, ...(load ? { load } : {}), ...(desired ? { desired } : {}) },
         { cw: sources.cw, license: sources.license!, store: this.store, clock: this.deps.clock, token: this.deps.token, signal: this.work.signal, settleMs: this.opts.settleMs, detections: { tmes: sources.tmes, hes: sources.hes } },
       );
-      result = { ok: sent.ok, message: sent.lines.join("\n") };
+      result = { ok: sent.ok, customer: job.customer, message: sent.sends.map(sendLine).join("\n"), sends: sent.sends, at: now.toISOString(), revision };
       this.deps.log.info({ customer: job.customer, report: job.report ?? "all", ok: sent.ok, detail: result.message }, "send-now finished");
     } catch (e) {
       if (this.stopping || e instanceof StoppedError) {
-        job.done({ ok: false, message: "the daemon is shutting down; an unfinished send is resolved by the next run, never repeated blind" });
+        job.done({ ok: false, customer: job.customer, message: "the daemon is shutting down; an unfinished send is resolved by the next run, never repeated blind", sends: [] });
         throw e;
       }
-      result = { ok: false, message: messageOf(e) };
+      result = { ok: false, customer: job.customer, message: messageOf(e), sends: [] };
     }
     job.done(result);
     this.views.forget(job.customer);
@@ -389,7 +470,7 @@ export class DaemonLoop {
         lastSync: s.lastSync === undefined ? undefined : new Date(s.lastSync).toISOString(), syncError: s.syncError, refused: s.refused,
       },
       connectwise: { ...this.cw, requests: { ...this.requests.requests }, rateLimitWaits: this.requests.rateLimitWaits }, lastReconcile: this.lastReconcile, lastPoll: this.lastPoll,
-      nextReconcile: this.stopping ? undefined : new Date(this.pending?.at ?? this.nextReconcileAt).toISOString(),
+      nextReconcile: this.stopping ? undefined : new Date(this.queue.reconcileAt ?? this.nextReconcileAt).toISOString(),
     });
     this.deps.metrics.customersByState(snap.states);
     for (const [report, seconds] of Object.entries(reportLag(snap, this.now()))) this.deps.metrics.reportLag(report, seconds);

@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { ExitError, UsageError } from "../errors.ts";
 import type { CustomerView } from "../status/customer-view.ts";
-import { apiAccess, parseListen, startHttpServer, verifyGithubSignature, type DaemonControl, type HttpServerOptions } from "./http-server.ts";
+import { apiAccess, parseListen, startHttpServer, verifyGithubSignature, type DaemonControl, type HttpServerOptions, type ReconcileResult, type SendNowResult } from "./http-server.ts";
 import { createMetrics } from "./metrics.ts";
 import type { DaemonSnapshot } from "./snapshot.ts";
 
@@ -29,10 +29,19 @@ const SNAPSHOT: DaemonSnapshot = {
 
 class FakeControl implements DaemonControl {
   readyState: { ready: boolean; reason?: string } = { ready: true };
-  reconciles: { reason: string; customer?: string }[] = [];
+  reconciles: { reason: string; customer?: string; wait?: boolean }[] = [];
   sends: { customer: string; report?: string }[] = [];
   shuttingDown = false;
-  sendResult = { ok: true, message: "billing 2027-01 sent: ticket #42" };
+  sendResult: SendNowResult = {
+    ok: true, customer: "acme-corp", message: "billing 2027-01: sent, ticket #42 (key cws-0123456789)", at: "2027-01-04T06:00:00.000Z", revision: "abc123",
+    sends: [{ report: "billing", periodKey: "2027-01", result: "sent", ticketId: 42, key: "cws-0123456789" }],
+  };
+  /** Each send waits for this before it answers. */
+  sendGate: Promise<void> = Promise.resolve();
+  reconcileResult: ReconcileResult = {
+    ok: true, reason: "api", at: "2027-01-04T06:00:01.000Z", durationMs: 850, repo: { source: "https://github.com/msp/customers.git", applied: "abc123" },
+    report: { revision: "abc123", at: "2027-01-04T06:00:00.000Z", dryRun: false, globalProblem: null, massRemoval: null, unclaimedLmp: [], customers: [], actions: [], outcomes: [] },
+  };
   snapshot = () => SNAPSHOT;
   ready = () => this.readyState;
   requestReconcile = (reason: string, customer?: string) => {
@@ -40,8 +49,14 @@ class FakeControl implements DaemonControl {
     this.reconciles.push(customer === undefined ? { reason } : { reason, customer });
     return true;
   };
+  reconcileNow = async (reason: string, customer?: string): Promise<ReconcileResult> => {
+    if (this.shuttingDown) return { ...this.reconcileResult, ok: false, stopping: true, error: "the daemon is shutting down", report: undefined };
+    this.reconciles.push(customer === undefined ? { reason, wait: true } : { reason, customer, wait: true });
+    return this.reconcileResult;
+  };
   requestSendNow = async (customer: string, report?: "billing" | "hostedEmailSecurity" | "emailSecurity") => {
     this.sends.push(report === undefined ? { customer } : { customer, report });
+    await this.sendGate;
     return this.sendResult;
   };
 }
@@ -153,8 +168,8 @@ describe("the JSON API", () => {
     const { url, control } = await start();
     const ok = await call(url, "POST", "/api/customers/acme-corp/send-now?report=billing");
     expect(ok.status).toBe(200);
-    expect(ok.json()).toEqual({ ok: true, message: "billing 2027-01 sent: ticket #42" });
-    control.sendResult = { ok: false, message: "billing 2027-01 was already sent" };
+    expect(ok.json()).toEqual(control.sendResult);
+    control.sendResult = { ok: false, customer: "acme-corp", message: "billing 2027-01 was already sent", sends: [] };
     const refused = await call(url, "POST", "/api/customers/acme-corp/send-now");
     expect(refused.status).toBe(409);
     expect(refused.json().message).toBe("billing 2027-01 was already sent");
@@ -163,6 +178,73 @@ describe("the JSON API", () => {
     expect(bad.status).toBe(400);
     expect(bad.json().error).toContain("billing, hostedEmailSecurity, emailSecurity");
     expect(control.sends).toHaveLength(2);
+  });
+
+  it("makes one send of ten identical requests with one Idempotency-Key, answering each with its result; a repeat while it runs waits for it", async () => {
+    const { url, control, lines } = await start();
+    let open!: () => void;
+    control.sendGate = new Promise((resolve) => (open = resolve));
+    const headers = { "idempotency-key": "3f0c6c1e-5b1a-4c53-9d1e-2b8f1d0e7a11" };
+    const replies = Array.from({ length: 10 }, () => call(url, "POST", "/api/customers/acme-corp/send-now?report=billing", { headers }));
+    // all ten arrive while the first still runs
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    open();
+    const answers = await Promise.all(replies);
+    expect(control.sends).toEqual([{ customer: "acme-corp", report: "billing" }]);
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    expect(answers.map((a) => a.json())).toEqual(Array(10).fill(control.sendResult));
+    expect(answers.filter((a) => a.headers["idempotent-replayed"] === "true")).toHaveLength(9);
+    // later, the same key answers from memory; without a key each request is a send
+    expect((await call(url, "POST", "/api/customers/acme-corp/send-now?report=billing", { headers })).headers["idempotent-replayed"]).toBe("true");
+    await call(url, "POST", "/api/customers/acme-corp/send-now?report=billing");
+    expect(control.sends).toHaveLength(2);
+    expect(lines.filter((l) => l.msg === "send-now requested over http")).toHaveLength(2);
+  });
+
+  it("refuses a key reused for another request (422) and a malformed key (400), sending nothing", async () => {
+    const { url, control } = await start();
+    const headers = { "idempotency-key": "key-1" };
+    expect((await call(url, "POST", "/api/customers/acme-corp/send-now?report=billing", { headers })).status).toBe(200);
+    const other = await call(url, "POST", "/api/customers/acme-corp/send-now", { headers });
+    expect(other.status).toBe(422);
+    expect(other.json().error).toBe("Idempotency-Key key-1 was used for send-now of acme-corp billing; use a new key for another request");
+    const bad = await call(url, "POST", "/api/customers/acme-corp/send-now", { headers: { "idempotency-key": "x".repeat(201) } });
+    expect(bad.status).toBe(400);
+    expect(bad.json().error).toContain("1 to 200");
+    expect(control.sends).toHaveLength(1);
+  });
+
+  it("answers 503 with Retry-After when the send-now queue is full, without spending the key; 503 while shutting down", async () => {
+    const { url, control } = await start();
+    const headers = { "idempotency-key": "key-busy" };
+    control.sendResult = { ok: false, customer: "acme-corp", message: "the daemon has 8 send-now requests waiting; try again shortly", sends: [], refused: "busy" };
+    const busy = await call(url, "POST", "/api/customers/acme-corp/send-now", { headers });
+    expect(busy.status).toBe(503);
+    expect(busy.headers["retry-after"]).toBe("5");
+    expect(busy.json()).toMatchObject({ ok: false, error: "the daemon has 8 send-now requests waiting; try again shortly" });
+    control.sendResult = { ok: false, customer: "acme-corp", message: "the daemon is shutting down; nothing was sent", sends: [], refused: "stopping" };
+    const stopping = await call(url, "POST", "/api/customers/acme-corp/send-now", { headers });
+    expect(stopping.status).toBe(503);
+    expect(stopping.headers["retry-after"]).toBeUndefined();
+    control.sendResult = { ok: true, customer: "acme-corp", message: "billing 2027-01: sent", sends: [] };
+    expect((await call(url, "POST", "/api/customers/acme-corp/send-now", { headers })).status).toBe(200);
+    expect(control.sends).toHaveLength(3);
+  });
+
+  it("with ?wait=1, answers a reconcile request with that reconcile's result once it ran; 503 while shutting down", async () => {
+    const { url, control } = await start();
+    const all = await call(url, "POST", "/api/reconcile?wait=1");
+    expect(all.status).toBe(200);
+    expect(all.json()).toEqual(control.reconcileResult);
+    const one = await call(url, "POST", "/api/customers/acme-corp/reconcile?wait=true");
+    expect(one.status).toBe(200);
+    expect(control.reconciles).toEqual([{ reason: "api", wait: true }, { reason: "api", customer: "acme-corp", wait: true }]);
+    // wait=0 is the plain request
+    expect((await call(url, "POST", "/api/reconcile?wait=0")).status).toBe(202);
+    control.shuttingDown = true;
+    const stopping = await call(url, "POST", "/api/reconcile?wait=1");
+    expect(stopping.status).toBe(503);
+    expect(stopping.json()).toMatchObject({ ok: false, stopping: true, error: "the daemon is shutting down" });
   });
 
   it("answers 404 JSON for unknown routes and 405 for a wrong method", async () => {

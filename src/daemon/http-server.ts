@@ -2,9 +2,15 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ExitError, UsageError } from "../errors.ts";
+import type { ReportName } from "../ports/state-store.ts";
+import { createApiRoutes } from "./api-routes.ts";
+import type { ReconcileResult, SendNowResult } from "./api-types.ts";
+import { accepted, json, notAllowed, text } from "./http-replies.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { DaemonSnapshot } from "./snapshot.ts";
+
+export type { ReconcileResult, SendResult, SendNowResult } from "./api-types.ts";
 
 /** What the HTTP server asks of the running daemon. */
 export interface DaemonControl {
@@ -13,8 +19,10 @@ export interface DaemonControl {
   ready(): { ready: boolean; reason?: string };
   /** Ask for a reconcile soon (the daemon debounces); false when shutting down. */
   requestReconcile(reason: string, customer?: string): boolean;
-  /** Send a customer's report now (the daemon runs it under its lease); resolves with what happened. */
-  requestSendNow(customer: string, report?: "billing" | "hostedEmailSecurity" | "emailSecurity"): Promise<{ ok: boolean; message: string }>;
+  /** Asks for a reconcile as `requestReconcile` does, and resolves with that reconcile's result once it ran (`stopping` when the daemon stopped first). */
+  reconcileNow(reason: string, customer?: string): Promise<ReconcileResult>;
+  /** Send a customer's report now (the daemon runs it under its lease); resolves with what happened, or why nothing was tried (`refused`). */
+  requestSendNow(customer: string, report?: ReportName): Promise<SendNowResult>;
 }
 
 export interface HttpServerOptions {
@@ -28,8 +36,6 @@ export interface HttpServerOptions {
   log: Logger;
 }
 
-const REPORTS = ["billing", "hostedEmailSecurity", "emailSecurity"] as const;
-type Report = (typeof REPORTS)[number];
 const MAX_BODY = 1024 * 1024;
 
 /**
@@ -38,11 +44,12 @@ const MAX_BODY = 1024 * 1024;
  */
 export async function startHttpServer(opts: HttpServerOptions): Promise<{ url: string; close(): Promise<void> }> {
   let access: ApiAccess = { mode: "refused", reason: "not listening yet" };
+  const api = createApiRoutes(opts.control, opts.log);
   const server = createServer((req, res) => {
     const started = Date.now();
     const path = (req.url ?? "/").split("?")[0];
     res.on("finish", () => opts.log.debug({ method: req.method, path, status: res.statusCode, ms: Date.now() - started }, "http request"));
-    handle(req, res, opts, access).catch((err: unknown) => {
+    handle(req, res, opts, access, api).catch((err: unknown) => {
       opts.log.error({ err, method: req.method, path }, "http handler failed");
       if (!res.headersSent) json(res, 500, { error: "internal error; see the daemon log" });
       else res.destroy();
@@ -75,7 +82,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ url: s
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpServerOptions, access: ApiAccess): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpServerOptions, access: ApiAccess, api: ReturnType<typeof createApiRoutes>): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   const path = url.pathname;
   const method = req.method ?? "GET";
@@ -98,38 +105,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpServe
   const denied = authorize(req, access, opts.token);
   if (denied) return json(res, denied.status, { error: denied.error }, denied.headers);
 
-  if (path === "/api/status") {
-    if (method !== "GET") return notAllowed(res, "GET");
-    return json(res, 200, opts.control.snapshot());
-  }
-  if (path === "/api/reconcile") {
-    if (method !== "POST") return notAllowed(res, "POST");
-    return accepted(res, opts.control.requestReconcile("api"));
-  }
-  const m = /^\/api\/customers\/([^/]+)(?:\/(reconcile|send-now))?\/?$/.exec(path);
-  if (!m) return json(res, 404, { error: `no route ${method} ${path}` });
-  let name: string;
-  try {
-    name = decodeURIComponent(m[1]);
-  } catch {
-    return json(res, 400, { error: "the customer name in the path is not valid percent-encoding" });
-  }
-  const action = m[2];
-  if (!action && method !== "GET") return notAllowed(res, "GET");
-  if (action && method !== "POST") return notAllowed(res, "POST");
-  const customer = opts.control.snapshot().customers.find((c) => c.name === name);
-  if (!customer) return json(res, 404, { error: `no customer named "${name}"; GET /api/status lists them` });
-  if (!action) return json(res, 200, customer);
-  if (action === "reconcile") {
-    return accepted(res, opts.control.requestReconcile("api", name));
-  }
-  const report = url.searchParams.get("report");
-  if (report !== null && !(REPORTS as readonly string[]).includes(report)) {
-    return json(res, 400, { error: `unknown report "${report}"; expected one of ${REPORTS.join(", ")}` });
-  }
-  const result = await opts.control.requestSendNow(name, (report ?? undefined) as Report | undefined);
-  opts.log.info({ customer: name, report: report ?? "all", ok: result.ok }, "send-now requested over http");
-  return json(res, result.ok ? 200 : 409, { ok: result.ok, message: result.message });
+  return api(req, res, url);
 }
 
 async function webhook(req: IncomingMessage, res: ServerResponse, opts: HttpServerOptions): Promise<void> {
@@ -267,23 +243,4 @@ function refOf(body: Buffer): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", ...headers });
-  res.end(JSON.stringify(body) + "\n");
-}
-
-function text(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
-  res.end(body);
-}
-
-function accepted(res: ServerResponse, ok: boolean): void {
-  if (ok) json(res, 202, { accepted: true });
-  else json(res, 503, { accepted: false, error: "the daemon is shutting down" });
-}
-
-function notAllowed(res: ServerResponse, allow: string): void {
-  json(res, 405, { error: `method not allowed; use ${allow}` }, { allow });
 }

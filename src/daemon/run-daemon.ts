@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { withLease } from "../apply/with-lease.ts";
 import { META_REVISION } from "../apply/reconcile-cycle.ts";
 import type { CommandIO } from "../cli/io.ts";
@@ -6,6 +7,7 @@ import { openState } from "../cli/state-session.ts";
 import { targetOf } from "../cli/target.ts";
 import { ExitError } from "../errors.ts";
 import type { Clock } from "../ports/clock.ts";
+import { recordDaemonAddress } from "./daemon-address.ts";
 import { DaemonLoop } from "./daemon-loop.ts";
 import { GitSync } from "./git-sync.ts";
 import { startHttpServer, type DaemonControl } from "./http-server.ts";
@@ -62,10 +64,22 @@ export async function runDaemon(opts: DaemonOptions, deps: DaemonDeps): Promise<
       source: opts.repo, branch: opts.branch, stateDir: state.dir, cwd: io.cwd, requireSigned: opts.requireSigned, clock, random: deps.random,
       backoff: { baseMs: opts.intervalMs, maxMs: Math.max(opts.intervalMs, 15 * 60_000) }, env: io.env, lastApplied: state.store.getMeta(META_REVISION),
     });
-    return await withLease(state.store, clock, { stateDir: state.dir }, async (token, leaseSignal) => {
+    const holder = `${process.pid}@${hostname()}`;
+    return await withLease(state.store, clock, { stateDir: state.dir, holder }, async (token, leaseSignal) => {
       state.checkTarget(token);
       const loop = new DaemonLoop(opts, { ...deps, store: state.store, stateDir: state.dir, token, leaseSignal, sync });
-      const http = await startHttpServer({ listen: opts.listen, token: opts.apiToken, webhookSecret: opts.webhookSecret, control: loop.control, metrics: deps.metrics, log });
+      let http: Awaited<ReturnType<typeof startHttpServer>>;
+      try {
+        // a credential the configuration needs is checked before the port is bound (for a URL, right after the clone)
+        await loop.start();
+        http = await startHttpServer({ listen: opts.listen, token: opts.apiToken, webhookSecret: opts.webhookSecret, control: loop.control, metrics: deps.metrics, log });
+      } catch (e) {
+        // the sources start() opened (the sandbox's fakes) would keep the process alive
+        await loop.close();
+        throw e;
+      }
+      // a CLI that finds the lease held names this address (`--url`)
+      recordDaemonAddress(state.store, token, { url: http.url, holder, since: new Date(clock.now()).toISOString() });
       log.info({ url: http.url, repo: sync.source, branch: opts.branch, intervalMs: opts.intervalMs, pollIntervalMs: opts.pollIntervalMs, stateDir: state.dir }, "daemon started");
       try {
         deps.onListening?.({ url: http.url, control: loop.control });

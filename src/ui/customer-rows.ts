@@ -43,7 +43,7 @@ export interface CustomerRow {
   problem: string;
 }
 
-/** One table row, derived only for the rows on screen. */
+/** One table row: rendered only for the rows on screen; column widths measure every customer's, once per update. */
 export function customerRow(v: CustomerView): CustomerRow {
   const next = v.nextDue.reduce<CustomerView["nextDue"][number] | undefined>((a, n) => (!a || n.due < a.due ? n : a), undefined);
   const s = v.status;

@@ -49,6 +49,21 @@ describe("createDaemonClient", () => {
     await expect(client.reconcile("acme")).rejects.toThrow("POST /api/customers/acme/reconcile answered 503: the daemon is shutting down");
   });
 
+  it("sends an Idempotency-Key with each send-now: a new one per call, that is per confirmation", async () => {
+    const keys: unknown[] = [];
+    server = createServer((req, res) => {
+      req.resume();
+      keys.push(req.headers["idempotency-key"]);
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, message: "billing 2027-01: sent" }));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const client = createDaemonClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    await client.sendNow("acme", "billing");
+    await client.sendNow("acme", "billing");
+    expect(keys).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/), expect.stringMatching(/^[0-9a-f-]{36}$/)]);
+    expect(keys[0]).not.toBe(keys[1]);
+  });
+
   it("refuses an answer that is not a daemon status", async () => {
     const { url } = await serve({ "GET /api/status": [200, "<html>router login</html>"] });
     await expect(createDaemonClient(url).status()).rejects.toThrow("did not answer with a daemon status (no customers list): is --url a cwsync daemon?");

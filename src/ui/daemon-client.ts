@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { request, type Dispatcher } from "undici";
 import type { DaemonSnapshot } from "../daemon/snapshot.ts";
 
@@ -21,6 +22,7 @@ export interface DaemonClient {
   status(signal?: AbortSignal): Promise<DaemonSnapshot>;
   /** Asks for a reconcile of one customer, or of all; resolves to a line for the status bar. */
   reconcile(customer?: string): Promise<string>;
+  /** One call per confirmation: each carries a new Idempotency-Key, so a repeat of the same request never sends twice. */
   sendNow(customer: string, report?: string): Promise<string>;
 }
 
@@ -35,8 +37,8 @@ export function createDaemonClient(baseUrl: string, opts: DaemonClientOptions = 
   const base = baseUrl.replace(/\/+$/, "");
   const timeout = opts.timeoutMs ?? 10_000;
 
-  async function call(method: "GET" | "POST", path: string, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
-    const headers: Record<string, string> = { accept: "application/json" };
+  async function call(method: "GET" | "POST", path: string, signal?: AbortSignal, extra: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = { accept: "application/json", ...extra };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     let res: Dispatcher.ResponseData;
     try {
@@ -77,7 +79,8 @@ export function createDaemonClient(baseUrl: string, opts: DaemonClientOptions = 
     },
     async sendNow(customer, report) {
       try {
-        const { body } = await call("POST", customerPath(customer, "send-now") + (report ? `?report=${encodeURIComponent(report)}` : ""));
+        const path = customerPath(customer, "send-now") + (report ? `?report=${encodeURIComponent(report)}` : "");
+        const { body } = await call("POST", path, undefined, { "idempotency-key": randomUUID() });
         return String((body as { message?: unknown }).message ?? "sent");
       } catch (e) {
         // 409: the daemon tried and refused or failed; its message is the whole story

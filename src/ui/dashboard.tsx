@@ -4,7 +4,7 @@ import type { DaemonSnapshot } from "../daemon/snapshot.ts";
 import type { CustomerView } from "../status/customer-view.ts";
 import { CustomerDetail, DETAIL_CHROME_LINES } from "./components/customer-detail.tsx";
 import { CustomerTable, TABLE_CHROME_LINES, columnsFor } from "./components/customer-table.tsx";
-import { FOOTER_LINES, Footer } from "./components/footer.tsx";
+import { Footer, fitKeys, footerLines } from "./components/footer.tsx";
 import { HEADER_LINES, Header, type HeaderInfo } from "./components/header.tsx";
 import { filterCustomers } from "./customer-rows.ts";
 import { INITIAL_UI, handleKey, selection, type KeyContext, type KeyEffect, type UiState } from "./dashboard-keys.ts";
@@ -27,6 +27,8 @@ export interface DashboardProps {
   actions: DashboardActions;
   /** Rows the frame may take; the terminal's rows minus one by default (a full-height frame makes Ink clear the screen). */
   height?: number;
+  /** Columns the frame may take; the terminal's by default. */
+  width?: number;
   /** A problem with the link to the daemon, shown on the status line. */
   notice?: NoticeStore;
   /** False under NO_COLOR. */
@@ -36,8 +38,15 @@ export interface DashboardProps {
 const EMPTY: readonly CustomerView[] = [];
 const NO_NOTICE = () => undefined;
 const NO_SUBSCRIBE = () => () => undefined;
-const LIST_KEYS = "↑↓ jk PgUp PgDn move · / filter · Enter detail · r reconcile · R reconcile all · s send now · q quit";
-const DETAIL_KEYS = "↑↓ scroll · Esc back · r reconcile · R reconcile all · s send now · q quit";
+// the full help, then a shorter one for 80 columns; `q quit` stays last (fitKeys puts it first when nothing fits)
+const LIST_KEYS = [
+  ["↑↓ jk PgUp PgDn move", "/ filter", "Enter detail", "r reconcile", "R reconcile all", "s send now", "q quit"],
+  ["↑↓ move", "/ filter", "Enter detail", "r reconcile", "R all", "s send", "q quit"],
+] as const;
+const DETAIL_KEYS = [
+  ["↑↓ scroll", "Esc back", "r reconcile", "R reconcile all", "s send now", "q quit"],
+  ["↑↓ scroll", "Esc back", "r reconcile", "R all", "s send", "q quit"],
+] as const;
 
 type Lists = Pick<KeyContext, "visible" | "indexOf" | "byName">;
 
@@ -57,18 +66,27 @@ function listCache(): (snapshot: DaemonSnapshot | undefined, filter: string) => 
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** `label: result`, or, when the result has a line per send (every report at once), the label and each line under it. */
+function resultText(label: string, result: string): string {
+  const lines = result.split("\n").filter((l) => l.trim());
+  return lines.length > 1 ? [`${label}:`, ...lines.map((l) => `  ${l}`)].join("\n") : `${label}: ${result}`;
+}
+
 /** The live view of a daemon: header, windowed customer table or one customer's detail, status line. */
-export function Dashboard({ store, actions, height, notice, color = true }: DashboardProps) {
+export function Dashboard({ store, actions, height, width, notice, color = true }: DashboardProps) {
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const noticeText = useSyncExternalStore(notice?.subscribe ?? NO_SUBSCRIBE, notice?.getSnapshot ?? NO_NOTICE);
   const term = useTerminalSize();
+  const columns = width ?? term.columns;
   const frameRows = height ?? Math.max(10, term.rows - 1);
-  const tableRows = Math.max(1, frameRows - HEADER_LINES - TABLE_CHROME_LINES - FOOTER_LINES);
-  const detailRows = Math.max(1, frameRows - HEADER_LINES - DETAIL_CHROME_LINES - FOOTER_LINES);
   const lists = useRef(listCache()).current;
 
   // Keys can arrive faster than React renders: each one applies to the latest state, kept in a ref.
   const [ui, setUi] = useState<UiState>(INITIAL_UI);
+  // a result with a line per send takes more footer lines while it shows; the table gives them up
+  const footer = footerLines(ui.status);
+  const tableRows = Math.max(1, frameRows - HEADER_LINES - TABLE_CHROME_LINES - footer);
+  const detailRows = Math.max(1, frameRows - HEADER_LINES - DETAIL_CHROME_LINES - footer);
   const latest = useRef({ ui, tableRows, detailRows, actions });
   latest.current = { ...latest.current, tableRows, detailRows, actions };
   const update = useCallback((change: (s: UiState) => UiState) => {
@@ -84,8 +102,12 @@ export function Dashboard({ store, actions, height, notice, color = true }: Dash
         effect.kind === "reconcile" ? (effect.customer ? `reconcile ${effect.customer}` : "reconcile all") : `send ${effect.report ?? "all reports"} for ${effect.customer}`;
       update((s) => ({ ...s, status: { text: `${label}…`, tone: "pending" } }));
       (effect.kind === "reconcile" ? actions.reconcile(effect.customer) : actions.sendNow(effect.customer, effect.report)).then(
-        (result) => update((s) => ({ ...s, status: { text: `${label}: ${result}`, tone: "ok" } })),
-        (e: unknown) => update((s) => ({ ...s, status: { text: `${label} failed: ${errorText(e)}`, tone: "error" } })),
+        (result) => update((s) => ({ ...s, status: { text: resultText(label, result), tone: "ok" } })),
+        (e: unknown) => {
+          const why = errorText(e);
+          // a send of every report that failed somewhere says, per report, what went out and what did not
+          update((s) => ({ ...s, status: { text: why.includes("\n") ? resultText(label, why) : `${label} failed: ${why}`, tone: "error" } }));
+        },
       );
     },
     [update],
@@ -110,7 +132,7 @@ export function Dashboard({ store, actions, height, notice, color = true }: Dash
     const { customers, ...info } = snapshot;
     return { ...info, total: customers.length };
   }, [snapshot]);
-  const cols = useMemo(() => columnsFor(term.columns, visible), [term.columns, visible]);
+  const cols = useMemo(() => columnsFor(columns, visible), [columns, visible]);
   const mode = ui.mode;
   const detailMode = mode.kind === "detail" ? mode : mode.kind === "confirm" && mode.back.kind === "detail" ? mode.back : undefined;
   const detailView = detailMode ? byName.get(detailMode.name) : undefined;
@@ -123,7 +145,7 @@ export function Dashboard({ store, actions, height, notice, color = true }: Dash
 
   return (
     <ColorContext value={color}>
-      <Box flexDirection="column" width={term.columns}>
+      <Box flexDirection="column" width={columns}>
         <Header snapshot={header} />
         {detailMode ? (
           detailView ? (
@@ -145,7 +167,7 @@ export function Dashboard({ store, actions, height, notice, color = true }: Dash
             cols={cols}
           />
         )}
-        <Footer status={ui.status} notice={noticeText} prompt={prompt} keys={detailMode ? DETAIL_KEYS : LIST_KEYS} />
+        <Footer status={ui.status} notice={noticeText} prompt={prompt} keys={fitKeys(detailMode ? DETAIL_KEYS : LIST_KEYS, columns)} />
       </Box>
     </ColorContext>
   );

@@ -2,6 +2,8 @@ import { existsSync } from "node:fs";
 import { settleMsFromEnv } from "../settle-env.ts";
 import { join, resolve } from "node:path";
 import { systemClock } from "../../adapters/clock-system.ts";
+import { readRevision } from "../../adapters/git-revision.ts";
+import { loadConfig } from "../../config/load.ts";
 import { splitCredentials } from "../../daemon/git-sync.ts";
 import { parseListen, type DaemonControl } from "../../daemon/http-server.ts";
 import { createLogger, secretsFromEnv } from "../../daemon/logger.ts";
@@ -9,7 +11,8 @@ import { createMetrics } from "../../daemon/metrics.ts";
 import { runDaemon } from "../../daemon/run-daemon.ts";
 import { UsageError } from "../../errors.ts";
 import type { CommandIO } from "../io.ts";
-import type { ConnectWiseTuning } from "../sources-session.ts";
+import { NO_NEEDS, sourceNeeds } from "../sources-env.ts";
+import { requireCredentials, type ConnectWiseTuning } from "../sources-session.ts";
 import { stateDirOf } from "../state-session.ts";
 import { isCI } from "./dashboard.ts";
 
@@ -71,6 +74,24 @@ function fullVerifyIntervals(env: Readonly<Record<string, string | undefined>>):
 }
 
 /**
+ * The credentials, before the daemon binds its port or clones anything: ConnectWise's always, and
+ * for a repository on this machine those its configuration uses, read in place. A URL has to be
+ * cloned to know; the daemon checks those right after the clone, still before it listens.
+ */
+async function checkCredentials(opts: RunOptions, io: CommandIO): Promise<void> {
+  let needs = NO_NEEDS;
+  if (existsSync(resolve(io.cwd, opts.repo))) {
+    try {
+      const revision = await readRevision(opts.repo, opts.branch, stateDirOf(io), io.cwd);
+      needs = sourceNeeds(loadConfig(revision.files, revision.globalPath), opts.at ?? new Date(systemClock.now()));
+    } catch {
+      // a repository that cannot be read is the daemon's to report and retry, as it would later
+    }
+  }
+  requireCredentials(io.env, needs);
+}
+
+/**
  * `cwsync run`: the reconciler daemon, until SIGTERM or SIGINT. Logs are JSON lines on stderr;
  * secrets (the environment's and a URL's password) are scrubbed from them.
  */
@@ -80,6 +101,7 @@ export async function runCommand(opts: RunOptions, io: CommandIO): Promise<numbe
   const listen = parseListen(opts.listen);
   const signers = opts.requireSigned && resolve(io.cwd, opts.requireSigned);
   if (signers && !existsSync(signers)) throw new UsageError(`--require-signed: ${signers} does not exist; it is an ssh allowed-signers file (see git's gpg.ssh.allowedSignersFile)`);
+  if (!opts.sandbox) await checkCredentials(opts, io);
   // the dashboard on a terminal (not with --no-tui, not under CI); the JSON log then goes to a file
   const tui = opts.tui && process.stdout.isTTY === true && process.stdin.isTTY === true && !isCI(io.env);
   const logFile = join(stateDirOf(io), "cwsync.log");

@@ -9,13 +9,17 @@ import { META_GLOBAL, META_REVISION, reconcileCycle, type CycleDeps } from "../.
 import type { CustomerFile, GlobalFile } from "../../config/model.ts";
 import { resolveCustomer } from "../../config/resolve.ts";
 import { withLease } from "../../apply/with-lease.ts";
+import type { SendResult } from "../../daemon/api-types.ts";
 import { loadConfig, type LoadResult, type SourceFile } from "../../config/load.ts";
 import type { Desired } from "../../core/desired.ts";
 import { textHash } from "../../core/desired.ts";
 import { SERVICE_OF } from "../../core/poll-targets.ts";
 import { ExitError, UsageError } from "../../errors.ts";
 import type { CustomerRecord, ReportName, StateStore } from "../../ports/state-store.ts";
+import { askTheDaemon } from "../daemon-lease.ts";
+import { daemonTarget } from "../daemon-url.ts";
 import type { CommandIO } from "../io.ts";
+import { renderSendNow } from "../render-send-now.ts";
 import { openSources } from "../sources-session.ts";
 import { openState, stateDirOf } from "../state-session.ts";
 import { targetOf } from "../target.ts";
@@ -26,6 +30,13 @@ export interface SendNowOptions {
   repo: string;
   at?: Date;
   sandbox: boolean;
+  format?: "text" | "json";
+  /** `--url`: ask the running daemon (also `CWSYNC_URL`). */
+  url?: string;
+  /** `--idempotency-key` (with --url). */
+  idempotencyKey?: string;
+  /** The flags given on the command line: those a daemon cannot honour are refused with --url. */
+  given?: readonly string[];
 }
 
 async function appliedFiles(repo: string, stateDir: string, rev: string): Promise<{ files: SourceFile[]; globalPath: string }> {
@@ -94,10 +105,10 @@ export interface SendNowRequestInput {
 
 /**
  * The send itself, under the lease the caller holds (`deps.token`): one send-now cycle for the
- * customer, as its own ledger entries. Lines say what happened to each report; `ok` is false when
+ * customer, as its own ledger entries. Says what happened to each report; `ok` is false when
  * any was not sent. Throws ExitError(1) when the customer has none of the reports configured.
  */
-export async function runSendNow(req: SendNowRequestInput, deps: CycleDeps): Promise<{ ok: boolean; lines: string[] }> {
+export async function runSendNow(req: SendNowRequestInput, deps: CycleDeps): Promise<{ ok: boolean; sends: SendResult[] }> {
   const report = await reconcileCycle(
     { revision: req.revision, load: req.load, ...(req.desired ? { desired: req.desired } : {}), now: req.now, allowMassRemoval: true, dryRun: false, sendNow: { customer: req.customer, reports: req.reports, at: req.now } },
     deps,
@@ -106,29 +117,24 @@ export async function runSendNow(req: SendNowRequestInput, deps: CycleDeps): Pro
   if (forced.length === 0) {
     throw new ExitError(1, `${req.customer} has no ${req.report ?? "report"} configured in the applied revision; nothing was sent`);
   }
-  let ok = true;
-  const lines: string[] = [];
-  for (const a of forced) {
+  const sends = forced.map((a): SendResult => {
     const o = report.outcomes.find((x) => x.key === a.key);
-    if (a.kind === "wait") {
-      ok = false;
-      lines.push(`${a.report}: not sent — ${a.message}`);
-    } else if (o?.result === "done") {
-      lines.push(`${a.report} ${a.periodKey}: sent${o.ticketId ? `, ticket #${o.ticketId}` : ""} (key ${a.key})`);
-    } else {
-      ok = false;
-      lines.push(`${a.report} ${a.periodKey}: ${o?.result ?? "not attempted"}${o?.message ? ` — ${o.message}` : ""}`);
-    }
-  }
-  return { ok, lines };
+    if (a.kind === "wait") return { report: a.report, periodKey: a.periodKey, result: "not-sent", reason: a.reason, message: a.message };
+    if (o?.result === "done") return { report: a.report, periodKey: a.periodKey, result: "sent", ...(o.ticketId ? { ticketId: o.ticketId } : {}), key: a.key };
+    return { report: a.report, periodKey: a.periodKey, result: o?.result ?? "not-attempted", key: a.key, ...(o?.message ? { message: o.message } : {}) };
+  });
+  return { ok: sends.every((s) => s.result === "sent"), sends };
 }
 
 /**
  * `cwsync send-now`: the seed's "Send now (save first)". Sends from the applied revision, never
- * from local edits, as its own ledger entry, through the same lease as the reconciler.
+ * from local edits, as its own ledger entry, through the same lease as the reconciler; with
+ * `--url`, the running daemon sends under its lease instead.
  */
 export async function sendNowCommand(opts: SendNowOptions, io: CommandIO): Promise<number> {
   checkCustomerName(opts.customer);
+  const daemon = daemonTarget("send-now", opts.url, opts.given ?? [], io.env);
+  if (daemon) return (await import("./send-now-via-daemon.ts")).sendNowViaDaemon({ ...opts, format: opts.format ?? "text" }, daemon, io);
   const repo = resolve(io.cwd, opts.repo);
   const now = opts.at ?? new Date(systemClock.now());
   const wanted: ReportName[] = opts.report ? [opts.report] : configuredReports(io, opts.customer);
@@ -151,14 +157,14 @@ export async function sendNowCommand(opts: SendNowOptions, io: CommandIO): Promi
       }
       const { files, globalPath } = await appliedFiles(repo, state.dir, rev);
       const load = loadConfig(files, globalPath);
-      const result = await withLease(state.store, systemClock, { stateDir: state.dir }, (token, signal) => {
+      const result = await withLease(state.store, systemClock, { stateDir: state.dir, heldError: askTheDaemon(state.store, state.dir) }, (token, signal) => {
         state.checkTarget(token);
         return runSendNow(
           { customer: opts.customer, report: opts.report, reports: wanted, now, revision: rev, load },
           { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock, token, signal, settleMs: settleMsFromEnv(io.env), detections: { tmes: sources.tmes, hes: sources.hes } },
         );
       });
-      for (const line of result.lines) io.stdout(`${line}\n`);
+      io.stdout(renderSendNow({ customer: opts.customer, ok: result.ok, at: now.toISOString(), revision: rev, sends: result.sends }, opts.format ?? "text"));
       return result.ok ? 0 : 1;
     } finally {
       state.store.close();

@@ -1,0 +1,28 @@
+import { randomUUID } from "node:crypto";
+import { ExitError } from "../../errors.ts";
+import type { ReportName } from "../../ports/state-store.ts";
+import { createDaemonApi } from "../daemon-api.ts";
+import type { DaemonTarget } from "../daemon-url.ts";
+import type { CommandIO } from "../io.ts";
+import { renderSendNow } from "../render-send-now.ts";
+
+export interface SendNowViaDaemonOptions {
+  customer: string;
+  report?: ReportName;
+  format: "text" | "json";
+  /** `--idempotency-key`: a script that retries passes its own; otherwise one per invocation. */
+  idempotencyKey?: string;
+}
+
+/**
+ * `send-now --url`: the running daemon sends, under its lease, from the revision it applied, and
+ * answers with each send's result; printed as a local send-now prints it. Exit 1 when one was not sent.
+ */
+export async function sendNowViaDaemon(opts: SendNowViaDaemonOptions, daemon: DaemonTarget, io: CommandIO): Promise<number> {
+  const api = createDaemonApi(daemon.url, { token: io.env.CWSYNC_API_TOKEN?.trim() || undefined });
+  const result = await api.sendNow(opts.customer, opts.report, opts.idempotencyKey ?? randomUUID());
+  // refused before any send was planned (no applied config, no such report): the daemon's words
+  if (result.sends.length === 0) throw new ExitError(1, result.message);
+  io.stdout(renderSendNow(result, opts.format));
+  return result.ok ? 0 : 1;
+}
