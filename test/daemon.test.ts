@@ -12,6 +12,7 @@ import { redactCredentials, splitCredentials } from "../src/daemon/git-sync.ts";
 import type { CustomerView } from "../src/status/customer-view.ts";
 import { reconcileWorld, type ReconcileWorld } from "./helpers/reconcile-world.ts";
 import { runCli } from "./helpers/run-cli.ts";
+import { waitFor } from "./helpers/wait-for.ts";
 
 // The daemon as a user runs it: `cwsync run --no-tui` as its own process, following a real git
 // origin (a bare repository a working clone pushes to), against the fakes of reconcile-world.
@@ -80,20 +81,6 @@ function startDaemon(w: ReconcileWorld, args: string[], env: Record<string, stri
   });
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? ` (${String(last)})` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const applied = (d: Daemon, revision: string) =>
   waitFor(`revision ${revision.slice(0, 12)} applied`, async () => {

@@ -8,6 +8,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import type { CustomerView } from "../src/status/customer-view.ts";
 import { reconcileWorld, type ReconcileWorld } from "./helpers/reconcile-world.ts";
 import { runCli } from "./helpers/run-cli.ts";
+import { waitFor } from "./helpers/wait-for.ts";
 
 // `cwsync run` as its own process (build first: npm run build): the credentials are checked before
 // it binds its port or clones anything, and a commit that later needs a missing one fails only the
@@ -69,20 +70,6 @@ function origin(w: ReconcileWorld): { url: string; push(): void } {
   return { url: pathToFileURL(dir).href, push: () => void w.repo.git("push", "-q", "origin", "HEAD:main") };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? ` (${String(last)})` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("cwsync run checks the credentials before it starts", () => {
   it("without the ConnectWise variables: exit 64 naming them, no port bound, no clone, no state directory", { timeout: TIMEOUT }, async () => {

@@ -10,6 +10,7 @@ import { createLogger, secretsFromEnv } from "../../daemon/logger.ts";
 import { createMetrics } from "../../daemon/metrics.ts";
 import { runDaemon } from "../../daemon/run-daemon.ts";
 import { UsageError } from "../../errors.ts";
+import type { ReportName } from "../../ports/state-store.ts";
 import type { CommandIO } from "../io.ts";
 import { NO_NEEDS, sourceNeeds } from "../sources-env.ts";
 import { requireCredentials, type ConnectWiseTuning } from "../sources-session.ts";
@@ -53,7 +54,7 @@ async function showDashboard(control: DaemonControl, stop: AbortController, logF
       store,
       actions: {
         reconcile: async (customer) => (control.requestReconcile("dashboard", customer) ? `reconcile of ${customer ?? "every customer"} requested` : "the daemon is stopping"),
-        sendNow: async (customer, report) => (await control.requestSendNow(customer, report as "billing" | undefined)).message,
+        sendNow: (customer, report) => sendNowForDashboard(control, customer, report),
         quit: () => undefined,
       },
     });
@@ -62,6 +63,16 @@ async function showDashboard(control: DaemonControl, stop: AbortController, logF
     process.stderr.write(`cwsync: stopping; the log is in ${logFile}\n`);
     stop.abort(new Error("quit from the dashboard"));
   }
+}
+
+/**
+ * The dashboard's `s` inside the daemon: a send that did not go out rejects with the daemon's
+ * per-report lines, so the dashboard shows it as the failure it is (as `cwsync dashboard` does on a 409).
+ */
+export async function sendNowForDashboard(control: Pick<DaemonControl, "requestSendNow">, customer: string, report?: string): Promise<string> {
+  const result = await control.requestSendNow(customer, report as ReportName | undefined);
+  if (!result.ok) throw new Error(result.message);
+  return result.message;
 }
 
 /** `CWSYNC_FULL_VERIFY_INTERVALS`: every customer verified in full at least once in this many intervals. */
