@@ -5,6 +5,7 @@ import { benchConnectWise } from "./connectwise.mjs";
 import { benchDaemon, printDaemon } from "./daemon.mjs";
 import { benchDetections, printDetections } from "./detections.mjs";
 import { benchReconcile, printReconcile } from "./reconcile.mjs";
+import { benchStateWrites, printStateWrites } from "./state-writes.mjs";
 import { benchValidate } from "./validate.mjs";
 
 execSync("npm run build --silent", { stdio: "inherit", cwd: new URL("..", import.meta.url).pathname });
@@ -21,6 +22,9 @@ const cw = await benchConnectWise(Number(process.env.BENCH_COMPANIES ?? 5000));
 console.log("\n| verify + resolve agreements, 5,000 companies, 20 ms latency | requests (503s) | wall | resolved | limiter waits |\n| --- | --- | --- | --- | --- |");
 for (const r of cw) console.log(`| ${r.label} | ${r.requests} (${r.failed}) | ${(r.ms / 1000).toFixed(2)} s | ${r.resolved} | ${(r.waitedMs / 1000).toFixed(1)} s |`);
 console.log("(targets: ≤ 120 requests and ≤ 5 s)");
+
+// a few seconds: fenced ledger writes through the state store (node:sqlite, WAL, synchronous=FULL)
+printStateWrites(await benchStateWrites(Number(process.env.BENCH_STATE_WRITES ?? 20_000)));
 
 // ~1 minute at 5,000 customers: BENCH_RECONCILE_CUSTOMERS=500 for a quick try
 printReconcile(await benchReconcile(Number(process.env.BENCH_RECONCILE_CUSTOMERS ?? 5000)));
