@@ -4,10 +4,13 @@
 
 const CATEGORIES = [
   "spam", "graymail", "web-reputation", "bec", "phishing", "malware", "ransomware",
-  "suspicious-objects", "advanced-threats", "spoofing", "content-filter", "dlp",
+  "suspicious-objects", "advanced-threats", "scan-exceptions", "spoofing", "content-filter", "dlp",
 ];
 
 const p = (title, description, examples, extra) => ({ title, description, examples, ...extra });
+
+/** No control characters: what an agreement type or name may hold (they never go into a query condition). */
+const PRINTABLE = "^[^\\u0000-\\u001f\\u007f]+$";
 
 const productKey = {
   type: "string",
@@ -236,11 +239,11 @@ export const customerSchema = {
               additionalProperties: false,
               required: ["type", "name"],
               properties: {
-                type: p("Agreement type", "The ConnectWise agreement type name.", ["Managed Services"], {
-                  type: "string", minLength: 1, maxLength: 100, pattern: "^[^\"'\\\\\\[\\]]+$",
+                type: p("Agreement type", "The ConnectWise agreement type name, as ConnectWise spells it (any printable characters, apostrophes included: it is matched by cwsync, never sent in a query).", ["Managed Services"], {
+                  type: "string", minLength: 1, maxLength: 100, pattern: PRINTABLE,
                 }),
-                name: p("Agreement name", "The ConnectWise agreement name.", ["Acme - Email Protection"], {
-                  type: "string", minLength: 1, maxLength: 100, pattern: "^[^\"'\\\\\\[\\]]+$",
+                name: p("Agreement name", "The ConnectWise agreement name, as ConnectWise spells it (any printable characters, apostrophes included: it is matched by cwsync, never sent in a query).", ["Acme - Email Protection", "O'Brien Dental - Managed Services"], {
+                  type: "string", minLength: 1, maxLength: 100, pattern: PRINTABLE,
                 }),
               },
             }),
@@ -281,7 +284,7 @@ export const globalSchema = {
             "Default agreement types",
             "Agreement types that an `agreements: { <product>: default }` mapping resolves through (the seed's “Default”).",
             [["TMRM Management Solution", "Managed Service"]],
-            { type: "array", minItems: 1, uniqueItems: true, items: { type: "string", minLength: 1, maxLength: 100, pattern: "^[^\"'\\\\\\[\\]]+$" } },
+            { type: "array", minItems: 1, uniqueItems: true, items: { type: "string", minLength: 1, maxLength: 100, pattern: PRINTABLE } },
           ),
           tickets: p("Tickets", "Where billing summaries and detection reports land.", [{ board: "Managed Services", status: "New" }], {
             type: "object",

@@ -225,17 +225,16 @@ describe("exactly once under crashes and faults", () => {
 
     // at most 15 runs: expectBilledExactlyOnce below fails when they were not enough
     const keys = billingKeys(w);
-    let failed = 0;
     for (let runs = 0; runs < 15; runs++) {
-      if ((await w.run("reconcile", "--at", DUE)).code !== 0) failed++;
+      await w.run("reconcile", "--at", DUE);
       const { entries, unfinished } = ledger(w);
       if (unfinished.length === 0 && entries.length === keys.length && entries.every((e) => e.state === "done")) break;
     }
-    // the faults hit: some runs failed and creates met 5xx/429 (their outcome unknown until looked up)
+    // the faults hit: reads met 500s (retried like 503s) and creates met 5xx/429 (their outcome unknown until looked up)
     const hit = w.cw.requests.filter((r) => r.fault === "status");
     expect(hit.length / w.cw.requests.length).toBeGreaterThan(0.2);
+    expect(hit.filter((r) => r.method === "GET" && r.status === 500).length).toBeGreaterThan(0);
     expect(hit.filter((r) => r.method === "POST").length).toBeGreaterThan(0);
-    expect(failed).toBeGreaterThan(0);
     w.cw.faults.clear();
     expectBilledExactlyOnce(w);
   }, 180_000);

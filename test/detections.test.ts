@@ -243,7 +243,8 @@ describe("detection reports through reconcile", () => {
     // the 72 hours before 06:30 UTC on the 14th reach back to 06:30 UTC on the 11th
     const lost = (from: string, to: string) => `Data incomplete: no events could be read from ${from} to ${to} (polling did not run, and the service keeps events for 72 hours only).`;
     const day = (d: string) => ticket(w, `Hosted Email Security daily ${d} Roma Dentale cws-`).text;
-    expect(day("2027-03-09")).toContain(lost("2027-03-09 21:00 CET", "2027-03-10 00:00 CET"));
+    // the cursor stayed CWSYNC_POLL_LAG (10 minutes) behind the last poll at 20:00 UTC
+    expect(day("2027-03-09")).toContain(lost("2027-03-09 20:50 CET", "2027-03-10 00:00 CET"));
     expect(table(day("2027-03-09"))).toEqual(expectedTable(w.hes, ROME_DOMAINS, ROME_CATEGORIES, "2027-03-08T23:00:00Z", "2027-03-09T20:00:00Z"));
     expect(day("2027-03-10")).toContain(lost("2027-03-10 00:00 CET", "2027-03-11 00:00 CET"));
     expect(table(day("2027-03-10"))).toEqual({ phishing: [0, 0, 0], bec: [0, 0, 0], ransomware: [0, 0, 0], total: [0, 0, 0] });
@@ -314,5 +315,85 @@ describe("detection reports through reconcile", () => {
     expect(table(ticket(w, "Hosted Email Security daily 2027-10-30 Roma Dentale cws-").text)).toEqual(
       expectedTable(w.hes, ROME_DOMAINS, ROME_CATEGORIES, "2027-10-29T22:00:00Z", "2027-10-30T22:00:00Z"),
     );
+  });
+});
+
+const WATCH_DOMAINS = ["watch.example", "watch-mail.example"];
+
+/** One customer whose daily Trend Micro Email Security report (UTC, at 06:00) reads `threat` only. */
+function watchWorld(detections: DetectionCategory[]): Promise<ReconcileWorld> {
+  const dir = mkdtempSync(join(tmpdir(), "cwsync-detections-"));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(join(import.meta.dirname, "../customers/_global.yaml"), join(dir, "_global.yaml"));
+  writeFileSync(join(dir, "web-watch.yaml"), customerFile("web-watch", "Web Watch Ltd", "WebWatch", WATCH_DOMAINS, `  timezone: UTC
+  at: "06:00"
+  emailSecurity:
+    edition: standard
+    every: day
+    detections: [${detections.join(", ")}]
+`));
+  return reconcileWorld({ repo: tempRepo(dir) });
+}
+
+/** The fake's `threat` events of one logged type in `[start, end)`, per domain and in total: counted without cwsync's table. */
+function threatsOfType(fake: EmailSecuritySandbox, eventType: string, start: string, end: string): number[] {
+  const perDomain = WATCH_DOMAINS.map((d) => fake.eventsBetween(d, "threat", new Date(start), new Date(end)).filter((e) => e.eventType === eventType).length);
+  return [...perDomain, perDomain.reduce((a, b) => a + b, 0)];
+}
+
+describe("Email Security categories and services that answer badly, through reconcile", () => {
+  it("a report selecting web-reputation and scan-exceptions counts the service's `threat` events of type Web Reputation and Scan Exception", async () => {
+    const w = await watchWorld(["web-reputation", "scan-exceptions", "malware"]);
+    await reconcileAt(w, ["2027-10-30T12:00:00Z", "2027-11-01T06:00:00Z"]);
+    // one kind asked, per domain and reconcile: the three categories all come back under `threat`
+    expect(new Set(w.tmes.requests.map((q) => q.query.event))).toEqual(new Set(["threat"]));
+    const t = table(ticket(w, "Email Security daily 2027-10-31 Web Watch Ltd cws-").text);
+    const web = threatsOfType(w.tmes, "Web Reputation", "2027-10-31T00:00:00Z", "2027-11-01T00:00:00Z");
+    const scan = threatsOfType(w.tmes, "Scan Exception", "2027-10-31T00:00:00Z", "2027-11-01T00:00:00Z");
+    expect(web[2]).toBeGreaterThan(0);
+    expect(scan[2]).toBeGreaterThan(0);
+    expect(t["web-reputation"]).toEqual(web);
+    expect(t["scan-exceptions"]).toEqual(scan);
+    expect(t).toEqual(expectedTable(w.tmes, WATCH_DOMAINS, ["web-reputation", "scan-exceptions", "malware"], "2027-10-31T00:00:00Z", "2027-11-01T00:00:00Z"));
+  });
+
+  it("an endless-token service: each window gives up after 1,000 pages (email-security.endless-paging), nothing is sent or counted, and the report sent once it answers says its data is incomplete", async () => {
+    const w = await watchWorld(["malware"]);
+    await reconcileAt(w, ["2027-10-30T12:00:00Z"]);
+    w.tmes.setEndlessTokens(true);
+    w.tmes.requests.length = 0;
+    const down = await reconcile(w, "2027-10-31T06:00:00Z");
+    expect(down.code).toBe(1);
+    expect(stateOf(down.json, "web-watch")).toBe("failing email-security.endless-paging");
+    expect(down.json.customers.find((c) => c.name === "web-watch")!.message).toMatch(
+      /^polling Trend Micro Email Security failed for watch(-mail)?\.example: Trend Micro Email Security GET \/api\/v1\/log\/policyeventlog answered 200 — email-security\.endless-paging: still a `nextToken` after 1000 pages \(500000 events at most\) for watch(-mail)?\.example \(event threat, /,
+    );
+    // 1,000 requests per domain, then it gave up
+    expect(w.tmes.requests).toHaveLength(2000);
+    expect(w.cw.state.tickets).toEqual([]);
+
+    // four days later the service answers again: what it no longer keeps is a gap, said in the report
+    w.tmes.setEndlessTokens(false);
+    const back = await reconcile(w, "2027-11-03T18:00:00Z");
+    expect(back.code).toBe(0);
+    const day = ticket(w, "Email Security daily 2027-10-30 Web Watch Ltd cws-").text;
+    expect(day).toContain("Data incomplete: no events could be read from 2027-10-30 11:50 UTC to 2027-10-31 00:00 UTC");
+    expect(table(day).malware[2]).toBe(expectedTable(w.tmes, WATCH_DOMAINS, ["malware"], "2027-10-30T00:00:00Z", "2027-10-30T12:00:00Z").malware[2]);
+  });
+
+  it("a garbled 200 (an HTML page) fails the run as email-security.unreadable instead of reporting zero, and the next run sends the full report", async () => {
+    const w = await watchWorld(["malware"]);
+    await reconcileAt(w, ["2027-10-30T12:00:00Z"]);
+    w.tmes.faults.push({ kind: "html" });
+    const down = await reconcile(w, "2027-10-31T06:00:00Z");
+    expect(down.code).toBe(1);
+    expect(stateOf(down.json, "web-watch")).toBe("failing email-security.unreadable");
+    expect(down.json.customers.find((c) => c.name === "web-watch")!.message).toContain("answered 200 — email-security.unreadable: the answer is not a JSON object with `logs` (not JSON; content-type text/html");
+    expect(w.cw.state.tickets).toEqual([]);
+    const up = await reconcile(w, "2027-10-31T06:30:00Z");
+    expect(up.code).toBe(0);
+    const t = table(ticket(w, "Email Security daily 2027-10-30 Web Watch Ltd cws-").text);
+    expect(t).toEqual(expectedTable(w.tmes, WATCH_DOMAINS, ["malware"], "2027-10-30T00:00:00Z", "2027-10-31T00:00:00Z"));
+    expect(t.total[2]).toBeGreaterThan(0);
   });
 });

@@ -1,12 +1,41 @@
 import { errors as undiciErrors } from "undici";
 
-/** Seconds or an HTTP date, as `Retry-After` may carry; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | string[] | undefined, now: number): number | undefined {
+/** The longest wait a `Retry-After` may impose: a server asking for an hour must not park the worker. */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/** Seconds or an HTTP date, as `Retry-After` may carry, capped at MAX_RETRY_AFTER_MS; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | string[] | undefined, now: number, capMs = MAX_RETRY_AFTER_MS): number | undefined {
   const v = Array.isArray(header) ? header[0] : header;
   if (!v) return undefined;
-  if (/^\d+(\.\d+)?$/.test(v.trim())) return Number(v) * 1000;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.min(capMs, Number(v) * 1000);
   const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return Number.isNaN(at) ? undefined : Math.min(capMs, Math.max(0, at - now));
+}
+
+/** The largest response body read: 32 MiB. Checked while it streams in, so a huge answer never sits in memory whole. */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`the answer is larger than ${Math.round(limit / 1024 / 1024)} MiB`);
+    this.name = "BodyTooLargeError";
+  }
+}
+
+/** Reads a body as UTF-8, giving up (and dropping the connection) past `limit` bytes. */
+export async function readCapped(body: AsyncIterable<Uint8Array> & { destroy?: (e?: Error) => unknown }, limit = MAX_BODY_BYTES): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > limit) {
+      const e = new BodyTooLargeError(limit);
+      body.destroy?.(e);
+      throw e;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Timeouts and retry knobs shared by the HTTP adapters (ConnectWise, LMPI). */

@@ -100,7 +100,7 @@ async function applyTicketSend(a: TicketSend, deps: ApplyDeps): Promise<Outcome>
   try {
     if (a.kind === "billing") for (const l of a.lines) lines.push(await applyLine(l, { ...a, resume: a.resume || previous !== undefined }, deps));
     let ticketId: number | undefined;
-    const found = a.resume || previous ? (await deps.cw.findTicketsByKey(a.key, deps.signal)).find((t) => t.summary.includes(a.key)) : undefined;
+    const found = a.resume || previous ? (await deps.cw.findTicketsByKey(a.key, a.companyId, deps.signal)).find((t) => t.summary.includes(a.key)) : undefined;
     if (found) ticketId = found.id;
     else {
       const t = created(await deps.cw.createTicket({

@@ -1,20 +1,26 @@
 import type { GlobalFile } from "../config/model.ts";
-import { checkCustomer, type CustomerChecks } from "../core/connectwise-checks.ts";
+import { checkCustomer, unlistedCompanyStatuses, type CustomerChecks } from "../core/connectwise-checks.ts";
 import type { Desired } from "../core/desired.ts";
 import { acting, monthOf, skipReason, type DueSend, type Observed } from "../core/plan.ts";
 import { observeConnectWise } from "../observe/observe-connectwise.ts";
 import type { Addition, ConnectWise } from "../ports/connectwise.ts";
-import type { LicenseRow, LicenseSource } from "../ports/license-source.ts";
+import { UNREADABLE_REPORT, type LicenseRow, type LicenseSource } from "../ports/license-source.ts";
+import { ApiError } from "../errors.ts";
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Verifies every acting, enabled customer against ConnectWise: a few batched reads. */
-export async function observeChecks(cw: ConnectWise, desired: Desired, signal?: AbortSignal): Promise<Pick<Observed, "checks" | "connectwiseError">> {
+export async function observeChecks(
+  cw: ConnectWise, desired: Desired, signal?: AbortSignal, notice?: (fields: Record<string, unknown>, message: string) => void,
+): Promise<Pick<Observed, "checks" | "connectwiseError">> {
   const global = desired.global;
   if (!global) return { checks: new Map() };
   const customers = desired.customers.filter(acting).map((d) => d.customer).filter((c) => c.enabled);
   try {
     const snapshot = await observeConnectWise(cw, customers, global, signal);
+    for (const s of unlistedCompanyStatuses(snapshot)) {
+      notice?.({ statusId: s.id, statusName: s.name }, "a company status is missing from the status table: its companies count as active");
+    }
     return { checks: new Map(customers.map((c) => [c.name, checkCustomer(c, global, snapshot)])) };
   } catch (e) {
     return { connectwiseError: message(e) };
@@ -48,7 +54,7 @@ async function pool<T>(items: readonly T[], n: number, fn: (t: T) => Promise<voi
 export async function observeBilling(
   cw: ConnectWise, license: LicenseSource, needs: { months: string[]; agreements: number[] }, signal?: AbortSignal,
 ): Promise<Pick<Observed, "licenses" | "additions">> {
-  const licenses = new Map<string, LicenseRow[] | { error: string }>();
+  const licenses = new Map<string, LicenseRow[] | { error: string; reason?: string }>();
   const additions = new Map<number, Addition[] | { error: string }>();
   await Promise.all([
     pool(needs.months, 2, async (m) => {
@@ -56,7 +62,9 @@ export async function observeBilling(
       try {
         licenses.set(m, await license.summary(y, mo, signal));
       } catch (e) {
-        licenses.set(m, { error: message(e) });
+        // a 2xx that is not the report has its own reason: the answer came, it was garbled
+        const unreadable = e instanceof ApiError && e.code === UNREADABLE_REPORT;
+        licenses.set(m, { error: message(e), ...(unreadable ? { reason: "lmpi.unreadable" } : {}) });
       }
     }),
     // the ConnectWise client's limiter bounds the real concurrency and rate

@@ -10,9 +10,11 @@ import type { PollTarget } from "../core/poll-targets.ts";
 import { POLICY_EVENT_KINDS, type DetectionService, type DetectionSource, type PolicyEvent, type PolicyEventKind } from "../ports/detection-source.ts";
 import { LeaseLostError, type StateStore } from "../ports/state-store.ts";
 import { startEmailSecuritySandbox, type EmailSecuritySandbox } from "../sandbox/email-security-sandbox.ts";
-import { BEFORE_POLLING, pollDetections, type PollDeps } from "./poll-detections.ts";
+import { BEFORE_POLLING, DEFAULT_POLL_LAG_MS, eventIdentity, pollDetections, type PollDeps } from "./poll-detections.ts";
 
 const HOUR = 3_600_000;
+/** The cursor stays this far behind each poll's `now` (CWSYNC_POLL_LAG unset). */
+const LAG = DEFAULT_POLL_LAG_MS;
 /** The instant of the first poll in most tests (a Wednesday, whole hour, UTC). */
 const T = Date.parse("2027-03-10T12:00:00Z");
 /** The real clock, as the poller stamps found gaps with it. */
@@ -108,11 +110,11 @@ describe("pollDetections against the TMES fake and a real state store", () => {
     const categories = new Set(Object.keys(want).map((k) => k.split(" ").slice(2).join(" ")));
     expect([...categories].sort()).toEqual([
       "advanced-threats", "bec", "content-filter", "dlp", "graymail", "malware", "phishing", "ransomware",
-      "spam", "spoofing", "suspicious-objects", "unknown:Spam/Unusual signal", "web-reputation",
+      "scan-exceptions", "spam", "spoofing", "suspicious-objects", "unknown:Spam/Unusual signal", "web-reputation",
     ]);
     expect(first.events + second.events).toBe(total(want));
-    expect({ ...first, events: 0 }).toEqual({ targets: 12, polls: 12, events: 0, gaps: 0, errors: [] });
-    expect(cursorsOf(store)).toEqual([ACME, BETA].flatMap((d) => [...POLICY_EVENT_KINDS].sort().map((e) => `tmes ${d} ${e} ${iso(later)}`)));
+    expect({ ...first, events: 0 }).toEqual({ targets: 12, polls: 12, events: 0, gaps: 0, errors: [], readTo: iso(T) });
+    expect(cursorsOf(store)).toEqual([ACME, BETA].flatMap((d) => [...POLICY_EVENT_KINDS].sort().map((e) => `tmes ${d} ${e} ${iso(later - LAG)}`)));
     // before the first poll nothing was read: a report reaching back there says so
     expect(new Set(store.pollGaps("acme", "tmes", iso(0), iso(later)).map((g) => `${g.start} ${g.end}`))).toEqual(new Set([`${BEFORE_POLLING} ${iso(T - 72 * HOUR)}`]));
   });
@@ -146,7 +148,7 @@ describe("pollDetections against the TMES fake and a real state store", () => {
     // the first window ends 0.5 s after the event: it lies in the window's last second
     const cut = Date.parse(e.genTime) - (Date.parse(e.genTime) % 1000) + 500;
     await poll([spam], cut, { store, token });
-    expect(store.pollCursors()[0].boundaryIds).toContain(e.messageID);
+    expect(store.pollCursors()[0].boundaryIds).toContain(eventIdentity(e));
 
     // a source whose windows overlap the previous one by a second, as an API rounding its `start` down would
     const served: PolicyEvent[] = [];
@@ -174,12 +176,12 @@ describe("pollDetections against the TMES fake and a real state store", () => {
 
     expect(r.gaps).toBe(1);
     expect(store.pollGaps("acme", "tmes", iso(T), iso(back))).toEqual([
-      { customer: "acme", service: "tmes", domain: ACME, event: "spam", start: iso(T), end: iso(T + 24 * HOUR), detectedAt: iso(REAL) },
+      { customer: "acme", service: "tmes", domain: ACME, event: "spam", start: iso(T - LAG), end: iso(T + 24 * HOUR), detectedAt: iso(REAL) },
     ]);
     expect(tmes.requests[0].query).toMatchObject({ domain: ACME, event: "spam", start: iso(T + 24 * HOUR), end: iso(back) });
     expect(stored(store, "tmes", T, T + 24 * HOUR)).toEqual({});
     expect(stored(store, "tmes", T - 80 * HOUR, back)).toEqual(expected(tmes, [spam], [[T - 72 * HOUR, T], [T + 24 * HOUR, back]]));
-    expect(cursorsOf(store)).toEqual([`tmes ${ACME} spam ${iso(back)}`]);
+    expect(cursorsOf(store)).toEqual([`tmes ${ACME} spam ${iso(back - LAG)}`]);
   });
 
   it("loses nothing and counts nothing twice when storing one target's poll fails after its events were read", async () => {
@@ -200,7 +202,7 @@ describe("pollDetections against the TMES fake and a real state store", () => {
     });
     const crashed = await poll(targets, T + 3 * HOUR, { store: failing, token });
     expect(crashed.errors).toEqual([{ customer: "acme", service: "tmes", domain: ACME, message: "disk I/O error" }]);
-    expect(cursorsOf(store)).toEqual([`tmes ${ACME} phishing ${iso(T + 3 * HOUR)}`, `tmes ${ACME} spam ${iso(T)}`]);
+    expect(cursorsOf(store)).toEqual([`tmes ${ACME} phishing ${iso(T + 3 * HOUR - LAG)}`, `tmes ${ACME} spam ${iso(T - LAG)}`]);
     expect(stored(store, "tmes", T, T + 3 * HOUR)).toEqual(expected(tmes, [target("phishing")], [[T, T + 3 * HOUR]]));
 
     await poll(targets, T + 5 * HOUR, { store, token });
@@ -216,7 +218,7 @@ describe("pollDetections against the TMES fake and a real state store", () => {
     expect(taken.ok).toBe(true);
 
     await expect(poll(targets, T + 3 * HOUR, { store, token })).rejects.toBeInstanceOf(LeaseLostError);
-    expect(cursorsOf(store)).toEqual([`tmes ${ACME} spam ${iso(T)}`, `tmes ${ACME} threat ${iso(T)}`]);
+    expect(cursorsOf(store)).toEqual([`tmes ${ACME} spam ${iso(T - LAG)}`, `tmes ${ACME} threat ${iso(T - LAG)}`]);
     expect(stored(store, "tmes", T - 80 * HOUR, T + 6 * HOUR)).toEqual(before);
 
     const again = store.acquireLease(`${process.pid}@${hostname()}`, 30_000, 70_000);
@@ -252,12 +254,126 @@ describe("pollDetections against the TMES fake and a real state store", () => {
       message: "Hosted Email Security GET /api/v1/log/policyeventlog answered 404 — ResourceNotAvailable: Log retrieval is not enabled. log retrieval is not enabled for this account: enable it in Administration > Service Integration > Log Retrieval",
     }]);
     expect(r.polls).toBe(1);
-    expect(cursorsOf(store)).toEqual([`hes ${ACME} spam ${iso(T)}`, `tmes ${ACME} spam ${iso(T + 2 * HOUR)}`]);
+    expect(cursorsOf(store)).toEqual([`hes ${ACME} spam ${iso(T - LAG)}`, `tmes ${ACME} spam ${iso(T + 2 * HOUR - LAG)}`]);
     expect(stored(store, "tmes", T - 80 * HOUR, T + 3 * HOUR)).toEqual(expected(tmes, [targets[0]], [[T - 72 * HOUR, T + 2 * HOUR]]));
     expect(stored(store, "hes", T, T + 3 * HOUR)).toEqual({});
 
     hes.setLogRetrieval(true);
     await poll(targets, T + 4 * HOUR, { store, token });
     expect(stored(store, "hes", T - 80 * HOUR, T + 5 * HOUR)).toEqual(expected(hes, [targets[1]], [[T - 72 * HOUR, T + 4 * HOUR]]));
+  });
+});
+
+describe("pollDetections: late events, several events per message, and services that answer badly", () => {
+  let multi: EmailSecuritySandbox;
+  beforeAll(async () => {
+    multi = await startEmailSecuritySandbox({ service: "tmes", now: () => fakeNow.ms, multiEventMessages: true });
+  });
+  afterAll(() => multi.close());
+  afterEach(() => {
+    tmes.setLateEvents(undefined);
+    tmes.setEndlessTokens(false);
+    multi.requests.length = 0;
+  });
+
+  it("counts an event that reached the log minutes after its time at the next poll (the cursor stays CWSYNC_POLL_LAG behind)", async () => {
+    const { store, token } = held();
+    const targets = [target("spam"), target("threat")];
+    // every event shows in the log 5 minutes after its genTime
+    tmes.setLateEvents({ delayMs: 5 * 60_000 });
+    await poll(targets, T, { store, token });
+    const late = targets.flatMap((t) => tmes.eventsBetween(ACME, t.event, new Date(T - 5 * 60_000), new Date(T)));
+    expect(late.length).toBeGreaterThan(0);
+    // not yet in the log at T: not counted yet
+    expect(total(stored(store, "tmes", T - 80 * HOUR, T + HOUR))).toBe(total(expected(tmes, targets, [[T - 72 * HOUR, T - 5 * 60_000]])));
+
+    const next = T + 15 * 60_000;
+    await poll(targets, next, { store, token });
+    // everything before `next − 5 min` is in the log now, and counted exactly once
+    expect(stored(store, "tmes", T - 80 * HOUR, next - 5 * 60_000)).toEqual(expected(tmes, targets, [[T - 72 * HOUR, next - 5 * 60_000]]));
+    expect(cursorsOf(store)).toEqual([`tmes ${ACME} spam ${iso(next - LAG)}`, `tmes ${ACME} threat ${iso(next - LAG)}`]);
+
+    // a third poll re-reads the overlap and counts nothing twice
+    tmes.setLateEvents(undefined);
+    await poll(targets, next + 5 * 60_000, { store, token });
+    await poll(targets, next + 7 * 60_000, { store, token });
+    expect(stored(store, "tmes", T - 80 * HOUR, next + HOUR)).toEqual(expected(tmes, targets, [[T - 72 * HOUR, next + 7 * 60_000]]));
+  });
+
+  it("counts both events of one message (Malware and Suspicious Objects, two spam rules): an event is (message id, type, subtype)", async () => {
+    const { store, token } = held();
+    const targets = [target("threat"), target("spam")];
+    fakeNow.ms = T;
+    const r = await pollDetections(targets, { sources: { tmes: client(multi) }, store, token, now: new Date(T), realNow: () => REAL });
+    const served = targets.flatMap((t) => multi.eventsBetween(ACME, t.event, new Date(T - 72 * HOUR), new Date(T)));
+    const messages = new Set(served.map((e) => e.messageID));
+    // the fake does serve messages with two events
+    expect(served.length - messages.size).toBeGreaterThan(20);
+    expect(r.events).toBe(served.length);
+    expect(stored(store, "tmes", T - 80 * HOUR, T)).toEqual(expected(multi, targets, [[T - 72 * HOUR, T]]));
+  });
+
+  it("an endless-token service: stops after the page cap with an error naming the service and domain, counts nothing, leaves the cursor", async () => {
+    const { store, token } = held();
+    const targets = [target("spam")];
+    await poll(targets, T, { store, token });
+    const before = stored(store, "tmes", T - 80 * HOUR, T + 2 * HOUR);
+    tmes.requests.length = 0;
+    tmes.setEndlessTokens(true);
+    const r = await poll(targets, T + HOUR, { store, token });
+
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatchObject({ customer: "acme", service: "tmes", domain: ACME, reason: "email-security.endless-paging" });
+    expect(r.errors[0].message).toMatch(/^Trend Micro Email Security GET \/api\/v1\/log\/policyeventlog answered 200 — email-security\.endless-paging: still a `nextToken` after 1000 pages \(500000 events at most\) for acme\.example \(event spam, /);
+    // the cap: 1,000 requests, then it gave up
+    expect(tmes.requests).toHaveLength(1000);
+    expect(cursorsOf(store)).toEqual([`tmes ${ACME} spam ${iso(T - LAG)}`]);
+    expect(stored(store, "tmes", T - 80 * HOUR, T + 2 * HOUR)).toEqual(before);
+  });
+
+  it("a window the service no longer keeps (its clock, its `Date` header, is 100 hours past the poll's `now`, as under a past --at) is a gap, never zero counts", async () => {
+    const { store, token } = held();
+    const spam = target("spam");
+    fakeNow.ms = T + 100 * HOUR;
+    const r = await pollDetections([spam], { sources: { tmes: client(tmes) }, store, token, now: new Date(T), realNow: () => REAL });
+    expect(r.errors).toEqual([]);
+    // the service keeps [T + 28 h, T + 100 h]: nothing of [T − 72 h, T)
+    expect(store.pollGaps("acme", "tmes", iso(T - 80 * HOUR), iso(T))).toEqual([
+      { customer: "acme", service: "tmes", domain: ACME, event: "spam", start: BEFORE_POLLING, end: iso(T - 72 * HOUR), detectedAt: iso(REAL) },
+      { customer: "acme", service: "tmes", domain: ACME, event: "spam", start: iso(T - 72 * HOUR), end: iso(T), detectedAt: iso(REAL) },
+    ]);
+    expect(r.gaps).toBe(1);
+    expect(stored(store, "tmes", T - 80 * HOUR, T)).toEqual({});
+    // 28 hours behind: only the part older than the service keeps is a gap; the rest is counted
+    const { store: s2, token: t2 } = held();
+    fakeNow.ms = T + 28 * HOUR;
+    await pollDetections([spam], { sources: { tmes: client(tmes) }, store: s2, token: t2, now: new Date(T), realNow: () => REAL });
+    expect(s2.pollGaps("acme", "tmes", iso(T - 72 * HOUR), iso(T)).map((g) => `${g.start} ${g.end}`)).toEqual([`${iso(T - 72 * HOUR)} ${iso(T - 44 * HOUR)}`]);
+    expect(stored(s2, "tmes", T - 80 * HOUR, T)).toEqual(expected(tmes, [spam], [[T - 44 * HOUR, T]]));
+  });
+
+  it("a 200 that is not the policy event log (HTML page, truncated JSON, `logs` not a list) fails the poll as email-security.unreadable, never zero counts", async () => {
+    const { store, token } = held();
+    const targets = [target("spam")];
+    await poll(targets, T, { store, token });
+    const before = stored(store, "tmes", T - 80 * HOUR, T + 3 * HOUR);
+    const faults = [
+      [{ kind: "html" }, /email-security\.unreadable: the answer is not a JSON object with `logs` \(not JSON; content-type text\/html; charset=utf-8; starts `<!DOCTYPE html>/],
+      [{ kind: "truncated" }, /email-security\.unreadable: the answer is not a JSON object with `logs` \(JSON that does not parse \(truncated\?\); content-type application\/json/],
+      [{ kind: "status", status: 200, body: { logs: "none" } }, /email-security\.unreadable: the answer has no `logs` array — for acme\.example \(event spam, /],
+    ] as const;
+    for (const [fault, message] of faults) {
+      tmes.faults.push(fault);
+      const r = await poll(targets, T + 2 * HOUR, { store, token });
+      expect(r.errors.map((e) => e.message)).toEqual([expect.stringMatching(message)]);
+      expect(r.errors[0].reason).toBe("email-security.unreadable");
+      expect(r.polls).toBe(0);
+      expect(cursorsOf(store)).toEqual([`tmes ${ACME} spam ${iso(T - LAG)}`]);
+      expect(stored(store, "tmes", T - 80 * HOUR, T + 3 * HOUR)).toEqual(before);
+    }
+    // a 204 is still "no events": the poll succeeds
+    const h = Math.floor(T / HOUR) * HOUR + 6 * HOUR;
+    await poll(targets, h, { store, token });
+    expect(stored(store, "tmes", T - 80 * HOUR, h)).toEqual(expected(tmes, targets, [[T - 72 * HOUR, h]]));
   });
 });

@@ -33,6 +33,8 @@ export interface CycleDeps {
   concurrency?: number;
   /** See ApplyDeps.settleMs. */
   settleMs?: number;
+  /** One log line for something worth knowing that is no customer's state (a company status the table does not list). */
+  notice?: (fields: Record<string, unknown>, message: string) => void;
   /** Email-security sources; absent: detection reports wait for a data source. */
   detections?: Partial<Record<DetectionService, DetectionSource>>;
   signal?: AbortSignal;
@@ -103,7 +105,7 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const desired = scope ? { ...all, customers: all.customers.filter((d) => scope.has(d.name)) } : all;
   const whole = !scope;
 
-  const checks = await observeChecks(deps.cw, desired, deps.signal);
+  const checks = await observeChecks(deps.cw, desired, deps.signal, deps.notice);
   // two passes: the candidates first, then the ledger entries of exactly those keys
   const firstPass = dueSends(desired, { entries: new Map(), cursors: store.cursors(), unfinished: [] }, now, input.sendNow);
   const ledger = ledgerView(store, firstPass.map((d) => d.key), scope);
@@ -142,8 +144,9 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   // a polling failure is shown at once, even with no report due: events older than 72 hours are lost
   for (const e of poll ? poll.errors : (input.pollErrors ?? []).filter((e) => !scope || scope.has(e.customer))) {
     const list = failures.get(e.customer) ?? [];
-    if (!list.some((i) => i.reason === "detections.unavailable")) {
-      list.push({ state: "failing", reason: "detections.unavailable", message: `polling ${e.service === "tmes" ? "Trend Micro Email Security" : "Hosted Email Security"} failed for ${e.domain}: ${e.message}` });
+    // one polling issue per customer: the first failure says what to do
+    if (!list.some((i) => POLL_REASONS.has(i.reason))) {
+      list.push({ state: "failing", reason: e.reason ?? "detections.unavailable", message: `polling ${e.service === "tmes" ? "Trend Micro Email Security" : "Hosted Email Security"} failed for ${e.domain}: ${e.message}` });
     }
     failures.set(e.customer, list);
   }
@@ -198,6 +201,21 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   return report;
 }
 
+/**
+ * How far a send's events are counted. A scheduled report waits until every cursor, which stays
+ * CWSYNC_POLL_LAG behind each poll, has passed its period's end, so that late events are in it; a
+ * send-now covers its period "so far", up to what this run read.
+ */
+function polledUntil(d: ReturnType<typeof dueSends>[number], mine: readonly PollCursor[], poll: PollResult | undefined): string {
+  const settled = mine.map((c) => c.at).sort()[0];
+  if (d.trigger !== "send-now" || !poll || d.report.report === "billing") return settled;
+  const service = SERVICE_OF[d.report.report];
+  const failed = poll.errors.some((e) => e.customer === d.customer.name && e.service === service);
+  return !failed && poll.readTo > settled ? poll.readTo : settled;
+}
+
+const POLL_REASONS = new Set(["detections.unavailable", "email-security.unreadable", "email-security.endless-paging"]);
+
 /** The counters, gaps and poll progress behind each due detection send. */
 function detectionData(
   due: ReturnType<typeof dueSends>, store: StateStore, poll: PollResult | undefined, sources: Partial<Record<DetectionService, DetectionSource>>,
@@ -219,7 +237,7 @@ function detectionData(
       counts: store.detectionCounts(customer, service, from, to),
       gaps: store.pollGaps(customer, service, from, to),
       // every target must have reached the period's end
-      ...(mine.length >= wanted && mine.length > 0 ? { polledUntil: mine.map((c) => c.at).sort()[0] } : {}),
+      ...(mine.length >= wanted && mine.length > 0 ? { polledUntil: polledUntil(d, mine, poll) } : {}),
       errors: (poll?.errors ?? []).filter((e) => e.customer === customer && e.service === service).map((e) => `${e.domain}: ${e.message}`),
     });
   }

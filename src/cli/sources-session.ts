@@ -3,6 +3,7 @@ import { systemClock } from "../adapters/clock-system.ts";
 import { ConnectWiseClient } from "../adapters/connectwise/connectwise-client.ts";
 import { ConnectWiseTransport, type ConnectWiseCredentials, type TransportOptions } from "../adapters/connectwise/transport.ts";
 import { EmailSecurityClient, type EmailSecurityCredentials } from "../adapters/email-security/email-security-client.ts";
+import { pollLagMsFromEnv } from "./poll-lag-env.ts";
 import { LmpiClient, type LmpiCredentials } from "../adapters/lmpi/lmpi-client.ts";
 import { UsageError } from "../errors.ts";
 import type { ConnectWise } from "../ports/connectwise.ts";
@@ -170,8 +171,8 @@ function lmpiClient(creds: LmpiCredentials): LicenseSource {
   return new LmpiClient(creds, { clock: systemClock, realNow: systemClock.now });
 }
 
-function detectionSource(creds: EmailSecurityCredentials, service: DetectionService): DetectionSource {
-  return new EmailSecurityClient(creds, service, { clock: systemClock });
+function detectionSource(creds: EmailSecurityCredentials, service: DetectionService, lagMs: number | undefined): DetectionSource {
+  return new EmailSecurityClient(creds, service, { clock: systemClock, lagMs });
 }
 
 /**
@@ -198,7 +199,7 @@ export async function openSources(opts: SourcesOptions, io: CommandIO): Promise<
     };
     for (const fake of [tmes, hes]) {
       if (!fake) continue;
-      session[fake.service] = detectionSource({ url: fake.url, ...fake.credentials }, fake.service);
+      session[fake.service] = detectionSource({ url: fake.url, ...fake.credentials }, fake.service, pollLagMsFromEnv(io.env));
       session.sandbox![fake.service] = fake;
     }
     return session;
@@ -216,7 +217,7 @@ export async function openSources(opts: SourcesOptions, io: CommandIO): Promise<
     const got = creds[s] ?? optionalCredentials(s, io.env);
     if (typeof got === "string") session.unconfigured[s] = got;
     if (s === "lmpi") session.license = typeof got === "string" ? unconfiguredLicense(got) : lmpiClient(got as LmpiCredentials);
-    else session[s] = typeof got === "string" ? unconfiguredDetections(s, got) : detectionSource(got as EmailSecurityCredentials, s);
+    else session[s] = typeof got === "string" ? unconfiguredDetections(s, got) : detectionSource(got as EmailSecurityCredentials, s, pollLagMsFromEnv(io.env));
   }
   return session;
 }

@@ -49,11 +49,11 @@ export type CompanyID = string;
  */
 export type DefaultAgreement = "default";
 /**
- * The ConnectWise agreement type name.
+ * The ConnectWise agreement type name, as ConnectWise spells it (any printable characters, apostrophes included: it is matched by cwsync, never sent in a query).
  */
 export type AgreementType = string;
 /**
- * The ConnectWise agreement name.
+ * The ConnectWise agreement name, as ConnectWise spells it (any printable characters, apostrophes included: it is matched by cwsync, never sent in a query).
  */
 export type AgreementName = string;
 /**
@@ -110,6 +110,7 @@ export type DetectionCategories = [
     | "ransomware"
     | "suspicious-objects"
     | "advanced-threats"
+    | "scan-exceptions"
     | "spoofing"
     | "content-filter"
     | "dlp"
@@ -124,6 +125,7 @@ export type DetectionCategories = [
     | "ransomware"
     | "suspicious-objects"
     | "advanced-threats"
+    | "scan-exceptions"
     | "spoofing"
     | "content-filter"
     | "dlp"

@@ -13,6 +13,13 @@ const CONDITION_MESSAGE: [string, string] = [
   "use the name exactly as ConnectWise shows it; names with these characters cannot be looked up safely",
 ];
 
+/** Agreement types and names: anything printable (they are matched in code, never sent in a condition). */
+const PRINTABLE = "^[^\\u0000-\\u001f\\u007f]+$";
+const PRINTABLE_MESSAGE: [string, string] = [
+  "contains a control character (a tab, a line break …)",
+  "use the name exactly as ConnectWise shows it, on one line",
+];
+
 const PATTERN_MESSAGES: Record<string, [message: string, hint: string]> = {
   name: ["must be lowercase letters, digits and `-`, 1–63 characters", "use the file name without `.yaml`, e.g. `acme-corp`"],
   at: ["must be a 24-hour time HH:MM", 'write it with two-digit hours and quotes, e.g. `at: "07:00"`'],
@@ -143,7 +150,9 @@ export function schemaDiagnostics(
         if (e.data === "" && errors.some((o) => o.keyword === "minLength" && o.instancePath === e.instancePath)) continue;
         const [m, h] = e.params.pattern === CONDITION_SAFE
           ? CONDITION_MESSAGE
-          : (PATTERN_MESSAGES[last ?? ""] ?? [`does not match ${e.params.pattern}`, undefined]);
+          : e.params.pattern === PRINTABLE
+            ? PRINTABLE_MESSAGE
+            : (PATTERN_MESSAGES[last ?? ""] ?? [`does not match ${e.params.pattern}`, undefined]);
         message = `\`${at}\` ${m}: found \`${String(e.data)}\``;
         hint = h;
         break;

@@ -24,9 +24,11 @@ export interface BillingLine {
   previous?: number;
   quantity?: number;
   op: LineOp;
-  /** A reason code for `refused` (`agreement.not-found`, `addition.ambiguous`, `license.unmatched`, …). */
+  /** A reason code for `refused` (`agreement.not-found`, `addition.ambiguous`, `license.unmatched`, `seats.invalid`, …). */
   reason?: string;
   message?: string;
+  /** Billed, with something to say (`seats.used-unreported`: no used units reported, billed at provisioned). */
+  warning?: { reason: string; message: string };
 }
 
 /** What every send that ends in a ticket carries; stored as its ledger payload. */

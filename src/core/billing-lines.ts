@@ -34,8 +34,9 @@ function rowsOf(rows: readonly LicenseRow[], lmpCustomer: string, productName: s
 
 /** The seats of one customer's product in an LMP report month, or why there is no single answer. */
 export type SeatCount =
-  | { state: "found"; seats: number; rows: number }
-  | { state: "license.unmatched" | "license.ambiguous"; message: string };
+  /** `usedUnreported`: billed `used`, but some row reports no used units, so its provisioned units count. */
+  | { state: "found"; seats: number; rows: number; usedUnreported?: boolean }
+  | { state: "license.unmatched" | "license.ambiguous" | "seats.invalid"; message: string };
 
 /**
  * Rows match on the LMP customer name and the catalogue's `lmp.productName`, ignoring case and
@@ -61,7 +62,14 @@ export function seatsOf(
   if (mine.length === 0) {
     return { state: "license.unmatched", message: `the LMP report has no “${productName}” row for customer “${lmpCustomer}” (check trendMicro.customer and the product's lmp.productName)` };
   }
-  return { state: "found", seats: mine.reduce((n, r) => n + (quantity === "provisioned" ? r.provisioned : r.used), 0), rows: mine.length };
+  const broken = mine.find((r) => r.invalid !== undefined);
+  if (broken) {
+    return { state: "seats.invalid", message: `the LMP report's “${productName}” row for “${lmpCustomer}” cannot be billed: ${broken.invalid}; nothing is set for it this month (ask Trend Micro to correct the report, then \`cwsync send-now\` bills it)` };
+  }
+  // Trend Micro charges the provisioned units of a row that reports no used units (LMP "Usage Reports")
+  const usedUnreported = quantity === "used" && mine.some((r) => r.used === undefined);
+  const seats = mine.reduce((n, r) => n + (quantity === "provisioned" ? r.provisioned : (r.used ?? r.provisioned)), 0);
+  return { state: "found", seats, rows: mine.length, ...(usedUnreported ? { usedUnreported } : {}) };
 }
 
 const same = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
@@ -104,21 +112,26 @@ export function billingLine(product: string, inp: LineInputs): BillingLine {
   const seats = seatsOf(inp.rows, inp.customer.lmpCustomer, p.lmp.productName, p.quantity, inp.claimedTwice);
   if (seats.state !== "found") return { ...withAgreement, reason: seats.state, message: seats.message };
   const quantity = seats.seats;
+  // billed at provisioned for want of used units: said on the line, whatever happens to it next
+  const billed: BillingLine = seats.usedUnreported ? {
+    ...withAgreement,
+    warning: { reason: "seats.used-unreported", message: `the LMP report has no used units for “${p.lmp.productName}” (customer “${inp.customer.lmpCustomer}”): billed at provisioned, ${quantity} seats, as Trend Micro charges it` },
+  } : withAgreement;
   const live = (inp.additions.get(agreement.id) ?? []).filter((a) => same(a.product.identifier, p.catalogItem) && isLive(a, inp.day));
   if (live.length > 1) {
     return {
-      ...withAgreement, quantity, reason: "addition.ambiguous",
+      ...billed, quantity, reason: "addition.ambiguous",
       message: `agreement “${agreement.name}” has ${live.length} live additions for ${p.catalogItem} (#${live.map((a) => a.id).join(", #")}); cancel all but one — cwsync never bills twice`,
     };
   }
   if (live.length === 0) {
-    if (withAgreement.catalogItemId === undefined) {
-      return { ...withAgreement, quantity, reason: "catalog.missing", message: `no addition for ${p.catalogItem} on “${agreement.name}”, and the catalogue item ${p.catalogItem} is ${catalog?.state ?? "missing"} in ConnectWise, so none can be created` };
+    if (billed.catalogItemId === undefined) {
+      return { ...billed, quantity, reason: "catalog.missing", message: `no addition for ${p.catalogItem} on “${agreement.name}”, and the catalogue item ${p.catalogItem} is ${catalog?.state ?? "missing"} in ConnectWise, so none can be created` };
     }
-    return { ...withAgreement, quantity, op: "create" };
+    return { ...billed, quantity, op: "create" };
   }
   const addition = live[0];
-  const line: BillingLine = { ...withAgreement, additionId: addition.id, previous: addition.quantity, quantity };
+  const line: BillingLine = { ...billed, additionId: addition.id, previous: addition.quantity, quantity };
   if (addition.quantity === quantity) return { ...line, op: "unchanged" };
   if (quantity < addition.quantity && inp.global.connectwise.decreases === "hold") {
     return { ...line, op: "held", reason: "decrease.held", message: `${p.displayName}: ${addition.quantity} → ${quantity} seats is a decrease; held for a human (decreases: hold)` };
@@ -132,9 +145,10 @@ export function billingDescription(customer: EffectiveCustomer, periodKey: strin
     const change = l.previous === undefined ? `${l.quantity ?? "?"} (new)` : `${l.previous} → ${l.quantity}`;
     const what = {
       set: "updated", create: "addition created", unchanged: "unchanged",
-      held: "decrease held, not applied", refused: `not billed: ${l.message ?? l.reason}`,
+      held: "decrease held, not applied", refused: `not billed${l.reason === "seats.invalid" ? ` (${l.reason})` : ""}: ${l.message ?? l.reason}`,
     }[l.op];
-    return `- ${l.productName} (${l.catalogItem}) on ${l.agreementName ? `“${l.agreementName}”` : "no agreement"}: ${l.op === "refused" && l.quantity === undefined ? "—" : change} — ${what}`;
+    const warning = l.warning?.reason === "seats.used-unreported" ? "; LMP reports no used units: billed at provisioned (seats.used-unreported)" : "";
+    return `- ${l.productName} (${l.catalogItem}) on ${l.agreementName ? `“${l.agreementName}”` : "no agreement"}: ${l.op === "refused" && l.quantity === undefined ? "—" : change} — ${what}${warning}`;
   });
   return [
     `Billing for ${customer.displayName}, ${periodKey}: seats from the Trend Micro Licensing Management Platform.`,
@@ -149,5 +163,5 @@ export function billingDescription(customer: EffectiveCustomer, periodKey: strin
 /** LMP customers in the report that no customer file names: shown, so a forgotten customer is noticed. */
 export function unclaimedLmpCustomers(rows: readonly LicenseRow[], claimed: readonly string[]): string[] {
   const mine = new Set(claimed.map(norm));
-  return [...new Set(rows.map((r) => r.customerName))].filter((n) => !mine.has(norm(n))).sort();
+  return [...new Set(rows.map((r) => r.customerName))].filter((n) => n !== "" && !mine.has(norm(n))).sort();
 }

@@ -12,14 +12,29 @@ describe("checkCompany", () => {
     { id: 1, identifier: "AcmeCorp", name: "Acme", status: { id: 1, name: "Active" } },
     { id: 2, identifier: "OldTenant", name: "Old", deletedFlag: true },
     { id: 3, identifier: "DormantCo", name: "Dormant", status: { id: 2, name: "Inactive" } },
+    { id: 4, identifier: "Managed", name: "Managed", status: { id: 5, name: "Active - Managed" } },
+    { id: 5, identifier: "OnHold", name: "On hold", status: { id: 6, name: "Credit Hold" } },
+    { id: 6, identifier: "Unlisted", name: "Unlisted", status: { id: 99, name: "Inactive" } },
+  ];
+  const statuses = [
+    { id: 1, name: "Active", inactiveFlag: false },
+    { id: 2, name: "Inactive", inactiveFlag: true },
+    { id: 5, name: "Active - Managed", inactiveFlag: false },
+    { id: 6, name: "Credit Hold", inactiveFlag: true },
   ];
   it("finds an active company, case-insensitively like ConnectWise", () => {
-    expect(checkCompany("acmecorp", companies)).toMatchObject({ state: "found", company: { id: 1 } });
+    expect(checkCompany("acmecorp", companies, statuses)).toMatchObject({ state: "found", company: { id: 1 } });
   });
   it("tells deleted, inactive and missing apart", () => {
-    expect(checkCompany("OldTenant", companies).state).toBe("deleted");
-    expect(checkCompany("DormantCo", companies).state).toBe("inactive");
-    expect(checkCompany("Nobody", companies)).toEqual({ state: "not-found", identifier: "Nobody" });
+    expect(checkCompany("OldTenant", companies, statuses).state).toBe("deleted");
+    expect(checkCompany("DormantCo", companies, statuses).state).toBe("inactive");
+    expect(checkCompany("Nobody", companies, statuses)).toEqual({ state: "not-found", identifier: "Nobody" });
+  });
+  it("decides activity by the status table's inactiveFlag, never by the status name", () => {
+    expect(checkCompany("Managed", companies, statuses).state).toBe("found");
+    expect(checkCompany("OnHold", companies, statuses).state).toBe("inactive");
+    // a status the table does not list counts as active, whatever its name
+    expect(checkCompany("Unlisted", companies, statuses).state).toBe("found");
   });
 });
 

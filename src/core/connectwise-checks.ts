@@ -1,6 +1,6 @@
 import type { GlobalFile } from "../config/model.ts";
 import type { EffectiveCustomer } from "../config/resolve.ts";
-import type { Agreement, AgreementType, CatalogItem, Company } from "../ports/connectwise.ts";
+import type { Agreement, AgreementType, CatalogItem, Company, CompanyStatus } from "../ports/connectwise.ts";
 
 /** What ConnectWise holds for the customers in question (read once, batched). */
 export interface ConnectWiseSnapshot {
@@ -8,6 +8,8 @@ export interface ConnectWiseSnapshot {
   agreements: Agreement[];
   catalog: CatalogItem[];
   agreementTypes: AgreementType[];
+  /** The tenant's company status table; a company's activity is its status's `inactiveFlag`. */
+  companyStatuses: CompanyStatus[];
 }
 
 export type CompanyCheck =
@@ -43,13 +45,18 @@ const same = (a: string | undefined, b: string) => a?.toLowerCase() === b.toLowe
 const isCancelled = (a: Agreement) => a.cancelledFlag === true || a.agreementStatus === "Cancelled";
 const isActive = (a: Agreement) => !isCancelled(a) && (a.agreementStatus === undefined || a.agreementStatus === "Active");
 
-/** The company for an identifier: ConnectWise compares identifiers case-insensitively; an exact match wins. */
-export function checkCompany(identifier: string, companies: readonly Company[]): CompanyCheck {
+/**
+ * The company for an identifier: ConnectWise compares identifiers case-insensitively; an exact match
+ * wins. Inactive means its status is flagged inactive in the tenant's status table (names are each
+ * tenant's own: "Active - Managed", "Credit Hold"); a status the table does not list counts as active.
+ */
+export function checkCompany(identifier: string, companies: readonly Company[], statuses: readonly CompanyStatus[]): CompanyCheck {
   const matches = companies.filter((c) => same(c.identifier, identifier));
   const company = matches.find((c) => c.identifier === identifier) ?? matches.find((c) => !c.deletedFlag) ?? matches[0];
   if (!company) return { state: "not-found", identifier };
   if (company.deletedFlag) return { state: "deleted", company };
-  if (company.status && !same(company.status.name, "Active")) return { state: "inactive", company };
+  const status = company.status && statuses.find((s) => s.id === company.status!.id);
+  if (status?.inactiveFlag === true) return { state: "inactive", company };
   return { state: "found", company };
 }
 
@@ -111,7 +118,7 @@ function indexOf(snapshot: ConnectWiseSnapshot): SnapshotIndex {
 /** Pure: every ConnectWise-side check of one customer against a snapshot. */
 export function checkCustomer(c: EffectiveCustomer, global: GlobalFile, snapshot: ConnectWiseSnapshot): CustomerChecks {
   const ix = indexOf(snapshot);
-  const company: CompanyCheck = c.companyId ? checkCompany(c.companyId, ix.companies.get(c.companyId.toLowerCase()) ?? []) : { state: "not-found", identifier: "" };
+  const company: CompanyCheck = c.companyId ? checkCompany(c.companyId, ix.companies.get(c.companyId.toLowerCase()) ?? [], snapshot.companyStatuses) : { state: "not-found", identifier: "" };
   const own = company.state === "not-found" ? [] : (ix.agreements.get(company.company.id) ?? []);
   const explicit = Object.values(c.agreements).filter((m) => m !== "default");
   const mappings = Object.entries(c.agreements).map(([product, m]) => checkMapping(product, m, own, global.connectwise.defaultAgreementTypes, explicit));
@@ -122,6 +129,14 @@ export function checkCustomer(c: EffectiveCustomer, global: GlobalFile, snapshot
     return [{ product, catalogItem: p.catalogItem, state: !item ? "missing" : item.inactiveFlag ? "inactive" : "present", item }];
   });
   return { name: c.name, company, mappings, catalog };
+}
+
+/** Status ids the snapshot's companies carry that the status table does not list (they count as active). */
+export function unlistedCompanyStatuses(snapshot: ConnectWiseSnapshot): { id: number; name: string }[] {
+  const listed = new Set(snapshot.companyStatuses.map((s) => s.id));
+  const out = new Map<number, { id: number; name: string }>();
+  for (const c of snapshot.companies) if (c.status && !listed.has(c.status.id)) out.set(c.status.id, { id: c.status.id, name: c.status.name });
+  return [...out.values()];
 }
 
 /** Default agreement types configured in `_global.yaml` that ConnectWise does not know (or has inactive). */

@@ -1,10 +1,12 @@
 import type { Action } from "./actions.ts";
 import type { Desired, DesiredCustomer } from "./desired.ts";
-import type { Observed } from "./plan.ts";
+import { connectwiseReason, type Observed } from "./plan.ts";
 import { suspendedUntil } from "./preview.ts";
 import type { Issue } from "./status.ts";
 
-const FAILING_WAITS = new Set(["connectwise.unavailable", "license.unavailable", "detections.unavailable"]);
+const FAILING_WAITS = new Set(["connectwise.unavailable", "connectwise.unreadable", "license.unavailable", "lmpi.unreadable", "lmpi.empty-report", "detections.unavailable"]);
+/** A product not billed for these reasons is a failure of the run, not a configuration to fix: the rest of the customer's billing goes on. */
+const FAILING_LINES = new Set(["seats.invalid"]);
 
 /** Pure: everything the plan knows about one customer, as issues; the state is picked from these. */
 export function customerIssues(d: DesiredCustomer, desired: Desired, observed: Observed, actions: readonly Action[], now: Date): Issue[] {
@@ -33,7 +35,7 @@ export function customerIssues(d: DesiredCustomer, desired: Desired, observed: O
   if (c.enabled) {
     const checks = observed.checks?.get(c.name);
     if (!checks) {
-      issues.push({ state: "failing", reason: "connectwise.unavailable", message: `ConnectWise could not be read: ${observed.connectwiseError ?? "no observation"}` });
+      issues.push({ state: "failing", reason: connectwiseReason(observed.connectwiseError), message: `ConnectWise could not be read: ${observed.connectwiseError ?? "no observation"}` });
     } else if (checks.company.state !== "found") {
       issues.push({ state: "degraded", reason: `company.${checks.company.state}`, message: `company ${c.companyId} is ${checks.company.state.replace("-", " ")} in ConnectWise: nothing is billed or reported to it (fix connectwise.companyId in ${d.file})` });
     } else {
@@ -53,8 +55,10 @@ export function customerIssues(d: DesiredCustomer, desired: Desired, observed: O
     } else if (a.kind === "billing") {
       for (const l of a.lines) {
         if (l.op === "refused" && !issues.some((i) => i.reason === l.reason && i.message.startsWith(l.product))) {
-          issues.push({ state: "degraded", reason: l.reason ?? "billing.refused", message: `${l.product}: ${l.message ?? "not billed"}` });
+          issues.push({ state: FAILING_LINES.has(l.reason ?? "") ? "failing" : "degraded", reason: l.reason ?? "billing.refused", message: `${l.product}: ${l.message ?? "not billed"}` });
         }
+        // a warning: billed all the same, so the customer stays ready, with the reason shown
+        if (l.warning) issues.push({ state: "ready", reason: l.warning.reason, message: `${l.product}: ${l.warning.message}` });
         if (l.op === "held") issues.push({ state: "pending", reason: "decrease.held", message: l.message ?? `${l.product}: decrease held` });
       }
     }

@@ -73,7 +73,7 @@ const AGREEMENT: Agreement = { id: 10, name: "Acme - Managed Services", type: { 
 const CATALOG = [{ id: 100, identifier: "TM-WFBSS" }, { id: 101, identifier: "TM-CLOUDEDGE" }];
 
 function checksOf(c: EffectiveCustomer, global: GlobalFile, catalog = CATALOG): CustomerChecks {
-  return checkCustomer(c, global, { companies: [COMPANY, { ...COMPANY, id: 2, identifier: "Other" }], agreements: [AGREEMENT], catalog, agreementTypes: [] });
+  return checkCustomer(c, global, { companies: [COMPANY, { ...COMPANY, id: 2, identifier: "Other" }], agreements: [AGREEMENT], catalog, agreementTypes: [], companyStatuses: [] });
 }
 
 const row = (used: number, over: Partial<LicenseRow> = {}): LicenseRow => ({
@@ -277,6 +277,22 @@ describe("billingLine", () => {
   it("sums the service-plan rows of one product, matching the product name regardless of case and spacing", () => {
     const rows = [row(30, { servicePlan: "Full" }), row(12, { servicePlan: "Add-on", productName: "worry-free  business security services" }), row(7, { productName: "Cloud Edge" })];
     expect(line({ rows })).toMatchObject({ op: "set", previous: 40, quantity: 42 });
+  });
+
+  it("bills provisioned for a plan row with no used units, with the seats.used-unreported warning", () => {
+    // 30 used on one plan, none reported on the other (provisioned 14): Trend Micro charges 30 + 14
+    const rows = [row(30, { servicePlan: "Full" }), row(0, { servicePlan: "Add-on", provisioned: 14, used: undefined })];
+    const l = billingLine("wfbs-svc", inputs({ rows }));
+    expect(l).toMatchObject({ op: "set", quantity: 44, warning: { reason: "seats.used-unreported" } });
+    expect(billingLine("wfbs-svc", inputs({})).warning).toBeUndefined();
+  });
+
+  it("refuses a product whose row is invalid (seats.invalid), even beside a readable plan row", () => {
+    const rows = [row(30), row(0, { servicePlan: "Add-on", provisioned: 0, used: undefined, invalid: "`used` is -3, not a whole number of seats from 0 to 1,000,000" })];
+    const l = billingLine("wfbs-svc", inputs({ rows }));
+    expect(l).toMatchObject({ op: "refused", reason: "seats.invalid" });
+    expect(l.quantity).toBeUndefined();
+    expect(l.message).toContain("`used` is -3");
   });
 
   it("refuses to create an addition whose catalogue item ConnectWise does not have (catalog.missing)", () => {

@@ -18,8 +18,8 @@ export interface Observed {
   /** ConnectWise checks per customer; absent when ConnectWise could not be read. */
   checks?: ReadonlyMap<string, CustomerChecks>;
   connectwiseError?: string;
-  /** LMP summary rows per report month `YYYY-MM`, or why they could not be read. */
-  licenses: ReadonlyMap<string, readonly LicenseRow[] | { error: string }>;
+  /** LMP summary rows per report month `YYYY-MM`, or why they could not be read (`reason` default `license.unavailable`). */
+  licenses: ReadonlyMap<string, readonly LicenseRow[] | { error: string; reason?: string }>;
   /** Live additions per agreement id (read only for agreements billed in this cycle), or the error. */
   additions: ReadonlyMap<number, readonly Addition[] | { error: string }>;
   /** The counters of each due detection send, by send key; absent when no detection source is configured. */
@@ -145,12 +145,17 @@ interface Ctx {
   twice: Set<string>;
 }
 
+/** Why ConnectWise could not be read: it answered something that is not its answer, or it did not answer. */
+export function connectwiseReason(error: string | undefined): "connectwise.unreadable" | "connectwise.unavailable" {
+  return error?.includes("connectwise.unreadable") ? "connectwise.unreadable" : "connectwise.unavailable";
+}
+
 function billingAction(due: DueSend, ctx: Ctx): Action {
   const c = due.customer.customer;
   const base = { key: due.key, customer: c.name, report: "billing" as const, periodKey: due.send.periodKey, due: due.send.due.toISOString() };
   const checks = ctx.observed.checks?.get(c.name);
   if (!checks) {
-    return { ...base, kind: "wait", reason: "connectwise.unavailable", message: `ConnectWise could not be read: ${ctx.observed.connectwiseError ?? "no observation"}` };
+    return { ...base, kind: "wait", reason: connectwiseReason(ctx.observed.connectwiseError), message: `ConnectWise could not be read: ${ctx.observed.connectwiseError ?? "no observation"}` };
   }
   if (checks.company.state !== "found") {
     return { ...base, kind: "wait", reason: `company.${checks.company.state}`, message: `billing ${due.send.periodKey} waits: company ${c.companyId} is ${checks.company.state.replace("-", " ")} in ConnectWise` };
@@ -158,14 +163,19 @@ function billingAction(due: DueSend, ctx: Ctx): Action {
   const month = monthOf(due.send.due, c.timezone);
   const rows = ctx.observed.licenses.get(month);
   if (!rows || !Array.isArray(rows)) {
-    return { ...base, kind: "wait", reason: "license.unavailable", message: `the LMP report for ${month} could not be read: ${(rows as { error: string } | undefined)?.error ?? "not fetched"}` };
+    const failed = rows as { error: string; reason?: string } | undefined;
+    return { ...base, kind: "wait", reason: failed?.reason ?? "license.unavailable", message: `the LMP report for ${month} could not be read: ${failed?.error ?? "not fetched"}` };
+  }
+  if (rows.length === 0) {
+    // a month being billed has customers in it: no rows at all is a report not generated yet, never "nothing to bill"
+    return { ...base, kind: "wait", reason: "lmpi.empty-report", message: `the LMP report for ${month} has no rows (not generated yet?): billing ${due.send.periodKey} is retried at the next reconcile` };
   }
   const additions = new Map<number, readonly Addition[]>();
   for (const m of checks.mappings) {
     if (m.state !== "resolved" || !c.reports.find((r) => r.report === "billing")?.products?.includes(m.product)) continue;
     const got = ctx.observed.additions.get(m.agreements[0].id);
     if (!got || !Array.isArray(got)) {
-      return { ...base, kind: "wait", reason: "connectwise.unavailable", message: `the additions of agreement #${m.agreements[0].id} could not be read: ${(got as { error: string } | undefined)?.error ?? "not fetched"}` };
+      return { ...base, kind: "wait", reason: connectwiseReason((got as { error: string } | undefined)?.error), message: `the additions of agreement #${m.agreements[0].id} could not be read: ${(got as { error: string } | undefined)?.error ?? "not fetched"}` };
     }
     additions.set(m.agreements[0].id, got);
   }
@@ -198,7 +208,7 @@ function reportAction(due: DueSend, ctx: Ctx): Action {
     return { ...base, kind: "wait", reason: "report.waiting-for-data-source", message: `${what} is ${due.trigger === "send-now" ? "requested" : "due"}, but no ${report === "emailSecurity" ? "Trend Micro Email Security" : "Hosted Email Security"} source is configured — nothing is sent` };
   }
   const checks = ctx.observed.checks?.get(c.name);
-  if (!checks) return { ...base, kind: "wait", reason: "connectwise.unavailable", message: `ConnectWise could not be read: ${ctx.observed.connectwiseError ?? "no observation"}` };
+  if (!checks) return { ...base, kind: "wait", reason: connectwiseReason(ctx.observed.connectwiseError), message: `ConnectWise could not be read: ${ctx.observed.connectwiseError ?? "no observation"}` };
   if (checks.company.state !== "found") {
     return { ...base, kind: "wait", reason: `company.${checks.company.state}`, message: `${what} waits: company ${c.companyId} is ${checks.company.state.replace("-", " ")} in ConnectWise` };
   }

@@ -13,11 +13,11 @@ export const STATE_PRECEDENCE: readonly CustomerState[] = ["removed", "suspended
 
 export const READY: Issue = { state: "ready", reason: "ok", message: "verified; sends go out when due" };
 
-/** The primary state: the first issue of the highest-precedence state, else ready. */
+/** The primary state: the first issue of the highest-precedence state (a `ready` one is a warning), else ready. */
 export function primaryIssue(issues: readonly Issue[]): Issue {
-  let best: Issue = READY;
-  for (const i of issues) if (STATE_PRECEDENCE.indexOf(i.state) < STATE_PRECEDENCE.indexOf(best.state)) best = i;
-  return best;
+  let best: Issue | undefined;
+  for (const i of issues) if (!best || STATE_PRECEDENCE.indexOf(i.state) < STATE_PRECEDENCE.indexOf(best.state)) best = i;
+  return best ?? READY;
 }
 
 /** Keeps `since` when state and reason did not change, so the dashboard can say "failing for 3 h". */

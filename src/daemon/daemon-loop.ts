@@ -72,6 +72,8 @@ export class DaemonLoop {
   private readonly scopes: ScopeKeeper;
   /** A whole reconcile is needed first (start, after an error or ConnectWise being unreadable). */
   private wholeNeeded = true;
+  /** Notices already logged: each is logged once for the daemon's life, not every cycle. */
+  private readonly noticed = new Set<string>();
 
   private readonly queue: RequestQueue;
   private wake?: () => void;
@@ -306,6 +308,13 @@ export class DaemonLoop {
   }
 
   /** Once per revision, a warning per source that stands in for missing credentials and that customers of the revision use. */
+  private noticeOnce(fields: Record<string, unknown>, message: string): void {
+    const key = `${message} ${JSON.stringify(fields)}`;
+    if (this.noticed.has(key)) return;
+    this.noticed.add(key);
+    this.deps.log.warn(fields, message);
+  }
+
   private logMissingCredentials(revision: string, load: LoadResult, now: Date, sources: SourcesSession): void {
     if (this.credentialsChecked === revision) return;
     this.credentialsChecked = revision;
@@ -357,6 +366,7 @@ export class DaemonLoop {
           },
           {
             cw: sources.cw, license: sources.license!, store: this.store, clock, token: this.deps.token, signal: this.work.signal, settleMs: this.opts.settleMs,
+            notice: (fields, message) => this.noticeOnce(fields, message),
             ...(polls ? { detections: { tmes: sources.tmes, hes: sources.hes } } : {}),
           },
         );
@@ -376,7 +386,7 @@ export class DaemonLoop {
       this.scopes.notePoll(report.poll.errors, scope ?? "all");
       if (!scope) this.polled(report.poll.errors.length === 0, report.poll.errors[0]?.message);
     }
-    const cwIssue = report && [...report.plan.issues.values()].flat().find((i) => i.reason === "connectwise.unavailable");
+    const cwIssue = report && [...report.plan.issues.values()].flat().find((i) => i.reason === "connectwise.unavailable" || i.reason === "connectwise.unreadable");
     // ConnectWise unreadable or the cycle failed: the next one looks at everyone again
     this.wholeNeeded = error !== undefined || cwIssue !== undefined;
     this.cw = { ...this.cw, healthy: error === undefined && !cwIssue, lastError: error ?? cwIssue?.message };

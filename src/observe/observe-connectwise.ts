@@ -5,7 +5,7 @@ import type { ConnectWise } from "../ports/connectwise.ts";
 
 /**
  * Reads what the checks need for many customers at once: companies by identifier, their
- * agreements, the catalogue items and agreement types — a handful of batched requests, not one
+ * agreements, the catalogue items, agreement types and the company status table — a handful of batched requests, not one
  * per customer. Read-only.
  */
 export async function observeConnectWise(
@@ -16,11 +16,12 @@ export async function observeConnectWise(
 ): Promise<ConnectWiseSnapshot> {
   const identifiers = customers.filter((c) => c.enabled && c.companyId).map((c) => c.companyId!);
   const catalogItems = [...new Set(customers.flatMap((c) => Object.keys(c.agreements)).map((p) => global.products[p]?.catalogItem).filter((x): x is string => !!x))];
-  const [companies, catalog, agreementTypes] = await Promise.all([
+  const [companies, catalog, agreementTypes, companyStatuses] = await Promise.all([
     cw.findCompanies(identifiers, signal),
     cw.catalogItems(catalogItems, signal),
     cw.agreementTypes(signal),
+    cw.companyStatuses(signal),
   ]);
   const agreements = await cw.agreementsOf(companies.filter((c) => !c.deletedFlag).map((c) => c.id), signal);
-  return { companies, agreements, catalog, agreementTypes };
+  return { companies, agreements, catalog, agreementTypes, companyStatuses };
 }

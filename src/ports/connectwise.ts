@@ -17,6 +17,13 @@ export interface Company {
   deletedFlag?: boolean;
 }
 
+/** A row of the tenant's company status table: names are the tenant's own; `inactiveFlag` decides. */
+export interface CompanyStatus {
+  id: number;
+  name: string;
+  inactiveFlag?: boolean;
+}
+
 export type AgreementStatus = "Active" | "Cancelled" | "Expired" | "Inactive";
 
 export interface Agreement {
@@ -100,6 +107,8 @@ export interface ConnectWise {
   /** Companies whose identifier is one of `identifiers` (batched; deleted ones included, flagged). */
   findCompanies(identifiers: readonly string[], signal?: AbortSignal): Promise<Company[]>;
   getCompany(id: number, signal?: AbortSignal): Promise<Company | undefined>;
+  /** The company status table (`/company/companies/statuses`): read once per cycle. */
+  companyStatuses(signal?: AbortSignal): Promise<CompanyStatus[]>;
   /** Every agreement of these companies (batched by `company/id in (…)`). */
   agreementsOf(companyIds: readonly number[], signal?: AbortSignal): Promise<Agreement[]>;
   agreementTypes(signal?: AbortSignal): Promise<AgreementType[]>;
@@ -112,10 +121,10 @@ export interface ConnectWise {
   catalogItems(identifiers: readonly string[], signal?: AbortSignal): Promise<CatalogItem[]>;
   additionsOf(agreementId: number, signal?: AbortSignal): Promise<Addition[]>;
   createAddition(agreementId: number, addition: NewAddition, signal?: AbortSignal): Promise<CreateResult<Addition>>;
-  /** JSON Patch `replace` of `quantity`: absolute, so retrying it is safe. */
+  /** JSON Patch `replace` of `quantity`: absolute, so retrying it is safe. Resolves once a read-back shows the quantity. */
   setAdditionQuantity(agreementId: number, additionId: number, quantity: number, signal?: AbortSignal): Promise<Addition>;
-  /** Tickets whose summary contains the send key (`cws-` + 10 hex digits). */
-  findTicketsByKey(key: string, signal?: AbortSignal): Promise<Ticket[]>;
+  /** Tickets of this company whose summary contains the send key (`cws-` + 10 hex digits). */
+  findTicketsByKey(key: string, companyId: number, signal?: AbortSignal): Promise<Ticket[]>;
   createTicket(ticket: NewTicket, signal?: AbortSignal): Promise<CreateResult<Ticket>>;
   addTicketNote(ticketId: number, text: string, signal?: AbortSignal): Promise<CreateResult<TicketNote>>;
 }

@@ -11,7 +11,10 @@ export const POLICY_EVENT_KINDS: readonly PolicyEventKind[] = ["spam", "phishing
 
 /** One log entry, the fields cwsync reads (names as the API returns them). */
 export interface PolicyEvent {
-  /** Unique per message: de-duplicates events seen twice at window boundaries. */
+  /**
+   * The message's id (`mailID` when it had none). Not unique per event: one message may carry
+   * several policy events; an event is (messageID, eventType, eventSubtype).
+   */
   messageID: string;
   /** ISO-8601 UTC time the event was generated. */
   genTime: string;
@@ -20,6 +23,12 @@ export interface PolicyEvent {
   domainName?: string;
   direction?: "in" | "out";
 }
+
+/**
+ * The events of a window, and, when the service's own clock (its `Date` header) shows that part of
+ * the window is older than it still keeps, the instant before which it could not serve them.
+ */
+export type PolicyEvents = PolicyEvent[] & { unservedBefore?: Date };
 
 export interface PolicyEventQuery {
   domain: string;
@@ -36,13 +45,18 @@ export type DetectionService = "hes" | "tmes";
 export interface DetectionSource {
   readonly service: DetectionService;
   /**
+   * How late an event may reach the service's log after its `genTime` (`CWSYNC_POLL_LAG`): a poll
+   * reads up to now, but its cursor moves only to now − lag, so the next poll reads that span again.
+   */
+  readonly lagMs?: number;
+  /**
    * Every event of one domain and event kind with `start <= genTime < end` (the API's `end` is
    * inclusive; the adapter drops an event exactly at `end`, so consecutive windows never count it
    * twice), across all pages (`limit` 500, `nextToken`); HTTP 204 is an empty list. Throws
    * `ApiError` with an actionable message on 401/403/404 (404: log retrieval not enabled for the
    * account).
    */
-  policyEvents(q: PolicyEventQuery, signal?: AbortSignal): Promise<PolicyEvent[]>;
+  policyEvents(q: PolicyEventQuery, signal?: AbortSignal): Promise<PolicyEvents>;
 }
 
 /** The API's look-back: events older than this are gone. */

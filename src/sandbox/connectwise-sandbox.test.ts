@@ -83,6 +83,35 @@ describe("ConnectWise sandbox: connection, auth, routing", () => {
     expect(await unknown.body.text()).toBe("null");
   });
 
+  it("serves the tenant's company status table, with tenant names and inactiveFlag", async () => {
+    const r = await sandboxRequest(sb, "GET", "/company/companies/statuses");
+    expect(r.status).toBe(200);
+    const rows = r.json as { name: string; inactiveFlag: boolean }[];
+    expect(rows.map((s) => `${s.name}${s.inactiveFlag ? " (inactive)" : ""}`)).toEqual([
+      "Active", "Inactive (inactive)", "Active - Managed", "Client", "Credit Hold (inactive)", "Not Approved (inactive)",
+    ]);
+  });
+
+  it("fault modes: an HTML 200, truncated JSON, a redirect to a login page, an echoed Authorization header", async () => {
+    sb.faults.add({ kind: "html200", path: "/company/companies" });
+    const html = await sandboxRequest(sb, "GET", "/company/companies");
+    expect([html.status, html.headers["content-type"]]).toEqual([200, "text/html; charset=UTF-8"]);
+    sb.faults.add({ kind: "truncated-json", path: "/company/companies" });
+    const cut = await sandboxRequest(sb, "GET", "/company/companies");
+    expect(cut.status).toBe(200);
+    expect(() => JSON.parse(cut.text)).toThrow();
+    sb.faults.add({ kind: "redirect-to-login", method: "POST" });
+    const before = sb.state.tickets.length;
+    const login = await sandboxRequest(sb, "POST", "/service/tickets", { body: { summary: "x", board: { name: "Managed Services" }, company: { id: 250 } } });
+    expect(login.status).toBe(302);
+    expect(String(login.headers.location)).toMatch(/^http:\/\/127\.0\.0\.2:\d+\/login/);
+    expect(sb.state.tickets.length).toBe(before);
+    sb.faults.add({ kind: "echo-auth", path: "/company/companies" });
+    const echo = await sandboxRequest(sb, "GET", "/company/companies");
+    expect(echo.status).toBe(400);
+    expect(echo.text).toContain(basicAuth(sb.credentials));
+  });
+
   it("records every request without its credentials", async () => {
     sb.requests.length = 0;
     await sandboxRequest(sb, "GET", "/company/companies", { query: { conditions: 'identifier = "AcmeCorp"', pageSize: 5 } });

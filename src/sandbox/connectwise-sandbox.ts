@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { setTimeout as sleep } from "node:timers/promises";
 import { UsageError } from "../errors.ts";
 import { additionRoutes } from "./addition-routes.ts";
-import { faultReply } from "./fault-reply.ts";
+import { faultReply, loginPage, truncatedReply } from "./fault-reply.ts";
 import { Faults, type FaultController, type FaultKind } from "./faults.ts";
 import { apiVersion, BAD_JSON, basicAuthMatches, parseJson, readBody, writeReply } from "./http-io.ts";
 import { createSandboxState, type ConnectWiseSeed, type SandboxState } from "./model.ts";
@@ -101,6 +101,18 @@ function companyInfo(company: string, creds: SandboxCredentials, codebase: strin
   };
 }
 
+/** A 200 JSON list of about `bytes` bytes, written in chunks as the client reads them. */
+async function streamHugeList(res: ServerResponse, bytes: number): Promise<void> {
+  res.writeHead(200, { "Content-Type": "application/json; charset=utf-8" });
+  const row = JSON.stringify({ id: 1, identifier: "X".repeat(200), name: "huge" });
+  const chunk = Buffer.from(Array.from({ length: 256 }, () => row).join(",") + ",");
+  res.write("[");
+  for (let sent = 0; sent < bytes && !res.destroyed; sent += chunk.length) {
+    if (!res.write(chunk)) await new Promise<void>((resolve) => { res.once("drain", resolve); res.once("close", resolve); });
+  }
+  if (!res.destroyed) res.end(row + "]");
+}
+
 /**
  * Starts a fake ConnectWise Manage REST API on loopback: the endpoints cwsync uses, with
  * ConnectWise's auth, paging, conditions, validation and error bodies, plus injectable faults.
@@ -153,6 +165,20 @@ export async function startConnectWiseSandbox(opts: SandboxOptions = {}): Promis
       await sleep(fault.ms);
     }
     if (fault?.kind === "status" || fault?.kind === "html429") return answer(faultReply(fault));
+    if (fault?.kind === "html200") return answer(loginPage());
+    if (fault?.kind === "redirect-to-login") {
+      return answer({ status: 302, headers: { Location: `http://127.0.0.2:${new URL(origin).port}/login?returnUrl=${encodeURIComponent(url.pathname)}` } });
+    }
+    if (fault?.kind === "echo-auth") {
+      const status = fault.status ?? 400;
+      return answer({ status, body: { code: "BadRequest", message: `rejected request with Authorization: ${req.headers.authorization ?? "(none)"}` } });
+    }
+    if (fault?.kind === "huge-body") {
+      record.status = 200;
+      await streamHugeList(res, fault.bytes);
+      return;
+    }
+    if (fault?.kind === "ignore-page") url.searchParams.delete("page");
 
     let reply: Reply;
     const info = /^\/login\/companyinfo\/([^/]+)\/?$/i.exec(url.pathname);
@@ -168,17 +194,20 @@ export async function startConnectWiseSandbox(opts: SandboxOptions = {}): Promis
         selfUrl: `${origin}${url.pathname}`,
         forwardOnly: String(req.headers["pagination-type"] ?? "").toLowerCase() === "forward-only",
       };
+      const kept = fault?.kind === "lost-write" ? structuredClone(state) : undefined;
       try {
         reply = dispatch(ctx, path);
       } catch (e) {
         reply = replies.serverError(e instanceof Error ? e.message : String(e));
       }
+      if (kept) Object.assign(state, kept);
     }
 
     if (fault?.kind === "reset-after-commit" || fault?.kind === "commit-late") {
       if (!req.socket.destroyed) req.socket.destroy();
       return;
     }
+    if (fault?.kind === "truncated-json" && reply.status < 300) reply = truncatedReply(reply);
     const created = reply.body as { id?: unknown } | undefined;
     if (fault?.kind === "redirect-after-commit" && reply.status === 201 && typeof created?.id === "number") {
       // cloud proxies answer a create with a redirect to plain http: the record exists at Location

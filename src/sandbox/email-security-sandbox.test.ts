@@ -214,3 +214,78 @@ describe("email security sandbox", () => {
     }
   });
 });
+
+describe("email security sandbox: fault modes of real services", () => {
+  let sb: EmailSecuritySandbox;
+  let multi: EmailSecuritySandbox;
+  let clock = NOW;
+  beforeAll(async () => {
+    [sb, multi] = await Promise.all([
+      startEmailSecuritySandbox({ service: "tmes", now: () => clock }),
+      startEmailSecuritySandbox({ service: "tmes", now: () => clock, multiEventMessages: true }),
+    ]);
+  });
+  afterAll(() => Promise.all([sb.close(), multi.close()]));
+
+  it("late events: served only `delayMs` after their genTime, while eventsBetween still holds them", async () => {
+    const window = { domain: DOMAIN, event: "spam", start: iso(NOW - 3 * HOUR), end: iso(NOW) };
+    const all = sb.eventsBetween(DOMAIN, "spam", new Date(NOW - 3 * HOUR), new Date(NOW));
+    sb.setLateEvents({ delayMs: 2 * HOUR });
+    try {
+      const early = genTimes(await get(sb, window));
+      expect(early).toEqual(all.filter((e) => Date.parse(e.genTime) <= NOW - 2 * HOUR).map((e) => e.genTime));
+      expect(early.length).toBeLessThan(all.length);
+      clock = NOW + 2 * HOUR;
+      expect(genTimes(await get(sb, window))).toEqual(all.map((e) => e.genTime));
+    } finally {
+      clock = NOW;
+      sb.setLateEvents(undefined);
+    }
+  });
+
+  it("several events per message: same messageID, another type; paging one log at a time returns each event once", async () => {
+    const start = NOW - 24 * HOUR;
+    const want = multi.eventsBetween(DOMAIN, "threat", new Date(start), new Date(NOW));
+    const shared = want.filter((e, i) => want.findIndex((x) => x.messageID === e.messageID) !== i);
+    expect(shared.length).toBeGreaterThan(5);
+    for (const e of shared) {
+      const first = want.find((x) => x.messageID === e.messageID)!;
+      expect(`${first.eventType}/${first.eventSubtype}`).not.toBe(`${e.eventType}/${e.eventSubtype}`);
+      expect(first.genTime).toBe(e.genTime);
+    }
+    const got: string[] = [];
+    let token: string | undefined;
+    do {
+      const a = await get(multi, { domain: DOMAIN, event: "threat", start: iso(start), end: iso(NOW - 1), limit: "1", ...(token ? { token: decodeURIComponent(token) } : {}) });
+      if (a.status === 204) break;
+      const logs = a.json!.logs as { messageID: string; eventType: string; eventSubtype?: string }[];
+      got.push(...logs.map((l) => `${l.messageID} ${l.eventType} ${l.eventSubtype}`));
+      token = a.json!.nextToken as string | undefined;
+    } while (token);
+    expect(got).toEqual(want.map((l) => `${l.messageID} ${l.eventType} ${l.eventSubtype}`));
+  });
+
+  it("endless tokens, an HTML 200 and truncated JSON, as broken services and proxies answer", async () => {
+    const params = { domain: DOMAIN, event: "spam", start: iso(NOW - 4 * HOUR), end: iso(NOW) };
+    sb.setEndlessTokens(true);
+    const tokens = [];
+    for (let i = 0; i < 3; i++) {
+      const a = await get(sb, params);
+      expect(a.json?.logs).toEqual([]);
+      tokens.push(a.json?.nextToken);
+    }
+    expect(new Set(tokens).size).toBe(3);
+    sb.setEndlessTokens(false);
+
+    sb.faults.push({ kind: "html" }, { kind: "truncated" });
+    const html = await get(sb, params);
+    expect(html.status).toBe(200);
+    expect(html.text).toMatch(/^<!DOCTYPE html>/);
+    const cut = await request(`${sb.url}/api/v1/log/policyeventlog?${new URLSearchParams(params)}`, { headers: { authorization: basic(sb) } });
+    expect(cut.statusCode).toBe(200);
+    expect(cut.headers["content-type"]).toMatch(/application\/json/);
+    const text = await cut.body.text();
+    expect(() => JSON.parse(text)).toThrow();
+    expect(text).toMatch(/^\{"logs":\[/);
+  });
+});

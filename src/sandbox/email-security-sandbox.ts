@@ -2,8 +2,9 @@ import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse }
 import { UsageError } from "../errors.ts";
 import type { DetectionService, PolicyEvent, PolicyEventKind } from "../ports/detection-source.ts";
 import { parseLogQuery, encodeToken, type EmailSecurityFailure, type LogQuery } from "./email-security-query.ts";
-import { asPolicyEvent, byTime, eventsInRange, type EventSeedOptions, type SeededLog } from "./email-security-seed.ts";
+import { asPolicyEvent, byTime, eventsInRange, orderKey, type EventSeedOptions, type SeededLog } from "./email-security-seed.ts";
 import { listenOn } from "./listen.ts";
+import { stableHash } from "./seed-builder.ts";
 
 export interface EmailSecuritySandboxCredentials {
   account: string;
@@ -37,7 +38,18 @@ export interface EmailSecurityRecordedRequest {
 export type EmailSecurityFault =
   | { kind: "status"; status: number; retryAfter?: string; body?: unknown }
   | { kind: "reset" }
-  | { kind: "pass" };
+  | { kind: "pass" }
+  /** 200 with a proxy's HTML error page (`text/html`), as a captive portal or a WAF answers. */
+  | { kind: "html" }
+  /** 200 `application/json` with the real answer cut off halfway (a dropped upstream connection). */
+  | { kind: "truncated" };
+
+/** Events that reach the log late: a share of them is served only `delayMs` after its `genTime`. */
+export interface LateEvents {
+  delayMs: number;
+  /** One event in `every` is late (chosen by a hash of its message id); default 1, all of them. */
+  every?: number;
+}
 
 export interface EmailSecuritySandbox {
   service: DetectionService;
@@ -49,6 +61,10 @@ export interface EmailSecuritySandbox {
   faults: EmailSecurityFault[];
   /** Turns the account's Log Retrieval off (404 `ResourceNotAvailable`) or on. */
   setLogRetrieval(enabled: boolean): void;
+  /** From now on (or, with `undefined`, no longer) some events reach the log late. */
+  setLateEvents(late: LateEvents | undefined): void;
+  /** A broken service that answers every authorized request with no logs and a fresh `nextToken`, for ever. */
+  setEndlessTokens(on: boolean): void;
   /**
    * The seeded events of a domain and kind with `start <= genTime < end`, whatever the fake's
    * clock: the exact events a client should return for that window (while it is within the
@@ -74,6 +90,10 @@ export interface EmailSecuritySandboxOptions {
    * theirs. Absent, every domain a request names has events (and a request naming none gets none).
    */
   domains?: readonly string[];
+  /** Some messages carry two policy events of one kind (e.g. Malware and Suspicious Objects): same messageID, other type. */
+  multiEventMessages?: boolean;
+  /** See `setLateEvents`. */
+  lateEvents?: LateEvents;
 }
 
 export const DEFAULT_EMAIL_SECURITY_CREDENTIALS: Readonly<Record<DetectionService, EmailSecuritySandboxCredentials>> = {
@@ -126,7 +146,12 @@ export async function startEmailSecuritySandbox(opts: EmailSecuritySandboxOption
   const service = opts.service;
   const credentials: EmailSecuritySandboxCredentials = { ...DEFAULT_EMAIL_SECURITY_CREDENTIALS[service], ...opts.credentials };
   const now = opts.now ?? Date.now;
-  const seed: EventSeedOptions = { service, seed: opts.seed ?? 1, eventsPerHour: opts.eventsPerHour ?? 12 };
+  const seed: EventSeedOptions = { service, seed: opts.seed ?? 1, eventsPerHour: opts.eventsPerHour ?? 12, multiEventMessages: opts.multiEventMessages };
+  let late = opts.lateEvents;
+  let endless = false;
+  let endlessCount = 0;
+  /** Whether the log already shows this event at the fake's `now`. */
+  const arrived = (l: SeededLog, at: number) => !late || stableHash(l.messageID + l.eventType) % (late.every ?? 1) !== 0 || Date.parse(l.genTime) + late.delayMs <= at;
   const domains = opts.domains?.map((d) => d.toLowerCase());
   const requests: EmailSecurityRecordedRequest[] = [];
   const faults: EmailSecurityFault[] = [];
@@ -140,7 +165,8 @@ export async function startEmailSecuritySandbox(opts: EmailSecuritySandboxOption
     for (const d of names) {
       for (const kind of q.events) if (kind !== "anomaly") logs.push(...eventsInRange(seed, d, kind, q.from, q.to + 1));
     }
-    return (q.direction ? logs.filter((l) => l.direction === q.direction) : logs).sort(byTime);
+    const at = now();
+    return (q.direction ? logs.filter((l) => l.direction === q.direction) : logs).filter((l) => arrived(l, at)).sort(byTime);
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -148,6 +174,8 @@ export async function startEmailSecuritySandbox(opts: EmailSecuritySandboxOption
     const url = new URL(req.url ?? "/", "http://email-security");
     const record: EmailSecurityRecordedRequest = { method, path: req.url ?? "/", query: Object.fromEntries(url.searchParams), status: 0, at: now() };
     requests.push(record);
+    // the service's own clock, as a real one's `Date` header shows it
+    res.setHeader("Date", new Date(now()).toUTCString());
     const answer = (f: EmailSecurityFailure) => {
       record.status = f.status;
       record.code = f.code;
@@ -155,7 +183,13 @@ export async function startEmailSecuritySandbox(opts: EmailSecuritySandboxOption
     };
 
     const fault = faults.shift();
-    if (fault && fault.kind !== "pass") {
+    if (fault?.kind === "html") {
+      record.status = 200;
+      record.fault = fault.kind;
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+      return void res.end("<!DOCTYPE html>\n<html><head><title>Service temporarily unavailable</title></head><body><h1>Please try again later</h1></body></html>\n");
+    }
+    if (fault && fault.kind !== "pass" && fault.kind !== "truncated") {
       record.fault = fault.kind;
       if (fault.kind === "reset") return void req.socket.destroy();
       const body = fault.body ?? FAULT_BODY[fault.status];
@@ -179,11 +213,24 @@ export async function startEmailSecuritySandbox(opts: EmailSecuritySandboxOption
     }
     if (method !== "GET") return answer({ status: 400, code: "InvalidMethod", message: `The method ${method} is not supported.` });
     if (!logRetrieval) return answer({ status: 404, code: "ResourceNotAvailable", message: "Log retrieval is not enabled." });
+    if (endless) {
+      record.status = 200;
+      record.logs = 0;
+      return writeJson(res, 200, { logs: [], nextToken: encodeURIComponent(`endless-${++endlessCount}`) });
+    }
     const q = parseLogQuery(url.searchParams, now());
     if ("status" in q) return answer(q);
     const after = q.after;
-    const rest = matching(q).filter((l) => !after || Date.parse(l.genTime) > after.t || (Date.parse(l.genTime) === after.t && l.messageID > after.m));
+    const rest = matching(q).filter((l) => !after || Date.parse(l.genTime) > after.t || (Date.parse(l.genTime) === after.t && orderKey(l) > after.m));
     const page = rest.slice(0, q.limit);
+    if (fault?.kind === "truncated") {
+      record.status = 200;
+      record.fault = fault.kind;
+      const whole = JSON.stringify({ logs: page.length ? page : [{ genTime: new Date(q.from).toISOString(), eventType: "Spam" }] });
+      const cut = whole.slice(0, Math.max(10, Math.floor(whole.length / 2)));
+      res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(cut)) });
+      return void res.end(cut);
+    }
     if (page.length === 0) {
       record.status = 204;
       res.writeHead(204);
@@ -193,7 +240,7 @@ export async function startEmailSecuritySandbox(opts: EmailSecuritySandboxOption
     record.logs = page.length;
     const last = page[page.length - 1];
     // a full page carries a token even when nothing follows: the next call then answers 204
-    const nextToken = page.length === q.limit ? encodeURIComponent(encodeToken(q.fingerprint, { t: Date.parse(last.genTime), m: last.messageID })) : undefined;
+    const nextToken = page.length === q.limit ? encodeURIComponent(encodeToken(q.fingerprint, { t: Date.parse(last.genTime), m: orderKey(last) })) : undefined;
     writeJson(res, 200, nextToken ? { logs: page, nextToken } : { logs: page });
   }
 
@@ -215,6 +262,12 @@ export async function startEmailSecuritySandbox(opts: EmailSecuritySandboxOption
     faults,
     setLogRetrieval: (enabled) => {
       logRetrieval = enabled;
+    },
+    setLateEvents: (l) => {
+      late = l;
+    },
+    setEndlessTokens: (on) => {
+      endless = on;
     },
     eventsBetween: (domain, event, start, end) => eventsInRange(seed, domain, event, start.getTime(), end.getTime()).map(asPolicyEvent),
     close: () => new Promise<void>((resolve, reject) => {

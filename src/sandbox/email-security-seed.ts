@@ -19,20 +19,22 @@ export interface EventSeedOptions {
   seed: number | string;
   /** The most events of the busiest kind (spam) per domain and hour; the other kinds get a fraction. */
   eventsPerHour: number;
+  /** Every second event of a kind with several types shares the message of the one before, with another type. */
+  multiEventMessages?: boolean;
 }
 
 type Draw = { type: string; subtype?: string; weight: number };
 
 /**
  * The logged types and subtypes per `event` (tmrm.md §4: the API's request-to-response mapping and
- * the spam criteria), with how often each is drawn. "Unusual signal" is a spam criterion cwsync's
+ * the spam criteria; Web Reputation and Scan Exception come back under `threat`), with how often
+ * each is drawn. "Unusual signal" is a spam criterion cwsync's
  * table does not name: rare, so that unknown-subtype handling is exercised.
  */
 const VOCABULARY: Readonly<Record<PolicyEventKind, readonly Draw[]>> = {
   spam: [
     { type: "Spam", subtype: "Spam", weight: 40 },
     { type: "Spam", subtype: "Graymail", weight: 20 },
-    { type: "Spam", subtype: "Web Reputation", weight: 10 },
     { type: "Spam", subtype: "Business Email Compromise", weight: 6 },
     { type: "Spam", subtype: "High Profile Users", weight: 4 },
     { type: "Spam", subtype: "Social engineering attack", weight: 6 },
@@ -47,6 +49,10 @@ const VOCABULARY: Readonly<Record<PolicyEventKind, readonly Draw[]>> = {
     { type: "Suspicious Objects", subtype: "URLs", weight: 5 },
     { type: "Advanced Persistent Threat", subtype: "Analyzed Advanced Threats (Files)", weight: 4 },
     { type: "Advanced Persistent Threat", subtype: "Probable Advanced Threats", weight: 2 },
+    // Trend Micro's request/response mapping lists these under `threat` too
+    { type: "Web Reputation", weight: 8 },
+    { type: "Scan Exception", subtype: "Virtual Analyzer scan exception", weight: 2 },
+    { type: "Scan Exception", subtype: "Password-protected attachment", weight: 2 },
   ],
   anti_spoof: [
     { type: "Domain-based Authentication", subtype: "Sender IP Match", weight: 3 },
@@ -132,14 +138,33 @@ export function eventsInHour(o: EventSeedOptions, domain: string, kind: PolicyEv
       policyAction: ACTION[kind],
     };
     if (what.subtype) log.eventSubtype = what.subtype;
+    const prev = logs[i - 1];
+    if (o.multiEventMessages && i % 2 === 1 && VOCABULARY[kind].length > 1) {
+      // the same message, caught a second time by another rule of this kind
+      Object.assign(log, { messageID: prev.messageID, mailID: prev.mailID, genTime: prev.genTime, timestamp: prev.timestamp, direction: prev.direction, sender: prev.sender, recipient: prev.recipient, subject: prev.subject });
+      if (log.eventType === prev.eventType && log.eventSubtype === prev.eventSubtype) {
+        const other = VOCABULARY[kind].find((d) => d.type !== prev.eventType || d.subtype !== prev.eventSubtype)!;
+        log.eventType = other.type;
+        if (other.subtype) log.eventSubtype = other.subtype;
+        else delete log.eventSubtype;
+        log.policyName = `Sandbox ${other.type} policy`;
+      }
+    }
     logs.push(log);
   }
   return logs.sort(byTime);
 }
 
-/** Ascending genTime, then messageID: the order the fake serves and pages in. */
-export function byTime(a: { genTime: string; messageID: string }, b: { genTime: string; messageID: string }): number {
-  return a.genTime < b.genTime ? -1 : a.genTime > b.genTime ? 1 : a.messageID < b.messageID ? -1 : a.messageID > b.messageID ? 1 : 0;
+type Ordered = { genTime: string; messageID: string; eventType: string; eventSubtype?: string };
+
+/** What orders logs of one instant, and what a page token resumes after: one message may carry several events. */
+export const orderKey = (l: Ordered) => `${l.messageID}\u0000${l.eventType}\u0000${l.eventSubtype ?? ""}`;
+
+/** Ascending genTime, then messageID (then type and subtype): the order the fake serves and pages in. */
+export function byTime(a: Ordered, b: Ordered): number {
+  if (a.genTime !== b.genTime) return a.genTime < b.genTime ? -1 : 1;
+  const [x, y] = [orderKey(a), orderKey(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** Every seeded event of a domain and kind with `from <= genTime < to` (epoch ms), sorted. */

@@ -22,6 +22,21 @@ function cloudflarePage(retryAfter: number): string {
   ].join("\n");
 }
 
+/** The HTML a proxy or an SSO front answers 200 with instead of the API's JSON. */
+export function loginPage(): Reply {
+  return {
+    status: 200,
+    headers: { "Content-Type": "text/html; charset=UTF-8" },
+    body: '<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form action="/login" method="post"><input name="user"><input name="password" type="password"></form></body></html>',
+  };
+}
+
+/** The first half of a reply's JSON, still labelled JSON: a body cut short. */
+export function truncatedReply(reply: Reply): Reply {
+  const text = JSON.stringify(reply.body ?? null);
+  return { status: reply.status, headers: { ...reply.headers, "Content-Type": "application/json; charset=utf-8" }, body: text.slice(0, Math.max(1, Math.floor(text.length / 2))) };
+}
+
 /** The answer of a `status` or `html429` fault: ConnectWise's body for the status unless one is given. */
 export function faultReply(spec: Extract<FaultSpec, { kind: "status" | "html429" }>): Reply {
   if (spec.kind === "html429") {

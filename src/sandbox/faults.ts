@@ -28,6 +28,20 @@ export type FaultSpec = FaultTarget & (
    * a request its client gave up on (a look right after the reset finds nothing yet).
    */
   | { kind: "commit-late"; ms: number }
+  /** A proxy's or a login page's HTML, answered 200 `text/html` instead of the request's answer (nothing handled). */
+  | { kind: "html200" }
+  /** Handle the request, then answer 200/201 with the first half of its JSON: a cut connection behind a proxy. */
+  | { kind: "truncated-json" }
+  /** Answer 302 to a login page on another host; nothing handled (an SSO proxy in front of the API). */
+  | { kind: "redirect-to-login" }
+  /** Answer 200 with a JSON list of about `bytes` bytes, streamed; nothing handled. */
+  | { kind: "huge-body"; bytes: number }
+  /** Handle a list as if `page` were absent: every page is the first (a server that ignores paging). */
+  | { kind: "ignore-page" }
+  /** Handle the request and answer as usual, but keep nothing: a write that ConnectWise then does not show. */
+  | { kind: "lost-write" }
+  /** Answer `status` (default 400) with a body that echoes the request's Authorization header, as some gateways do. */
+  | { kind: "echo-auth"; status?: number }
 );
 
 export type FaultKind = FaultSpec["kind"];

@@ -98,6 +98,33 @@ describe("LMPI sandbox", () => {
     expect((await post(signed(sb.credentials), "PUT")).status).toBe(405);
   });
 
+  it("answer faults, one request each: rows with fields replaced or left out (matching rows only), an empty summary, HTML, truncated JSON", async () => {
+    const other = { customer: "Bluewater", city: "", state: "", owned_by_vendor: "MSP", created_by_vendor: "MSP", product_name: "Cloud Edge", service_plan: "Cloud Edge (Full)", provisioned: 5, used: 5, unit: "Appliances" };
+    sb.setRows({ "2025-07": [{ customer: "Acme Corporation", city: "", state: "", owned_by_vendor: "MSP", created_by_vendor: "MSP", product_name: "Cloud Edge", service_plan: "Cloud Edge (Full)", provisioned: 3, used: 2, unit: "Appliances" }, other] });
+    sb.faults.push(
+      { kind: "rows", customer: "acme corporation", set: { used: undefined, provisioned: 1e308 } },
+      { kind: "empty-summary" }, { kind: "html" }, { kind: "truncated" },
+    );
+    const raw = async () => {
+      const req = signed(sb.credentials);
+      const res = await request(`${sb.url}${req.uri}`, { method: "POST", headers: req.headers, body: req.body });
+      return { status: res.statusCode, type: String(res.headers["content-type"]), text: await res.body.text() };
+    };
+    const changed = JSON.parse((await raw()).text) as { summary: Record<string, unknown>[] };
+    expect("used" in changed.summary[0]).toBe(false);
+    expect(changed.summary[0].provisioned).toBe(1e308);
+    expect(changed.summary[1]).toEqual(other);
+    expect(JSON.parse((await raw()).text)).toEqual({ summary: [] });
+    const html = await raw();
+    expect([html.status, html.type]).toEqual([200, "text/html; charset=UTF-8"]);
+    const cut = await raw();
+    expect([cut.status, cut.type]).toEqual([200, "application/json; charset=utf-8"]);
+    expect(() => JSON.parse(cut.text)).toThrow();
+    expect(sb.requests.slice(-4).map((r) => `${r.status} ${r.fault}`)).toEqual(["200 rows", "200 empty-summary", "200 html", "200 truncated"]);
+    // spent: the next request gets the report as it is
+    expect(JSON.parse((await raw()).text).summary[0]).toMatchObject({ used: 2, provisioned: 3 });
+  });
+
   it("records requests without the signature or the token", () => {
     const text = JSON.stringify(sb.requests);
     expect(text).not.toContain(sb.credentials.accessToken);

@@ -2,7 +2,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse }
 import { UsageError } from "../errors.ts";
 import { readBody } from "./http-io.ts";
 import { checkLmpiAuth, DEFAULT_TIME_WINDOW_SECONDS, type LmpiFailure } from "./lmpi-auth.ts";
-import { seedRows, type LmpiSeed } from "./lmpi-seed.ts";
+import { seedRows, type LmpiSeed, type LmpiSummaryRow } from "./lmpi-seed.ts";
 import { listenOn } from "./listen.ts";
 
 export interface LmpiSandboxCredentials {
@@ -27,10 +27,25 @@ export interface LmpiRecordedRequest {
   fault?: LmpiFault["kind"];
 }
 
-/** Injected before authentication, as a gateway in front of LMPI would fail: one per request, in order. */
+/**
+ * One per request, in order. `status`, `reset` and `html` are injected before authentication, as a
+ * gateway in front of LMPI would fail; the others change an authenticated answer, as the real
+ * service sends it on a bad day (real-services.md, hostile-trial.md M7).
+ */
 export type LmpiFault =
   | { kind: "status"; status: number; retryAfter?: string }
-  | { kind: "reset" };
+  | { kind: "reset" }
+  /** 200 with a proxy's HTML page (`text/html`), not the report. */
+  | { kind: "html" }
+  /** 200 `application/json` with the first half of the real answer: a body cut off in transit. */
+  | { kind: "truncated" }
+  /** 200 `{"summary": []}`: the month's report not generated yet. */
+  | { kind: "empty-summary" }
+  /**
+   * The real answer with fields of the matching rows replaced (`used: null`, `used: 1e308`,
+   * `provisioned: -3`, `used: "12 seats"`…); a field set to `undefined` is left out of the row.
+   */
+  | { kind: "rows"; customer?: string; product?: string; set: Readonly<Record<string, unknown>> };
 
 export interface LmpiSandbox {
   /** The LMPI_URL: `http://127.0.0.1:<port>`. */
@@ -96,6 +111,19 @@ function reportMonth(body: unknown, nowMs: number): { year: number; month: numbe
   return { year, month };
 }
 
+const GATEWAY_PAGE = "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><h1>Session expired</h1><p>Please sign in again.</p></body></html>";
+
+const norm = (s: string) => s.replace(/\s+/g, " ").trim().toLowerCase();
+
+/** A row with the fault's fields replaced, when it matches the fault's customer and product. */
+function withFields(row: LmpiSummaryRow, f: Extract<LmpiFault, { kind: "rows" }>): Record<string, unknown> {
+  if (f.customer !== undefined && norm(f.customer) !== norm(row.customer)) return { ...row };
+  if (f.product !== undefined && norm(f.product) !== norm(row.product_name)) return { ...row };
+  const out: Record<string, unknown> = { ...row, ...f.set };
+  for (const [k, v] of Object.entries(f.set)) if (v === undefined) delete out[k];
+  return out;
+}
+
 function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.destroyed) return;
   const payload = JSON.stringify(body);
@@ -147,12 +175,17 @@ export async function startLmpiSandbox(opts: LmpiSandboxOptions = {}): Promise<L
     };
 
     const fault = faults.shift();
-    if (fault) {
-      record.fault = fault.kind;
-      if (fault.kind === "reset") return void req.socket.destroy();
+    if (fault) record.fault = fault.kind;
+    if (fault?.kind === "reset") return void req.socket.destroy();
+    if (fault?.kind === "status") {
       record.status = fault.status;
       res.writeHead(fault.status, { "Content-Type": "text/plain", ...(fault.retryAfter ? { "Retry-After": fault.retryAfter } : {}) });
       return void res.end(`${fault.status} ${STATUS_CODES[fault.status] ?? ""}`.trim());
+    }
+    if (fault?.kind === "html") {
+      record.status = 200;
+      res.writeHead(200, { "Content-Type": "text/html; charset=UTF-8" });
+      return void res.end(GATEWAY_PAGE);
     }
 
     if (read === undefined) return answer(fail(413, "RequestTooLarge", "The request body is too large."));
@@ -165,7 +198,13 @@ export async function startLmpiSandbox(opts: LmpiSandboxOptions = {}): Promise<L
     const asked = reportMonth(body, now());
     if ("status" in asked) return answer(asked);
     record.status = 200;
-    writeJson(res, 200, { summary: seedRows(seed, asked.year, asked.month) });
+    const rows = fault?.kind === "empty-summary" ? [] : seedRows(seed, asked.year, asked.month);
+    const answer200 = { summary: fault?.kind === "rows" ? rows.map((r) => withFields(r, fault)) : rows };
+    if (fault?.kind !== "truncated") return writeJson(res, 200, answer200);
+    const text = JSON.stringify(answer200);
+    const cut = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
+    res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(cut)) });
+    res.end(cut);
   }
 
   const server = createServer((req, res) => {

@@ -28,6 +28,13 @@ export interface SandboxCompany extends Entity {
   deletedFlag: boolean;
 }
 
+/** A row of `/company/companies/statuses`: tenants name these as they like; `inactiveFlag` is what counts. */
+export interface SandboxCompanyStatus extends Entity {
+  name: string;
+  inactiveFlag: boolean;
+  defaultFlag?: boolean;
+}
+
 export interface SandboxAgreementType extends Entity {
   name: string;
   inactiveFlag: boolean;
@@ -106,6 +113,7 @@ export interface SandboxNote extends Entity {
 /** The live data of one sandbox; tests may read and change it between requests. */
 export interface SandboxState {
   companies: SandboxCompany[];
+  companyStatuses: SandboxCompanyStatus[];
   agreementTypes: SandboxAgreementType[];
   agreements: SandboxAgreement[];
   catalog: SandboxCatalogItem[];
@@ -127,6 +135,7 @@ export type ConnectWiseSeed = Partial<SandboxState>;
  */
 export const ID_BASE: Readonly<Record<Collection, number>> = {
   companies: 250,
+  companyStatuses: 1,
   agreementTypes: 1,
   agreements: 800,
   catalog: 4400,
@@ -140,10 +149,24 @@ export const ID_BASE: Readonly<Record<Collection, number>> = {
 /** The `_info` of seeded records: fixed, so that runs compare equal. */
 export const SEED_INFO: Readonly<SandboxInfo> = { lastUpdated: "2025-01-01T00:00:00Z", updatedBy: "seed" };
 
+/**
+ * A tenant's company status table as MSPs set it up: ids 1 and 2 are the seed's "Active" and
+ * "Inactive"; the others carry tenant names, and "Credit Hold" is flagged inactive.
+ */
+export const COMPANY_STATUSES: readonly SandboxCompanyStatus[] = [
+  { id: 1, name: "Active", inactiveFlag: false, defaultFlag: true },
+  { id: 2, name: "Inactive", inactiveFlag: true },
+  { id: 3, name: "Active - Managed", inactiveFlag: false },
+  { id: 4, name: "Client", inactiveFlag: false },
+  { id: 5, name: "Credit Hold", inactiveFlag: true },
+  { id: 6, name: "Not Approved", inactiveFlag: true },
+];
+
 export function createSandboxState(seed: ConnectWiseSeed = {}): SandboxState {
   const copy = structuredClone(seed);
   return {
     companies: copy.companies ?? [],
+    companyStatuses: copy.companyStatuses ?? COMPANY_STATUSES.map((s) => ({ ...s })),
     agreementTypes: copy.agreementTypes ?? [],
     agreements: copy.agreements ?? [],
     catalog: copy.catalog ?? [],

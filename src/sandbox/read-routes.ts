@@ -1,6 +1,6 @@
 import { countReply, listReply, serve } from "./list-query.ts";
 import type {
-  SandboxAgreement, SandboxAgreementType, SandboxBoard, SandboxCatalogItem, SandboxCompany, SandboxState, SandboxStatus,
+  SandboxAgreement, SandboxAgreementType, SandboxCompanyStatus, SandboxBoard, SandboxCatalogItem, SandboxCompany, SandboxState, SandboxStatus,
 } from "./model.ts";
 import { replies } from "./replies.ts";
 import type { Handler, Resource, Route } from "./route.ts";
@@ -12,15 +12,17 @@ export const RESOURCES = {
     fields: ["id", "name", "company/id", "company/identifier", "company/name", "type/name", "type/id", "agreementStatus", "cancelledFlag", "lastUpdated"],
   } as Resource<SandboxAgreement>,
   agreementTypes: { fields: ["id", "name", "inactiveFlag", "defaultFlag"] } as Resource<SandboxAgreementType>,
+  companyStatuses: { fields: ["id", "name", "inactiveFlag", "defaultFlag"] } as Resource<SandboxCompanyStatus>,
   catalog: { fields: ["id", "identifier", "description", "inactiveFlag", "productClass"] } as Resource<SandboxCatalogItem>,
   boards: { fields: ["id", "name", "inactiveFlag"] } as Resource<SandboxBoard>,
   statuses: { fields: ["id", "name", "sort", "closedStatus", "board/id", "board/name"] } as Resource<SandboxStatus>,
 };
 
-type ReadOnly = "companies" | "agreements" | "agreementTypes" | "catalog" | "boards";
+type ReadOnly = "companies" | "companyStatuses" | "agreements" | "agreementTypes" | "catalog" | "boards";
 
 const NAMES: Record<ReadOnly, string> = {
   companies: "Company",
+  companyStatuses: "CompanyStatus",
   agreements: "Agreement",
   agreementTypes: "AgreementType",
   catalog: "CatalogItem",
@@ -59,6 +61,7 @@ const boardStatuses: Handler = (ctx, [id]) => {
 
 /** Companies, agreements, agreement types, the product catalogue and service boards: read only. */
 export const readRoutes: Route[] = [
+  ...collection("/company/companies/statuses", "companyStatuses"),
   ...collection("/company/companies", "companies"),
   ...collection("/finance/agreements/types", "agreementTypes"),
   ...collection("/finance/agreements", "agreements"),

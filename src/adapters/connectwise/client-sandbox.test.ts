@@ -24,7 +24,7 @@ async function connect(seed = loadSandboxSeed(join(import.meta.dirname, "../../.
 describe("ConnectWise client against the sandbox", () => {
   it("pages through 2,500 companies with every parameter repeated", async () => {
     const { sb, http } = await connect(bulkSeed(2500));
-    const rows = await fetchAll<{ id: number }>(http, "company/companies", { conditions: 'identifier like "BULK%"', fields: "id,identifier" });
+    const rows = await fetchAll<{ id: number }>(http, "company/companies", { conditions: 'identifier like "BULK%"', fields: "id,identifier" }, { id: "number" });
     expect(rows).toHaveLength(2500);
     expect(new Set(rows.map((r) => r.id)).size).toBe(2500);
     const pages = sb.requests.filter((r) => r.path === "/company/companies");
@@ -61,13 +61,14 @@ describe("ConnectWise client against the sandbox", () => {
     expect(sb.requests.filter((q) => q.method === "POST")).toHaveLength(1);
   });
 
-  it("a redirect after a create is taken as created, not re-posted", async () => {
+  it("a redirect after a create to the record on our own host is read back there, not re-posted", async () => {
     const { sb, cw } = await connect();
     const company = sb.state.companies.find((c) => c.identifier === "AcmeCorp")!;
     sb.faults.add({ kind: "redirect-after-commit", method: "POST" });
     const r = await cw.createTicket({ boardName: "Managed Services", companyId: company.id, summary: "Billing 2027-01 Acme Corporation cws-00112233aa", initialDescription: "seats" });
-    expect(r.outcome).toBe("created-elsewhere");
-    expect(await cw.findTicketsByKey("cws-00112233aa")).toHaveLength(1);
+    expect(r.outcome).toBe("created");
+    expect(await cw.findTicketsByKey("cws-00112233aa", company.id)).toHaveLength(1);
+    expect(sb.requests.filter((q) => q.method === "POST")).toHaveLength(1);
   });
 
   it("a PATCH lost to a reset is retried and sets the absolute quantity once", async () => {
@@ -84,10 +85,10 @@ describe("ConnectWise client against the sandbox", () => {
     const company = sb.state.companies.find((c) => c.identifier === "0042")!;
     const created = await cw.createTicket({ boardName: "Managed Services", statusName: "New", companyId: company.id, summary: "Billing 2027-01 Northwind Logistics cws-0a1b2c3d4e", initialDescription: "wfbs-svc 40 → 42" });
     expect(created.outcome).toBe("created");
-    const [found] = await cw.findTicketsByKey("cws-0a1b2c3d4e");
+    const [found] = await cw.findTicketsByKey("cws-0a1b2c3d4e", company.id);
     expect(found.board?.name).toBe("Managed Services");
     const note = await cw.addTicketNote(found.id, "hes 10 → 12");
     expect(note.outcome).toBe("created");
-    expect(await cw.findTicketsByKey("cws-ffffffffff")).toEqual([]);
+    expect(await cw.findTicketsByKey("cws-ffffffffff", company.id)).toEqual([]);
   });
 });

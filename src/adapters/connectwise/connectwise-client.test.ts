@@ -5,6 +5,7 @@ import { FakeClock } from "../../../test/helpers/fake-clock.ts";
 import { ApiError } from "../../errors.ts";
 import { UnsafeConditionValue } from "./conditions.ts";
 import { ConnectWiseClient, MAX_URL } from "./connectwise-client.ts";
+import { fetchAll } from "./paging.ts";
 import { ConnectWiseTransport, type TransportEvent } from "./transport.ts";
 
 const ORIGIN = "https://api-na.example.test";
@@ -126,11 +127,92 @@ describe("ConnectWise client (undici MockAgent)", () => {
     expect(posts).toBe(0);
   });
 
-  it("a redirect answered to a create means created", async () => {
+  it("a redirect to another scheme or host answered to a create is unknown, never followed", async () => {
     const { pool, client } = setup();
     pool.intercept({ path: (p) => p.endsWith("/service/tickets"), method: "POST" }).reply(302, "", { headers: { location: "http://api-na.example.test/v4_6_release/apis/3.0/service/tickets/991" } });
     const r = await client.createTicket({ boardName: "Managed Services", companyId: 250, summary: "Billing 2027-01 Acme cws-0123456789", initialDescription: "x" });
-    expect(r).toEqual({ outcome: "created-elsewhere", location: "http://api-na.example.test/v4_6_release/apis/3.0/service/tickets/991" });
+    expect(r.outcome).toBe("unknown");
+  });
+
+  it("a redirect to the created record on our own host is read back there", async () => {
+    const { pool, client } = setup();
+    const summary = "Billing 2027-01 Acme cws-0123456789";
+    pool.intercept({ path: (p) => p.endsWith("/service/tickets"), method: "POST" }).reply(302, "", { headers: { location: `${ORIGIN}${ROOT}/service/tickets/991` } });
+    pool.intercept({ path: `${ROOT}/service/tickets/991`, method: "GET" }).reply(200, { id: 991, summary, company: { id: 250 } }, { headers: JSON_HEADERS });
+    const r = await client.createTicket({ boardName: "Managed Services", companyId: 250, summary, initialDescription: "x" });
+    expect(r).toMatchObject({ outcome: "created", entity: { id: 991 } });
+  });
+
+  it("a create counts only when the record read back shows it", async () => {
+    const { pool, client } = setup();
+    pool.intercept({ path: (p) => p.endsWith("/additions"), method: "POST" }).reply(201, { id: 5, product: { id: 4471, identifier: "TM" }, quantity: 25 }, { headers: JSON_HEADERS });
+    pool.intercept({ path: `${ROOT}/finance/agreements/812/additions/5`, method: "GET" }).reply(404, { code: "NotFound", message: "not found" }, { headers: JSON_HEADERS });
+    const r = await client.createAddition(812, { productId: 4471, quantity: 25, effectiveDate: "2027-01-01", billCustomer: "Billable" });
+    expect(r.outcome).toBe("unknown");
+  });
+
+  it("reads a 500 on GET as a passing failure and retries it; a POST answered 500 is never repeated", async () => {
+    const { pool, client } = setup();
+    pool.intercept({ path: (p) => p.includes("/types"), method: "GET" }).reply(500, { code: "ConnectWiseApi", message: "timeout" }, { headers: JSON_HEADERS });
+    pool.intercept({ path: (p) => p.includes("/types"), method: "GET" }).reply(200, [{ id: 7, name: "Break Fix" }], { headers: JSON_HEADERS });
+    expect(await client.agreementTypes()).toEqual([{ id: 7, name: "Break Fix" }]);
+    let posts = 0;
+    pool.intercept({ path: (p) => p.endsWith("/service/tickets"), method: "POST" }).reply(500, () => (posts++, { code: "x" }), { headers: JSON_HEADERS }).persist();
+    const r = await client.createTicket({ boardName: "B", companyId: 250, summary: "s cws-0123456789", initialDescription: "x" });
+    expect(r.outcome).toBe("unknown");
+    expect(posts).toBe(1);
+  });
+
+  it("caps Retry-After at five minutes", async () => {
+    const { pool, client, events } = setup();
+    pool.intercept({ path: (p) => p.includes("/types"), method: "GET" }).reply(429, { error: "x" }, { headers: { ...JSON_HEADERS, "retry-after": "3600" } });
+    pool.intercept({ path: (p) => p.includes("/types"), method: "GET" }).reply(200, [], { headers: JSON_HEADERS });
+    await client.agreementTypes();
+    expect(events.find((e) => e.type === "retry")).toMatchObject({ waitMs: 300_000 });
+  });
+
+  it.each([
+    ["an HTML page", "<html><body>Sign in</body></html>", { "content-type": "text/html" }],
+    ["truncated JSON", '[{"id":1,"product":{"identifier":"TM"},"quan', JSON_HEADERS],
+    ["an object where a list belongs", { code: "x" }, JSON_HEADERS],
+    ["a row missing a field we read", [{ id: 1, product: { identifier: "TM" } }], JSON_HEADERS],
+  ] as const)("a 200 with %s is connectwise.unreadable, never an empty list", async (_, body, headers) => {
+    const { pool, client } = setup();
+    pool.intercept({ path: (p) => p.includes("/additions"), method: "GET" }).reply(200, body as object, { headers });
+    const err = await client.additionsOf(812).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.code).toBe("connectwise.unreadable");
+  });
+
+  it("stops a list that repeats its page, naming the endpoint", async () => {
+    const { pool, client } = setup();
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ id: i + 1, name: `T${i}` }));
+    pool.intercept({ path: (p) => p.includes("/types"), method: "GET" }).reply(200, rows, { headers: JSON_HEADERS }).persist();
+    const err = await client.agreementTypes().catch((e) => e);
+    expect(err.message).toContain("finance/agreements/types");
+    expect(err.message).toContain("ignores `page`");
+  });
+
+  it("stops a list past its page cap, naming the endpoint", async () => {
+    const { pool } = setup();
+    const http = new ConnectWiseTransport(CREDS, { dispatcher: agent!, clock: new FakeClock(), random: () => 0.5 });
+    let page = 0;
+    pool.intercept({ path: (p) => p.includes("/types"), method: "GET" })
+      .reply(200, () => (page++, Array.from({ length: 1000 }, (_, i) => ({ id: page * 1000 + i, name: `T${i}` }))), { headers: JSON_HEADERS }).persist();
+    const err = await fetchAll(http, "finance/agreements/types", {}, { id: "number" }, undefined, 3).catch((e) => e);
+    expect(err.message).toContain("finance/agreements/types");
+    expect(err.message).toContain("more than 3 pages");
+    expect(page).toBe(3);
+  });
+
+  it("scrubs the secrets and their Basic encoding from an echoed error body", async () => {
+    const { pool, client } = setup({ retries: 0 });
+    const basic = Buffer.from(`msp+${CREDS.publicKey}:${CREDS.privateKey}`).toString("base64");
+    pool.intercept({ path: (p) => p.includes("/companies"), method: "GET" })
+      .reply(400, { code: "BadRequest", message: `bad auth Basic ${basic} (msp+${CREDS.publicKey}:${CREDS.privateKey})` }, { headers: JSON_HEADERS });
+    const err = await client.findCompanies(["ACME"]).catch((e) => e);
+    for (const secret of [CREDS.privateKey, CREDS.publicKey, basic]) expect(err.message).not.toContain(secret);
+    expect(err.message).toContain("[redacted]");
   });
 
   it("a 400 on create is rejected with ConnectWise's validation errors in the message", async () => {
@@ -149,8 +231,15 @@ describe("ConnectWise client (undici MockAgent)", () => {
     let body: unknown;
     pool.intercept({ path: `${ROOT}/finance/agreements/812/additions/9931`, method: "PATCH" })
       .reply(200, (opts) => ((body = JSON.parse(String(opts.body))), { id: 9931, quantity: 27 }), { headers: JSON_HEADERS });
+    pool.intercept({ path: `${ROOT}/finance/agreements/812/additions/9931`, method: "GET" })
+      .reply(200, { id: 9931, product: { id: 1, identifier: "TM" }, quantity: 27 }, { headers: JSON_HEADERS });
     await client.setAdditionQuantity(812, 9931, 27);
     expect(body).toEqual([{ op: "replace", path: "quantity", value: 27 }]);
+    // a PATCH answered 200 that ConnectWise does not show is not done
+    pool.intercept({ path: `${ROOT}/finance/agreements/812/additions/9931`, method: "PATCH" }).reply(200, { id: 9931, quantity: 30 }, { headers: JSON_HEADERS });
+    pool.intercept({ path: `${ROOT}/finance/agreements/812/additions/9931`, method: "GET" })
+      .reply(200, { id: 9931, product: { id: 1, identifier: "TM" }, quantity: 27 }, { headers: JSON_HEADERS });
+    await expect(client.setAdditionQuantity(812, 9931, 30)).rejects.toThrow("shows 27 when read back");
   });
 
   it("refuses identifiers with \" ' \\ [ before any request", async () => {
@@ -202,7 +291,7 @@ describe("ConnectWise client timeouts (a real loopback server that never answers
     server.closeAllConnections();
   });
 
-  it("a create already sent is not abandoned on abort: its answer is awaited, so the ticket is known, never made twice", async () => {
+  it("a create already sent is not abandoned on abort: its answer is awaited, and unread back it is unknown, never made twice", async () => {
     let received = 0;
     server = createServer((req, res) => {
       received++;
@@ -218,7 +307,8 @@ describe("ConnectWise client timeouts (a real loopback server that never answers
     const ac = new AbortController();
     const pending = new ConnectWiseClient(http).createTicket({ boardName: "Help Desk", companyId: 250, summary: "Billing 2027-02 cws-0123456789", initialDescription: "x" }, ac.signal);
     setTimeout(() => ac.abort(new Error("shutting down")), 50);
-    expect(await pending).toMatchObject({ outcome: "created", entity: { id: 77 } });
+    // the read-back is stopped with the run: the next one looks for the ticket before creating it
+    expect(await pending).toMatchObject({ outcome: "unknown" });
     // aborted before it was sent: nothing goes out
     await expect(new ConnectWiseClient(http).createTicket({ boardName: "Help Desk", companyId: 250, summary: "s cws-0123456789", initialDescription: "x" }, ac.signal)).rejects.toThrow("shutting down");
     expect(received).toBe(1);

@@ -1,9 +1,10 @@
 import { ApiError } from "../../errors.ts";
 import type {
-  Addition, Agreement, AgreementType, CatalogItem, Company, ConnectWise, CreateResult, NewAddition, NewTicket, Ticket, TicketNote,
+  Addition, Agreement, AgreementType, CatalogItem, Company, CompanyStatus, ConnectWise, CreateResult, NewAddition, NewTicket, Ticket, TicketNote,
 } from "../../ports/connectwise.ts";
 import { cond, quote } from "./conditions.ts";
 import { batches, fetchAll, PAGE_SIZE } from "./paging.ts";
+import { readOne, SHAPES, type Shape } from "./response-shapes.ts";
 import type { ConnectWiseTransport, Query } from "./transport.ts";
 
 /** Longest request URL we send; ConnectWise advises staying under ~2,000 characters. */
@@ -26,6 +27,7 @@ export class ConnectWiseClient implements ConnectWise {
     values: readonly V[],
     maxCount: number,
     query: Query,
+    shape: Shape,
     signal?: AbortSignal,
   ): Promise<T[]> {
     const unique = [...new Set(values)];
@@ -34,17 +36,23 @@ export class ConnectWiseClient implements ConnectWise {
     const render = (v: V) => (typeof v === "number" ? String(v) : quote(v));
     const fixed = this.http.url(path, { ...query, conditions: `${field} in ()`, pageSize: PAGE_SIZE, page: 10 }).href.length;
     const groups = batches(unique, render, { maxCount, budget: MAX_URL - fixed });
-    const results = await Promise.all(groups.map((g) => fetchAll<T>(this.http, path, { ...query, conditions: cond.in(field, g) }, signal)));
+    const results = await Promise.all(groups.map((g) => fetchAll<T>(this.http, path, { ...query, conditions: cond.in(field, g) }, shape, signal)));
     return results.flat();
   }
 
   findCompanies(identifiers: readonly string[], signal?: AbortSignal): Promise<Company[]> {
-    return this.inBatches<Company, string>("company/companies", "identifier", identifiers, MAX_IDENTIFIERS, { fields: COMPANY_FIELDS }, signal);
+    return this.inBatches<Company, string>("company/companies", "identifier", identifiers, MAX_IDENTIFIERS, { fields: COMPANY_FIELDS }, SHAPES.company, signal);
+  }
+
+  companyStatuses(signal?: AbortSignal): Promise<CompanyStatus[]> {
+    return fetchAll<CompanyStatus>(this.http, "company/companies/statuses", { fields: "id,name,inactiveFlag" }, SHAPES.companyStatus, signal);
   }
 
   async getCompany(id: number, signal?: AbortSignal): Promise<Company | undefined> {
     try {
-      return (await this.http.send("GET", `company/companies/${id}`, { query: { fields: COMPANY_FIELDS }, signal })).body as Company;
+      const path = `company/companies/${id}`;
+      const res = await this.http.send("GET", path, { query: { fields: COMPANY_FIELDS }, signal });
+      return readOne<Company>(res.body, SHAPES.company, "GET", path, res.status);
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return undefined;
       throw e;
@@ -52,32 +60,33 @@ export class ConnectWiseClient implements ConnectWise {
   }
 
   agreementsOf(companyIds: readonly number[], signal?: AbortSignal): Promise<Agreement[]> {
-    return this.inBatches<Agreement, number>("finance/agreements", "company/id", companyIds, MAX_COMPANY_IDS, { fields: AGREEMENT_FIELDS }, signal);
+    return this.inBatches<Agreement, number>("finance/agreements", "company/id", companyIds, MAX_COMPANY_IDS, { fields: AGREEMENT_FIELDS }, SHAPES.agreement, signal);
   }
 
   async changedSince(since: Date, signal?: AbortSignal): Promise<{ companies: Company[]; agreements: Pick<Agreement, "id" | "company">[] }> {
     const conditions = cond.after("lastUpdated", since);
     const [companies, agreements] = await Promise.all([
-      fetchAll<Company>(this.http, "company/companies", { conditions, fields: COMPANY_FIELDS }, signal),
-      fetchAll<Pick<Agreement, "id" | "company">>(this.http, "finance/agreements", { conditions, fields: "id,company/id,company/identifier" }, signal),
+      fetchAll<Company>(this.http, "company/companies", { conditions, fields: COMPANY_FIELDS }, SHAPES.company, signal),
+      fetchAll<Pick<Agreement, "id" | "company">>(this.http, "finance/agreements", { conditions, fields: "id,company/id,company/identifier" }, SHAPES.agreementChange, signal),
     ]);
     return { companies, agreements };
   }
 
   agreementTypes(signal?: AbortSignal): Promise<AgreementType[]> {
-    return fetchAll<AgreementType>(this.http, "finance/agreements/types", { fields: "id,name,inactiveFlag" }, signal);
+    return fetchAll<AgreementType>(this.http, "finance/agreements/types", { fields: "id,name,inactiveFlag" }, SHAPES.agreementType, signal);
   }
 
   catalogItems(identifiers: readonly string[], signal?: AbortSignal): Promise<CatalogItem[]> {
-    return this.inBatches<CatalogItem, string>("procurement/catalog", "identifier", identifiers, MAX_IDENTIFIERS, { fields: "id,identifier,description,inactiveFlag,productClass" }, signal);
+    return this.inBatches<CatalogItem, string>("procurement/catalog", "identifier", identifiers, MAX_IDENTIFIERS, { fields: "id,identifier,description,inactiveFlag,productClass" }, SHAPES.catalogItem, signal);
   }
 
   additionsOf(agreementId: number, signal?: AbortSignal): Promise<Addition[]> {
-    return fetchAll<Addition>(this.http, `finance/agreements/${agreementId}/additions`, {}, signal);
+    return fetchAll<Addition>(this.http, `finance/agreements/${agreementId}/additions`, {}, SHAPES.addition, signal);
   }
 
   createAddition(agreementId: number, a: NewAddition, signal?: AbortSignal): Promise<CreateResult<Addition>> {
-    return this.create<Addition>(`finance/agreements/${agreementId}/additions`, {
+    const shows = (x: Addition) => x.quantity === a.quantity && x.product.id === a.productId;
+    return this.create<Addition>(`finance/agreements/${agreementId}/additions`, SHAPES.addition, shows, {
       product: { id: a.productId },
       quantity: a.quantity,
       billCustomer: a.billCustomer,
@@ -86,22 +95,30 @@ export class ConnectWiseClient implements ConnectWise {
     }, signal);
   }
 
+  /** PATCH, then read the addition back: the change counts only once ConnectWise shows it. */
   async setAdditionQuantity(agreementId: number, additionId: number, quantity: number, signal?: AbortSignal): Promise<Addition> {
-    const res = await this.http.send("PATCH", `finance/agreements/${agreementId}/additions/${additionId}`, {
-      body: [{ op: "replace", path: "quantity", value: quantity }],
-      signal,
-    });
-    return res.body as Addition;
+    const path = `finance/agreements/${agreementId}/additions/${additionId}`;
+    await this.http.send("PATCH", path, { body: [{ op: "replace", path: "quantity", value: quantity }], signal });
+    const back = await this.readBack<Addition>(path, SHAPES.addition, signal);
+    if (back?.quantity !== quantity) {
+      throw new ApiError({
+        method: "GET", path, status: back ? 200 : 404, retryable: true, code: "connectwise.unconfirmed",
+        apiMessage: `the quantity was set to ${quantity}, but ConnectWise shows ${back ? back.quantity : "no such addition"} when read back — retried on the next reconcile`,
+      });
+    }
+    return back;
   }
 
-  findTicketsByKey(key: string, signal?: AbortSignal): Promise<Ticket[]> {
+  findTicketsByKey(key: string, companyId: number, signal?: AbortSignal): Promise<Ticket[]> {
     if (!/^cws-[0-9a-f]{10}$/.test(key)) throw new TypeError(`not a send key: ${key}`);
-    return fetchAll<Ticket>(this.http, "service/tickets", { conditions: cond.contains("summary", key), fields: "id,summary,board/id,board/name,status/id,status/name,company/id,company/identifier" }, signal);
+    // the company narrows a LIKE '%…%' over every ticket of the tenant to that customer's tickets
+    const conditions = cond.and(cond.eq("company/id", companyId), cond.contains("summary", key));
+    return fetchAll<Ticket>(this.http, "service/tickets", { conditions, fields: "id,summary,board/id,board/name,status/id,status/name,company/id,company/identifier" }, SHAPES.ticket, signal);
   }
 
   createTicket(t: NewTicket, signal?: AbortSignal): Promise<CreateResult<Ticket>> {
     if (t.summary.length > 100) throw new TypeError(`ticket summary longer than 100 characters: ${t.summary}`);
-    return this.create<Ticket>("service/tickets", {
+    return this.create<Ticket>("service/tickets", SHAPES.ticket, (x) => x.summary.trim() === t.summary.trim() && x.company?.id === t.companyId, {
       summary: t.summary,
       recordType: "ServiceTicket",
       board: { name: t.boardName },
@@ -113,7 +130,7 @@ export class ConnectWiseClient implements ConnectWise {
   }
 
   addTicketNote(ticketId: number, text: string, signal?: AbortSignal): Promise<CreateResult<TicketNote>> {
-    return this.create<TicketNote>(`service/tickets/${ticketId}/notes`, {
+    return this.create<TicketNote>(`service/tickets/${ticketId}/notes`, SHAPES.ticketNote, () => true, {
       text,
       detailDescriptionFlag: true,
       internalAnalysisFlag: false,
@@ -122,27 +139,80 @@ export class ConnectWiseClient implements ConnectWise {
     }, signal);
   }
 
+  /** The record at `path`, or undefined when ConnectWise has none (404). */
+  private async readBack<T>(path: string, shape: Shape, signal?: AbortSignal): Promise<T | undefined> {
+    try {
+      const res = await this.http.send("GET", path, { signal });
+      return readOne<T>(res.body, shape, "GET", path, res.status);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** Where a redirect points, for a message: its origin only (a login URL may carry tokens). */
+  private whereTo(collection: string, location: string): string {
+    try {
+      return location ? `to ${this.http.scrub(new URL(location, this.http.url(collection)).origin)}` : "nowhere";
+    } catch {
+      return "to an unreadable location";
+    }
+  }
+
+  /** `collection/{id}` when `location` names a record of `collection` on our own API host. */
+  private ownRecord(collection: string, location: string): string | undefined {
+    let at: URL;
+    try {
+      at = new URL(location, this.http.url(collection));
+    } catch {
+      return undefined;
+    }
+    const mine = this.http.url(collection);
+    // scheme, host and port all ours: a redirect to plain http or another host is not followed
+    if (at.origin !== mine.origin) return undefined;
+    const base = mine.pathname.replace(/\/+$/, "") + "/";
+    const rest = at.pathname.toLowerCase().startsWith(base.toLowerCase()) ? at.pathname.slice(base.length) : "";
+    const m = /^(\d+)\/?$/.exec(rest);
+    return m ? `${collection}/${m[1]}` : undefined;
+  }
+
   /**
-   * POST once. A lost connection or a 5xx after sending may or may not have created the record:
-   * `unknown` tells the caller to look before creating again. A redirect (cloud proxies answer
-   * creates with one) means it was created.
+   * POST once, then read the record back: a create counts only once ConnectWise shows it. A lost
+   * connection, a 5xx, an unreadable answer or a redirect elsewhere may or may not have created
+   * it: `unknown` tells the caller to look before creating again. A redirect to the created
+   * record on our own API host is read there.
    */
-  private async create<T>(path: string, body: unknown, signal?: AbortSignal): Promise<CreateResult<T>> {
+  private async create<T extends { id: number }>(path: string, shape: Shape, shows: (x: T) => boolean, body: unknown, signal?: AbortSignal): Promise<CreateResult<T>> {
+    let recordPath: string | undefined;
     try {
       const res = await this.http.send("POST", path, { body, signal });
       if (res.status >= 300) {
-        const location = res.headers.location;
-        return { outcome: "created-elsewhere", location: String(Array.isArray(location) ? location[0] : (location ?? "")) };
+        const raw = res.headers.location;
+        const location = String(Array.isArray(raw) ? raw[0] : (raw ?? ""));
+        recordPath = location ? this.ownRecord(path, location) : undefined;
+        if (!recordPath) return { outcome: "unknown", reason: `ConnectWise answered ${res.status} to a create, redirecting ${this.whereTo(path, location)}: not followed; looked for before creating again` };
+      } else {
+        const made = readOne<T>(res.body, shape, "POST", path, res.status);
+        recordPath = `${path}/${made.id}`;
       }
-      return { outcome: "created", entity: res.body as T };
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       // a refused connection never carried the request
       const neverSent = e.reason === "connection refused";
-      if (!neverSent && (e.status === undefined || e.status >= 500 || e.status === 429)) {
+      if (e.code === "connectwise.unreadable" || (!neverSent && (e.status === undefined || e.status >= 500 || e.status === 429))) {
         return { outcome: "unknown", reason: e.message };
       }
       return { outcome: "rejected", error: e };
+    }
+    try {
+      const back = await this.readBack<T>(recordPath, shape, signal);
+      if (!back) return { outcome: "unknown", reason: `the created record ${recordPath} is not there when read back` };
+      if (!shows(back)) return { outcome: "unknown", reason: `the created record ${recordPath} does not show what was sent when read back` };
+      return { outcome: "created", entity: back };
+    } catch (e) {
+      // stopped while reading back: the record may well be there; the next run looks for it
+      if (!(e instanceof ApiError) && !signal?.aborted) throw e;
+      return { outcome: "unknown", reason: `created, but reading ${recordPath} back failed: ${e instanceof Error ? e.message : String(e)}` };
     }
   }
 }

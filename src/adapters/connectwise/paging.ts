@@ -1,6 +1,13 @@
+import { ApiError } from "../../errors.ts";
+import { readList, type Shape } from "./response-shapes.ts";
 import type { ConnectWiseTransport, Query } from "./transport.ts";
 
 export const PAGE_SIZE = 1000;
+/** Pages read from one list before giving up: 500,000 rows is far beyond any list cwsync reads. */
+export const MAX_PAGES = 500;
+
+const listError = (path: string, apiMessage: string) =>
+  new ApiError({ method: "GET", path, retryable: true, status: 200, code: "connectwise.unreadable", apiMessage });
 
 /** The URL of `rel="next"` in an RFC 5988 `Link` header. */
 export function nextLink(header: string | string[] | undefined): string | undefined {
@@ -18,11 +25,21 @@ export function nextLink(header: string | string[] | undefined): string | undefi
  * (conditions included: a client that dropped them on page 2 restarted from the oldest rows);
  * only the page number is taken from `Link`, so a `Link` pointing elsewhere is never followed.
  */
-export async function fetchAll<T>(transport: ConnectWiseTransport, path: string, query: Query, signal?: AbortSignal): Promise<T[]> {
+export async function fetchAll<T>(
+  transport: ConnectWiseTransport, path: string, query: Query, shape: Shape, signal?: AbortSignal, maxPages = MAX_PAGES,
+): Promise<T[]> {
   const rows: T[] = [];
-  for (let page = 1; ; ) {
+  let previous: string | undefined;
+  for (let page = 1, count = 1; ; count++) {
+    if (count > maxPages) {
+      throw listError(path, `more than ${maxPages} pages of ${PAGE_SIZE} rows: stopped reading (a list that ignores \`page\` never ends)`);
+    }
     const res = await transport.send("GET", path, { query: { ...query, pageSize: PAGE_SIZE, page }, signal });
-    const batch = Array.isArray(res.body) ? (res.body as T[]) : [];
+    const batch = readList<T>(res.body, shape, "GET", path, res.status);
+    // a server that ignores `page` answers the same rows again: stop, do not count them twice
+    const ids = batch.map((r) => (r as { id?: unknown }).id).join(",");
+    if (batch.length > 0 && ids === previous) throw listError(path, `page ${page} repeats the rows of the page before: the server ignores \`page\``);
+    previous = ids;
     rows.push(...batch);
     const next = nextLink(res.headers.link);
     const linked = next ? Number(new URL(next, "http://x/").searchParams.get("page")) : undefined;

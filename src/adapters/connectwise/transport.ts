@@ -1,7 +1,9 @@
 import { request, type Dispatcher } from "undici";
 import { ApiError, type ApiErrorDetail } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
-import { networkReason, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
+import { BodyTooLargeError, MAX_BODY_BYTES, networkReason, readCapped, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
+import { scrubSecrets } from "../scrub-secrets.ts";
+import { describe, unreadable } from "./response-shapes.ts";
 import { RequestLimiter } from "./limiter.ts";
 
 export interface ConnectWiseCredentials {
@@ -22,6 +24,8 @@ export interface TransportOptions extends HttpRetryOptions {
   ratePerSecond?: number;
   burst?: number;
   onEvent?: (e: TransportEvent) => void;
+  /** Largest answer read, in bytes (default MAX_BODY_BYTES), checked while it streams. */
+  maxBodyBytes?: number;
 }
 
 export type TransportEvent =
@@ -38,6 +42,8 @@ export interface Response {
 export type Query = Record<string, string | number | undefined>;
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
+// ConnectWise answers a query that ran too long with a 500: repeating a read or an absolute PATCH is safe
+const RETRY_STATUS_IDEMPOTENT = new Set([429, 500, 502, 503, 504]);
 const IDEMPOTENT = new Set(["GET", "PUT", "PATCH"]);
 
 function errorBody(body: unknown): { code?: string; apiMessage?: string; errors?: ApiErrorDetail[] } {
@@ -76,7 +82,17 @@ export class ConnectWiseTransport {
     return u;
   }
 
-  /** One call; for GET/PATCH/PUT, retried on 429/502/503/504 and lost connections. Non-2xx throws ApiError. */
+  /** The secret values and the Basic pair, cut out of anything ConnectWise echoes back. */
+  scrub(text: string): string {
+    const { company, publicKey, privateKey } = this.creds;
+    return scrubSecrets(text, [privateKey, publicKey.length >= 8 ? publicKey : undefined], [`${company}+${publicKey}:${privateKey}`]);
+  }
+
+  /**
+   * One call; for GET/PATCH/PUT, retried on 429/500/502/503/504 and lost connections. Non-2xx throws
+   * ApiError (a POST's 3xx is returned for the caller to judge). A 2xx whose body is not JSON
+   * throws `connectwise.unreadable`.
+   */
   async send(method: string, path: string, init: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<Response> {
     const retries = IDEMPOTENT.has(method) ? (this.opts.retries ?? 5) : 0;
     for (let attempt = 0; ; attempt++) {
@@ -84,7 +100,7 @@ export class ConnectWiseTransport {
       try {
         res = await this.once(method, path, init);
       } catch (e) {
-        if (init.signal?.aborted) throw e;
+        if (init.signal?.aborted || e instanceof ApiError) throw e;
         const reason = networkReason(e);
         if (!reason) throw new ApiError({ method, path, retryable: false, reason: "failed", cause: e });
         this.opts.onEvent?.({ type: "network-error", method, path, reason });
@@ -94,7 +110,7 @@ export class ConnectWiseTransport {
       }
       if (res.status < 300 || (res.status < 400 && method === "POST")) return res;
       const retryable = RETRY_STATUS.has(res.status) || res.status >= 500;
-      if (RETRY_STATUS.has(res.status) && attempt < retries) {
+      if (RETRY_STATUS_IDEMPOTENT.has(res.status) && attempt < retries) {
         await this.backoff(method, path, attempt, retryAfterMs(res.headers["retry-after"], this.opts.clock.now()), `status ${res.status}`, init.signal);
         continue;
       }
@@ -137,17 +153,31 @@ export class ConnectWiseTransport {
         // retry ends at once.
         ...(method === "GET" ? { signal: init.signal } : {}),
       });
-      const text = await res.body.text();
+      let text: string;
+      const answered = () => this.opts.onEvent?.({ type: "response", method, path, status: res.statusCode, ms: this.opts.clock.now() - started });
+      try {
+        text = await readCapped(res.body, this.opts.maxBodyBytes ?? MAX_BODY_BYTES);
+      } catch (e) {
+        if (!(e instanceof BodyTooLargeError)) throw e;
+        answered();
+        throw unreadable(method, path, res.statusCode, e.message);
+      }
+      // counted as answered whether or not the answer can be read
+      answered();
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      if (!ok) text = this.scrub(text);
       const type = String(res.headers["content-type"] ?? "");
       let body: unknown = text;
       if (/json/i.test(type) && text.trim() !== "") {
         try {
           body = JSON.parse(text);
         } catch {
+          if (ok) throw unreadable(method, path, res.statusCode, `the JSON is cut short or malformed (${text.length} characters; a connection cut behind a proxy answers like this)`);
           body = text;
         }
+      } else if (ok && res.statusCode !== 204 && text.trim() !== "") {
+        throw unreadable(method, path, res.statusCode, `expected JSON, found ${type ? `\`${type.split(";")[0]}\`` : "no content type"} (a proxy or a login page answers like this): ${describe(this.scrub(text.slice(0, 4096)))}`);
       }
-      this.opts.onEvent?.({ type: "response", method, path, status: res.statusCode, ms: this.opts.clock.now() - started });
       return { status: res.statusCode, headers: res.headers, body };
     } finally {
       release();

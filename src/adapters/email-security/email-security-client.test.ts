@@ -195,6 +195,37 @@ describe("EmailSecurityClient against the TMES sandbox", () => {
     expect(clock.sleeps).toEqual([250]);
   });
 
+  it("a service that pages for ever: stops at maxPages, or at once when a token repeats, with email-security.endless-paging naming the domain", async () => {
+    sb.setEndlessTokens(true);
+    try {
+      const e = await failure(client(sb, { maxPages: 7 }).policyEvents(query));
+      expect(e).toMatchObject({ status: 200, code: "email-security.endless-paging", retryable: false });
+      expect(e.message).toContain(`still a \`nextToken\` after 7 pages (3500 events at most) for ${DOMAIN} (event spam, `);
+      expect(sb.requests).toHaveLength(7);
+    } finally {
+      sb.setEndlessTokens(false);
+    }
+    sb.requests.length = 0;
+    const page = { logs: [], nextToken: "same" };
+    sb.faults.push({ kind: "status", status: 200, body: page }, { kind: "status", status: 200, body: page });
+    const again = await failure(client().policyEvents(query));
+    expect(again.code).toBe("email-security.endless-paging");
+    expect(again.message).toContain("`nextToken` repeats a token already followed, after 2 pages");
+    expect(sb.requests).toHaveLength(2);
+  });
+
+  it("a 2xx that is not a page (202, HTML, an object without `logs`) is email-security.unreadable, not retried, and scrubbed", async () => {
+    sb.faults.push({ kind: "status", status: 202, body: { accepted: true } });
+    expect(await failure(client().policyEvents(query))).toMatchObject({ status: 202, code: "email-security.unreadable" });
+    sb.faults.push({ kind: "html" });
+    const html = await failure(client().policyEvents(query));
+    expect(html.message).toContain("email-security.unreadable: the answer is not a JSON object with `logs` (not JSON; content-type text/html; charset=utf-8; starts `<!DOCTYPE html>");
+    sb.faults.push({ kind: "status", status: 200, body: { error: `echo ${sb.credentials.apiKey}` } });
+    const echo = await failure(client().policyEvents(query));
+    expect(echo.message).toContain("the answer has no `logs` array");
+    expect(sb.requests).toHaveLength(3);
+  });
+
   it("429 waits as long as Retry-After asks; gives up after the retries with a retryable error", async () => {
     sb.faults.push({ kind: "status", status: 429, retryAfter: "3" });
     await client().policyEvents(query);

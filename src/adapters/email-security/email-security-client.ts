@@ -1,9 +1,10 @@
 import { request, type Dispatcher } from "undici";
 import { UsageError } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
-import type { DetectionService, DetectionSource, PolicyEvent, PolicyEventQuery } from "../../ports/detection-source.ts";
-import { networkReason, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
-import { EmailSecurityApiError, errorFromResponse, scrub } from "./email-security-error.ts";
+import { LOOK_BACK_MS, type DetectionService, type DetectionSource, type PolicyEventQuery, type PolicyEvents } from "../../ports/detection-source.ts";
+import { BodyTooLargeError, networkReason, readCapped, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
+import { scrubSecrets } from "../scrub-secrets.ts";
+import { EmailSecurityApiError, errorFromResponse } from "./email-security-error.ts";
 import { parsePolicyEventPage } from "./policy-event-page.ts";
 import { POLICY_EVENT_LOG_PATH, SERVICES } from "./services.ts";
 
@@ -20,6 +21,10 @@ export interface EmailSecurityClientOptions extends HttpRetryOptions {
   clock: Clock;
   dispatcher?: Dispatcher;
   onEvent?: (e: EmailSecurityEvent) => void;
+  /** The most pages read for one window before giving up (default MAX_PAGES). */
+  maxPages?: number;
+  /** How late the service's events may reach its log (`CWSYNC_POLL_LAG`): the poller keeps that much overlap. */
+  lagMs?: number;
 }
 
 export type EmailSecurityEvent =
@@ -28,6 +33,20 @@ export type EmailSecurityEvent =
 
 /** The documented default and the page size cwsync asks for. */
 export const PAGE_LIMIT = 500;
+
+/**
+ * Pages read for one domain, event kind and window before the service is taken to be paging for
+ * ever: 1,000 pages are 500,000 events, far above what one domain logs in 72 hours.
+ */
+export const MAX_PAGES = 1000;
+
+/** Clock differences below this between cwsync and the service are not taken for lost events. */
+const CLOCK_SLACK_MS = 5 * 60_000;
+
+/** The reason code of a 2xx answer that is not the policy event log's shape. */
+export const UNREADABLE = "email-security.unreadable";
+/** The reason code of a window that did not end within the page cap or repeated a token. */
+export const ENDLESS = "email-security.endless-paging";
 
 const METHOD = "GET";
 const retryableStatus = (status: number) => status === 429 || status >= 500;
@@ -48,7 +67,17 @@ export function emailSecurityOrigin(url: string, service: DetectionService): str
   return u.origin;
 }
 
-type Answer = { status: number; headers: Record<string, string | string[] | undefined>; body: unknown };
+/** A 2xx body as read: the JSON value when it parsed, the text and content type otherwise. */
+type Body = { json?: unknown; text: string; contentType: string };
+type Answer = { status: number; headers: Record<string, string | string[] | undefined>; body: Body };
+
+/** What came back instead of a page, for the message: the content type and the first characters. */
+function describeBody(b: Body): string {
+  if (b.json !== undefined) return "";
+  const start = b.text.trim().replace(/\s+/g, " ").slice(0, 60);
+  const kind = b.text.trim() === "" ? "an empty body" : /^\s*[{[]/.test(b.text) ? "JSON that does not parse (truncated?)" : "not JSON";
+  return ` (${kind}; content-type ${b.contentType || "none"}${start ? `; starts \`${start}\`` : ""})`;
+}
 
 /**
  * Policy events of Trend Micro Email Security or Hosted Email Security over HTTP (tmrm.md
@@ -58,6 +87,7 @@ type Answer = { status: number; headers: Record<string, string | string[] | unde
 export class EmailSecurityClient implements DetectionSource {
   private readonly origin: string;
   private readonly auth: string;
+  readonly lagMs?: number;
 
   constructor(
     private readonly creds: EmailSecurityCredentials,
@@ -66,9 +96,10 @@ export class EmailSecurityClient implements DetectionSource {
   ) {
     this.origin = emailSecurityOrigin(creds.url, service);
     this.auth = "Basic " + Buffer.from(`${creds.account}:${creds.apiKey}`, "utf8").toString("base64");
+    if (opts.lagMs !== undefined) this.lagMs = opts.lagMs;
   }
 
-  async policyEvents(q: PolicyEventQuery, signal?: AbortSignal): Promise<PolicyEvent[]> {
+  async policyEvents(q: PolicyEventQuery, signal?: AbortSignal): Promise<PolicyEvents> {
     const start = q.start.getTime();
     const end = q.end.getTime();
     if (Number.isNaN(start) || Number.isNaN(end)) throw new RangeError("policy event window: start and end must be valid dates");
@@ -85,29 +116,41 @@ export class EmailSecurityClient implements DetectionSource {
       end: q.end.toISOString(),
       limit: String(PAGE_LIMIT),
     };
-    const events: PolicyEvent[] = [];
+    const events: PolicyEvents = [];
     const sent = new Set<string>();
-    for (;;) {
+    const maxPages = this.opts.maxPages ?? MAX_PAGES;
+    const what = `${q.domain} (event ${q.event}, ${query.start} to ${query.end})`;
+    for (let pages = 1; ; pages++) {
       const res = await this.send(query, signal);
+      if (pages === 1) {
+        // the service's clock says what it still keeps: a window reaching further back (a past
+        // `--at`, a cursor older than 72 hours) is a gap, not a count of zero
+        const served = Date.parse(String(res.headers.date ?? "")) - LOOK_BACK_MS;
+        if (served - start > CLOCK_SLACK_MS) events.unservedBefore = new Date(Math.min(served, end));
+      }
       if (res.status === 204) break;
-      const page = parsePolicyEventPage(res.body);
-      if ("problem" in page) throw this.unexpected(res.status, page.problem);
+      // only 200 carries a page; any other 2xx is not an answer this API gives
+      const page = res.status === 200 ? parsePolicyEventPage(res.body.json) : { problem: "a 2xx other than 200 or 204 is not a policy event log answer" };
+      if ("problem" in page) throw this.unexpected(res.status, UNREADABLE, `${page.problem}${describeBody(res.body)} — for ${what}; no counts were taken from it, the window is polled again next time`);
       for (const e of page.events) {
         const t = Date.parse(e.genTime);
         if (t >= start && t < end) events.push(e);
       }
       if (!page.nextToken) break;
-      // a server that hands back a token it was already given would page for ever
-      if (sent.has(page.nextToken)) throw this.unexpected(res.status, "`nextToken` repeats a token already followed");
+      // a server that hands back a token it was already given, or new ones for ever, would page for ever
+      if (sent.has(page.nextToken)) throw this.unexpected(res.status, ENDLESS, `\`nextToken\` repeats a token already followed, after ${pages} pages for ${what}; stopped`);
+      if (pages >= maxPages) {
+        throw this.unexpected(res.status, ENDLESS, `still a \`nextToken\` after ${pages} pages (${pages * PAGE_LIMIT} events at most) for ${what}; stopped, nothing of this window was counted`);
+      }
       sent.add(page.nextToken);
       query.token = page.nextToken;
     }
     return events;
   }
 
-  private unexpected(status: number, problem: string): EmailSecurityApiError {
+  private unexpected(status: number, code: string, problem: string): EmailSecurityApiError {
     return new EmailSecurityApiError(this.service, {
-      method: METHOD, path: POLICY_EVENT_LOG_PATH, status, retryable: false, code: "UnexpectedResponse", apiMessage: problem,
+      method: METHOD, path: POLICY_EVENT_LOG_PATH, status, retryable: false, code, apiMessage: problem,
     });
   }
 
@@ -132,7 +175,7 @@ export class EmailSecurityClient implements DetectionSource {
         await this.backoff(attempt, retryAfterMs(res.headers["retry-after"], this.opts.clock.now()), `status ${res.status}`, signal);
         continue;
       }
-      throw errorFromResponse(this.service, METHOD, path, res.status, res.body, retryableStatus(res.status), this.secrets());
+      throw errorFromResponse(this.service, METHOD, path, res.status, res.body.json ?? res.body.text, retryableStatus(res.status), this.secrets());
     }
   }
 
@@ -163,13 +206,21 @@ export class EmailSecurityClient implements DetectionSource {
       bodyTimeout: this.opts.bodyTimeoutMs ?? 60_000,
       signal,
     });
-    const raw = await res.body.text();
-    // an error body ends up in messages and logs: whatever of ours it echoes is cut out first
-    const text = res.statusCode >= 200 && res.statusCode < 300 ? raw : scrub(raw, this.secrets());
-    let body: unknown = text;
-    if (text.trim() !== "" && (/json/i.test(String(res.headers["content-type"] ?? "")) || /^\s*[{[]/.test(text))) {
+    let raw: string;
+    try {
+      raw = await readCapped(res.body);
+    } catch (e) {
+      if (!(e instanceof BodyTooLargeError)) throw e;
+      throw new EmailSecurityApiError(this.service, { method: METHOD, path: POLICY_EVENT_LOG_PATH, status: res.statusCode, retryable: false, code: UNREADABLE, apiMessage: e.message });
+    }
+    // any body ends up in messages and logs: whatever of ours it echoes is cut out first
+    const text = scrubSecrets(raw, [this.creds.apiKey], [`${this.creds.account}:${this.creds.apiKey}`]);
+    const contentType = String(res.headers["content-type"] ?? "");
+    const body: Body = { text, contentType };
+    // strict: a page is JSON by its content type or its first character; an HTML page is never read as one
+    if (text.trim() !== "" && (/json/i.test(contentType) || (!/html|xml/i.test(contentType) && /^\s*[{[]/.test(text)))) {
       try {
-        body = JSON.parse(text);
+        body.json = JSON.parse(text);
       } catch {
         // keep the text: the error shows what came back
       }

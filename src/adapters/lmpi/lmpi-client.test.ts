@@ -136,15 +136,45 @@ describe("LmpiClient against the LMPI sandbox", () => {
     expect(sb.requests).toHaveLength(1);
   });
 
-  it("a report it cannot read fails whole rather than billing from part of it", async () => {
-    sb.setRows({ "2025-07": [row("Acme Corporation", "Cloud Edge", 3, 2), { ...row("Bluewater", "Cloud Edge", 1, 1), used: "many" as unknown as number }] });
+  it("keeps uneven rows row by row: no `used` is left out, an unreadable or absurd count marks only its row invalid", async () => {
+    const acme = row("Acme Corporation", "Cloud Edge", 3, 2);
+    const bad = (used: unknown, provisioned: unknown = 5) => ({ ...row("Bluewater", "Cloud App Security", 0, 0), used, provisioned }) as unknown as LmpiSummaryRow;
+    sb.setRows({ "2025-07": [acme, bad(null), bad(undefined), bad(1e308), bad(-3), bad(2.5), bad("many"), bad(7, 1_000_001), bad(4, null), bad(" 12 ", "20")] });
     try {
-      const err = (await client().summary(2025, 7).catch((e: unknown) => e)) as LmpiApiError;
-      expect(err).toMatchObject({ status: 200, code: "UnexpectedResponse", retryable: false });
-      expect(err.message).toContain("summary[1] (Bluewater, Cloud Edge)");
+      const rows = await client().summary(2025, 7);
+      expect(rows[0]).toMatchObject({ customerName: "Acme Corporation", provisioned: 3, used: 2 });
+      expect(rows[0].invalid).toBeUndefined();
+      expect(rows.slice(1).map((r) => r.invalid ?? `${r.provisioned}/${r.used}`)).toEqual([
+        "5/undefined",
+        "5/undefined",
+        "`used` is 1e+308, not a whole number of seats from 0 to 1,000,000",
+        "`used` is -3, not a whole number of seats from 0 to 1,000,000",
+        "`used` is 2.5, not a whole number of seats from 0 to 1,000,000",
+        '`used` is "many", not a number',
+        "`provisioned` is 1000001, not a whole number of seats from 0 to 1,000,000",
+        "it has no `provisioned` count",
+        "20/12",
+      ]);
+      expect(rows.every((r) => r.customerName && r.productName)).toBe(true);
     } finally {
       sb.setRows(ROWS);
     }
+  });
+
+  it.each([
+    ["an HTML page", { kind: "html" } as const, /^LMPI POST \/LMPI\/v3\/reports\/summary answered 200 — UnreadableReport: the answer is `text\/html; charset=UTF-8`, not the JSON report \(an HTML page/],
+    ["truncated JSON", { kind: "truncated" } as const, /answered 200 — UnreadableReport: the body is not valid JSON \(\d+ bytes; cut off in transit\?\)/],
+  ])("a 200 with %s is UnreadableReport, never an empty report", async (_, fault, message) => {
+    sb.faults.push(fault);
+    const err = (await client().summary(2025, 7).catch((e: unknown) => e)) as LmpiApiError;
+    expect(err).toMatchObject({ status: 200, code: "UnreadableReport" });
+    expect(err.message).toMatch(message);
+    expect(sb.requests).toHaveLength(1);
+  });
+
+  it("an empty `summary` is returned as no rows, for billing to tell from a month with customers", async () => {
+    sb.faults.push({ kind: "empty-summary" });
+    expect(await client().summary(2025, 7)).toEqual([]);
   });
 
   it("refuses bad report months before sending", async () => {

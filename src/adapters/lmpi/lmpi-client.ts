@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { request, type Dispatcher } from "undici";
 import { UsageError } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
-import type { LicenseRow, LicenseSource } from "../../ports/license-source.ts";
+import { UNREADABLE_REPORT, type LicenseRow, type LicenseSource } from "../../ports/license-source.ts";
 import { networkReason, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
 import { lmpiErrorFromResponse, LmpiApiError, scrub } from "./lmpi-error.ts";
-import { parseSummary } from "./lmpi-rows.ts";
+import { parseReport } from "./lmpi-rows.ts";
 import { LMPI_SUMMARY_PATH, signedHeaders } from "./lmpi-signature.ts";
 
 export interface LmpiCredentials {
@@ -34,6 +34,15 @@ export interface LmpiClientOptions extends HttpRetryOptions {
 export type LmpiEvent =
   | { type: "response"; path: string; status: number; ms: number }
   | { type: "retry"; path: string; attempt: number; waitMs: number; reason: string };
+
+/** One HTTP answer: the raw text (a 2xx is read strictly from it), and the body parsed when it is JSON. */
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  contentType: string;
+  text: string;
+  body: unknown;
+}
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 const METHOD = "POST";
@@ -78,9 +87,12 @@ export class LmpiClient implements LicenseSource {
       ...(this.opts.partnerId ? { partner_id: this.opts.partnerId } : {}),
     };
     const res = await this.send(LMPI_SUMMARY_PATH, Buffer.from(JSON.stringify(body), "utf8"), signal);
-    const parsed = parseSummary(res.body);
+    const parsed = parseReport(res.contentType, res.text);
     if ("problem" in parsed) {
-      throw new LmpiApiError({ method: METHOD, path: LMPI_SUMMARY_PATH, status: res.status, retryable: false, code: "UnexpectedResponse", apiMessage: parsed.problem });
+      throw new LmpiApiError({
+        method: METHOD, path: LMPI_SUMMARY_PATH, status: res.status, retryable: true, code: UNREADABLE_REPORT, apiMessage: parsed.problem,
+        hint: "the billing that needed it is retried at the next reconcile; if this persists, check LMPI_URL and any proxy in front of it",
+      });
     }
     return parsed.rows;
   }
@@ -90,10 +102,10 @@ export class LmpiClient implements LicenseSource {
    * so unlike a ConnectWise create it is safe to resend: retried on 429/502/503/504 and lost
    * connections, with backoff and jitter, honouring `Retry-After`.
    */
-  private async send(path: string, payload: Buffer, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
+  private async send(path: string, payload: Buffer, signal?: AbortSignal): Promise<Answer> {
     const retries = this.opts.retries ?? 4;
     for (let attempt = 0; ; attempt++) {
-      let res: { status: number; headers: Record<string, string | string[] | undefined>; body: unknown };
+      let res: Answer;
       try {
         res = await this.once(path, payload, signal);
       } catch (e) {
@@ -124,7 +136,7 @@ export class LmpiClient implements LicenseSource {
     await this.opts.clock.sleep(waitMs, signal);
   }
 
-  private async once(path: string, payload: Buffer, signal?: AbortSignal) {
+  private async once(path: string, payload: Buffer, signal?: AbortSignal): Promise<Answer> {
     // signed per attempt: a retry after a long backoff must carry a fresh time
     const started = this.opts.realNow();
     const headers = signedHeaders(this.creds, { method: METHOD, requestUri: path, body: payload }, started, (this.opts.traceId ?? randomUUID)());
@@ -140,8 +152,9 @@ export class LmpiClient implements LicenseSource {
     const raw = await res.body.text();
     // an error body ends up in messages and logs: whatever of ours it echoes is cut out first
     const text = res.statusCode >= 200 && res.statusCode < 300 ? raw : scrub(raw, [this.creds.secretKey, headers["x-signature"]]);
+    const contentType = String(res.headers["content-type"] ?? "");
     let body: unknown = text;
-    if (/json/i.test(String(res.headers["content-type"] ?? "")) && text.trim() !== "") {
+    if (/json/i.test(contentType) && text.trim() !== "") {
       try {
         body = JSON.parse(text);
       } catch {
@@ -149,6 +162,6 @@ export class LmpiClient implements LicenseSource {
       }
     }
     this.opts.onEvent?.({ type: "response", path, status: res.statusCode, ms: this.opts.realNow() - started });
-    return { status: res.statusCode, headers: res.headers, body };
+    return { status: res.statusCode, headers: res.headers, contentType, text, body };
   }
 }

@@ -56,7 +56,9 @@ export async function reconcileCommand(opts: ReconcileOptions, io: CommandIO): P
     const state = openState(io, targetOf(opts.sandbox, io.env));
     try {
       const input = { revision: revision.id, load, now, allowMassRemoval: opts.allowMassRemoval, dryRun: opts.dryRun };
-      const deps = { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock, settleMs: settleMsFromEnv(io.env), detections: { tmes: sources.tmes, hes: sources.hes } };
+      const deps = { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock, settleMs: settleMsFromEnv(io.env), detections: { tmes: sources.tmes, hes: sources.hes },
+        notice: (fields: Record<string, unknown>, message: string) => io.stderr(`warning: ${message} ${JSON.stringify(fields)}\n`),
+      };
       const report = opts.dryRun
         ? await reconcileCycle(input, deps)
         : await withLease(state.store, systemClock, { stateDir: state.dir, heldError: askTheDaemon(state.store, state.dir) }, (token, signal) => {

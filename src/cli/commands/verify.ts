@@ -48,7 +48,8 @@ export async function verifyCommand(opts: VerifyOptions, io: CommandIO): Promise
   try {
     let check: CompanyCheck;
     try {
-      check = checkCompany(id, await session.cw.findCompanies([id]));
+      const [companies, statuses] = await Promise.all([session.cw.findCompanies([id]), session.cw.companyStatuses()]);
+      check = checkCompany(id, companies, statuses);
     } catch (e) {
       if (e instanceof UnsafeConditionValue) throw new ExitError(1, `company ID \`${id}\` cannot be looked up: ${e.message.split(": ").slice(1).join(": ")}`);
       throw e;
