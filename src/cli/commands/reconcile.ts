@@ -57,7 +57,7 @@ export async function reconcileCommand(opts: ReconcileOptions, io: CommandIO): P
     try {
       const input = { revision: revision.id, load, now, allowMassRemoval: opts.allowMassRemoval, dryRun: opts.dryRun };
       const deps = { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock, settleMs: settleMsFromEnv(io.env), detections: { tmes: sources.tmes, hes: sources.hes },
-        notice: (fields: Record<string, unknown>, message: string) => io.stderr(`warning: ${message} ${JSON.stringify(fields)}\n`),
+        notice: (fields: Record<string, unknown>, message: string) => io.stderr(`cwsync: ${message} ${JSON.stringify(fields)}\n`),
       };
       const report = opts.dryRun
         ? await reconcileCycle(input, deps)
