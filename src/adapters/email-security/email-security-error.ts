@@ -1,3 +1,4 @@
+import { scrubSecrets } from "../scrub-secrets.ts";
 import { ApiError } from "../../errors.ts";
 import type { DetectionService } from "../../ports/detection-source.ts";
 import { SERVICES } from "./services.ts";
@@ -69,14 +70,8 @@ export function errorFromResponse(
   const { code, apiMessage } = readErrorBody(body);
   return new EmailSecurityApiError(service, {
     method, path, status, retryable, code,
-    apiMessage: apiMessage && scrub(apiMessage, secrets),
+    apiMessage: apiMessage && scrubSecrets(apiMessage, secrets),
     hint: hintFor(service, status, code),
   });
 }
 
-/** Replaces every occurrence of a secret value by `[redacted]`. */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join("[redacted]");
-  return out;
-}

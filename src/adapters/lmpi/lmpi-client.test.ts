@@ -195,3 +195,59 @@ describe("LMPI_URL", () => {
     expect(() => lmpiOrigin("cspi.trendmicro.com")).toThrow(/not a URL/);
   });
 });
+
+describe("LmpiClient against answers no LMPI gives", () => {
+  async function rawServer(answer: (res: import("node:http").ServerResponse) => void) {
+    const { createServer } = await import("node:http");
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => answer(res));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as import("node:net").AddressInfo).port}`;
+    return { url, close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
+  }
+  const clientOf = (url: string) =>
+    new LmpiClient({ url, accessToken: "access-token-0001", secretKey: "secret-key-0002" }, { clock: fakeClock(), realNow: () => NOW, random: () => 0.5, retries: 0 });
+
+  it("stops reading a 200 past 32 MiB: UnreadableReport, never the report read whole", async () => {
+    const chunk = Buffer.alloc(1 << 20, 0x20);
+    const srv = await rawServer((res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"summary":[');
+      let sent = 0;
+      const pump = () => {
+        while (sent < 64) {
+          sent++;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+        res.end("]}");
+      };
+      res.on("close", () => (sent = 64));
+      pump();
+    });
+    try {
+      const err = await clientOf(srv.url).summary(2025, 7).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LmpiApiError);
+      expect(err).toMatchObject({ status: 200, code: "UnreadableReport" });
+      expect((err as Error).message).toContain("larger than 32 MiB");
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it("scrubs the access token and the secret key from an error body that echoes them", async () => {
+    const srv = await rawServer((res) => {
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error_subject: "BadRequest", error_message: "got x-access-token access-token-0001 and key secret-key-0002 (encoded secret-key%2D0002)" }));
+    });
+    try {
+      const err = (await clientOf(srv.url).summary(2025, 7).catch((e: unknown) => e)) as Error;
+      expect(err.message).toContain("BadRequest");
+      expect(err.message).not.toContain("access-token-0001");
+      expect(err.message).not.toContain("secret-key-0002");
+    } finally {
+      await srv.close();
+    }
+  });
+});

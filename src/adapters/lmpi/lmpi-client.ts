@@ -3,8 +3,9 @@ import { request, type Dispatcher } from "undici";
 import { UsageError } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
 import { UNREADABLE_REPORT, type LicenseRow, type LicenseSource } from "../../ports/license-source.ts";
-import { networkReason, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
-import { lmpiErrorFromResponse, LmpiApiError, scrub } from "./lmpi-error.ts";
+import { BodyTooLargeError, networkReason, readCapped, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
+import { lmpiErrorFromResponse, LmpiApiError } from "./lmpi-error.ts";
+import { scrubSecrets } from "../scrub-secrets.ts";
 import { parseReport } from "./lmpi-rows.ts";
 import { LMPI_SUMMARY_PATH, signedHeaders } from "./lmpi-signature.ts";
 
@@ -109,7 +110,7 @@ export class LmpiClient implements LicenseSource {
       try {
         res = await this.once(path, payload, signal);
       } catch (e) {
-        if (signal?.aborted) throw e;
+        if (signal?.aborted || e instanceof LmpiApiError) throw e;
         const reason = networkReason(e);
         if (!reason) throw new LmpiApiError({ method: METHOD, path, retryable: false, reason: "failed", cause: e });
         if (attempt >= retries) throw new LmpiApiError({ method: METHOD, path, retryable: true, reason, cause: e });
@@ -149,9 +150,15 @@ export class LmpiClient implements LicenseSource {
       bodyTimeout: this.opts.bodyTimeoutMs ?? 60_000,
       signal,
     });
-    const raw = await res.body.text();
+    let raw: string;
+    try {
+      raw = await readCapped(res.body);
+    } catch (e) {
+      if (!(e instanceof BodyTooLargeError)) throw e;
+      throw new LmpiApiError({ method: METHOD, path: LMPI_SUMMARY_PATH, status: res.statusCode, retryable: true, code: UNREADABLE_REPORT, apiMessage: e.message });
+    }
     // an error body ends up in messages and logs: whatever of ours it echoes is cut out first
-    const text = res.statusCode >= 200 && res.statusCode < 300 ? raw : scrub(raw, [this.creds.secretKey, headers["x-signature"]]);
+    const text = res.statusCode >= 200 && res.statusCode < 300 ? raw : scrubSecrets(raw, [this.creds.secretKey, this.creds.accessToken, headers["x-signature"]]);
     const contentType = String(res.headers["content-type"] ?? "");
     let body: unknown = text;
     if (/json/i.test(contentType) && text.trim() !== "") {

@@ -1,4 +1,5 @@
 import { ApiError } from "../../errors.ts";
+import { scrubSecrets } from "../scrub-secrets.ts";
 
 type ApiErrorInit = ConstructorParameters<typeof ApiError>[0];
 
@@ -57,12 +58,6 @@ export function lmpiErrorFromResponse(method: string, path: string, status: numb
   let hint = code ? HINTS[code] : undefined;
   if (!hint && status === 401) hint = "check LMPI_ACCESS_TOKEN and LMPI_SECRET_KEY";
   if (!hint && status === 404) hint = "check LMPI_URL: it must be scheme, host and optional port only (e.g. https://cspi.trendmicro.com)";
-  return new LmpiApiError({ method, path, status, retryable, code, apiMessage: apiMessage && scrub(apiMessage, secrets), hint });
+  return new LmpiApiError({ method, path, status, retryable, code, apiMessage: apiMessage && scrubSecrets(apiMessage, secrets), hint });
 }
 
-/** Replaces every occurrence of a secret value by `[redacted]`. */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join("[redacted]");
-  return out;
-}
