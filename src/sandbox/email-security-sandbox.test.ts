@@ -265,6 +265,16 @@ describe("email security sandbox: fault modes of real services", () => {
     expect(got).toEqual(want.map((l) => `${l.messageID} ${l.eventType} ${l.eventSubtype}`));
   });
 
+  it("an echo-auth fault answers 401 with a body that echoes the Authorization header, encoded and decoded", async () => {
+    sb.faults.push({ kind: "echo-auth" });
+    const a = await get(sb, { domain: DOMAIN, event: "spam", start: iso(NOW - HOUR), end: iso(NOW) });
+    expect(a.status).toBe(401);
+    expect(a.json?.code).toBe("AuthenticationMissingOrInvalid");
+    expect(a.json?.message).toContain(basic(sb));
+    expect(a.json?.message).toContain(`${sb.credentials.account}:${sb.credentials.apiKey}`);
+    expect(sb.requests.at(-1)).toMatchObject({ status: 401, fault: "echo-auth", code: "AuthenticationMissingOrInvalid" });
+  });
+
   it("endless tokens, an HTML 200 and truncated JSON, as broken services and proxies answer", async () => {
     const params = { domain: DOMAIN, event: "spam", start: iso(NOW - 4 * HOUR), end: iso(NOW) };
     sb.setEndlessTokens(true);

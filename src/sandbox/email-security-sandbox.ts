@@ -41,6 +41,8 @@ export type EmailSecurityFault =
   | { kind: "pass" }
   /** 200 with a proxy's HTML error page (`text/html`), as a captive portal or a WAF answers. */
   | { kind: "html" }
+  /** `status` (default 401) with a `{code, message}` body that echoes the `Authorization` header, decoded too, as some gateways do. */
+  | { kind: "echo-auth"; status?: number }
   /** 200 `application/json` with the real answer cut off halfway (a dropped upstream connection). */
   | { kind: "truncated" };
 
@@ -188,6 +190,12 @@ export async function startEmailSecuritySandbox(opts: EmailSecuritySandboxOption
       record.fault = fault.kind;
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
       return void res.end("<!DOCTYPE html>\n<html><head><title>Service temporarily unavailable</title></head><body><h1>Please try again later</h1></body></html>\n");
+    }
+    if (fault?.kind === "echo-auth") {
+      record.fault = fault.kind;
+      const header = req.headers.authorization ?? "(none)";
+      const decoded = Buffer.from(header.replace(/^Basic\s+/i, ""), "base64").toString("utf8");
+      return answer({ status: fault.status ?? 401, code: "AuthenticationMissingOrInvalid", message: `rejected Authorization: ${header} (${decoded})` });
     }
     if (fault && fault.kind !== "pass" && fault.kind !== "truncated") {
       record.fault = fault.kind;

@@ -125,6 +125,17 @@ describe("LMPI sandbox", () => {
     expect(JSON.parse((await raw()).text).summary[0]).toMatchObject({ used: 2, provisioned: 3 });
   });
 
+  it("an echo-auth fault answers 401 with an error body that quotes the token, the signature and the secret key", async () => {
+    sb.faults.push({ kind: "echo-auth" });
+    const req = signed(sb.credentials);
+    const res = await request(`${sb.url}${req.uri}`, { method: "POST", headers: req.headers, body: req.body });
+    expect(res.statusCode).toBe(401);
+    const body = (await res.body.json()) as { error_subject: string; error_message: string };
+    expect(body.error_subject).toBe("InvalidSignature");
+    for (const v of [sb.credentials.accessToken, sb.credentials.secretKey, String(req.headers["x-signature"])]) expect(body.error_message).toContain(v);
+    expect(sb.requests.at(-1)).toMatchObject({ status: 401, fault: "echo-auth", errorSubject: "InvalidSignature" });
+  });
+
   it("records requests without the signature or the token", () => {
     const text = JSON.stringify(sb.requests);
     expect(text).not.toContain(sb.credentials.accessToken);

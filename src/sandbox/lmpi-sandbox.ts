@@ -37,6 +37,11 @@ export type LmpiFault =
   | { kind: "reset" }
   /** 200 with a proxy's HTML page (`text/html`), not the report. */
   | { kind: "html" }
+  /**
+   * `status` (default 401) with an error body that quotes the request's credentials, the access
+   * token, the signature and the secret key it was checked against, as a debugging gateway does.
+   */
+  | { kind: "echo-auth"; status?: number }
   /** 200 `application/json` with the first half of the real answer: a body cut off in transit. */
   | { kind: "truncated" }
   /** 200 `{"summary": []}`: the month's report not generated yet. */
@@ -188,6 +193,10 @@ export async function startLmpiSandbox(opts: LmpiSandboxOptions = {}): Promise<L
       return void res.end(GATEWAY_PAGE);
     }
 
+    if (fault?.kind === "echo-auth") {
+      const quoted = `x-access-token: ${String(req.headers["x-access-token"] ?? "(none)")}, x-signature: ${String(req.headers["x-signature"] ?? "(none)")}`;
+      return answer(fail(fault.status ?? 401, "InvalidSignature", `rejected ${quoted}; expected a signature made with secret key ${credentials.secretKey}`));
+    }
     if (read === undefined) return answer(fail(413, "RequestTooLarge", "The request body is too large."));
     const path = new URL(requestUri, "http://lmpi").pathname;
     if (!SUMMARY.test(path)) return answer(fail(404, "NotFound", `No resource at ${path}.`));
