@@ -479,3 +479,36 @@ describe("beside a running daemon: send-now and reconcile ask it with --url", ()
     expect(await d.exited).toBe(0);
   });
 });
+
+describe("a source whose retry budget runs out", () => {
+  it("ConnectWise answering 503 to everything: a cycle ends after its retry budget, /readyz answers 503 naming ConnectWise, and 200 once it answers again", { timeout: TIMEOUT }, async () => {
+    const w = await reconcileWorld();
+    const d = await startDaemon(w, ["--repo", ".", "--interval", "1s"]);
+    await applied(d, w.repo.git("rev-parse", "HEAD").trim());
+    expect((await fetch(`${d.url}/readyz`)).status).toBe(200);
+
+    w.cw.faults.add({ kind: "status", status: 503, times: Infinity });
+    const from = w.cw.requests.length;
+    const down = await waitFor("/readyz 503", async () => {
+      const r = await fetch(`${d.url}/readyz`);
+      const text = await r.text();
+      return r.status === 503 && text.includes("ConnectWise unavailable") ? text : undefined;
+    }, 45_000);
+    expect(down).toMatch(/^not ready: ConnectWise unavailable since \d{4}-\d\d-\d\dT[\d:.]+Z: the retry budget of this cycle is spent \(20 retries or 5 minutes of waiting; last: status 503\)/);
+    const s = await d.status();
+    expect(s.unavailable).toEqual([expect.objectContaining({ source: "connectwise", system: "ConnectWise", message: expect.stringMatching(/^the retry budget of this cycle is spent/) })]);
+    expect(s.connectwise.healthy).toBe(false);
+    // one cycle's requests: its calls' first attempts and the 20 retries, not 6 attempts of every call
+    const spent = d.logs().find((l) => l.msg === "source unavailable")!;
+    expect(spent).toMatchObject({ source: "connectwise" });
+    const sent = w.cw.requests.slice(from).filter((q) => q.at <= (spent.time as number)).length;
+    expect(sent).toBeLessThanOrEqual(40);
+
+    w.cw.faults.clear();
+    await waitFor("/readyz 200", async () => (await fetch(`${d.url}/readyz`)).status === 200, 45_000);
+    expect((await d.status()).unavailable).toBeUndefined();
+    expect(d.logs().filter((l) => l.msg === "source recovered").map((l) => l.source)).toEqual(["connectwise"]);
+    d.child.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
+  });
+});

@@ -87,7 +87,7 @@ export function countEvents(t: PollTarget, events: readonly PolicyEvent[], skip:
   return { counts: [...buckets.values()], counted };
 }
 
-async function pollOne(t: PollTarget, cursor: PollCursor | undefined, deps: PollDeps, result: PollResult): Promise<void> {
+async function pollOne(t: PollTarget, cursor: PollCursor | undefined, deps: PollDeps, result: PollResult, signal?: AbortSignal): Promise<void> {
   const source = deps.sources[t.service];
   if (!source) return;
   const end = deps.now;
@@ -102,7 +102,7 @@ async function pollOne(t: PollTarget, cursor: PollCursor | undefined, deps: Poll
     start = oldest;
   }
   if (start >= end) return;
-  const events = await source.policyEvents({ domain: t.domain, event: t.event, start, end }, deps.signal);
+  const events = await source.policyEvents({ domain: t.domain, event: t.event, start, end }, signal);
   result.polls++;
   const unserved = events.unservedBefore;
   if (unserved && unserved > start) {
@@ -133,14 +133,36 @@ export async function pollDetections(targets: readonly PollTarget[], deps: PollD
   const result: PollResult = { targets: targets.length, polls: 0, events: 0, gaps: 0, errors: [], readTo: deps.now.toISOString() };
   const queue = [...targets];
   let fatal: unknown;
+  // a service that answered one window with an unreadable or endless answer is not asked for the
+  // rest of this poll (the windows under way are stopped): an endless-token service costs one
+  // window's page cap per poll, not one per window
+  const failed = new Map<DetectionService, { domain: string; message: string; reason?: string }>();
+  const stops = new Map<DetectionService, AbortController>();
+  const stopOf = (s: DetectionService) => stops.get(s) ?? stops.set(s, new AbortController()).get(s)!;
   await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 8, queue.length) }, async () => {
     for (let t = queue.shift(); t && fatal === undefined; t = queue.shift()) {
-      try {
-        await pollOne(t, cursors.get(keyOf(t)), deps, result);
-      } catch (e) {
-        if (e instanceof LeaseLostError) fatal = e;
-        else result.errors.push({ customer: t.customer, service: t.service, domain: t.domain, message: e instanceof Error ? e.message : String(e), ...failureReason(e) });
+      const where = { customer: t.customer, service: t.service, domain: t.domain };
+      const stop = stopOf(t.service);
+      let failure: { message: string; reason?: string } | undefined;
+      if (!failed.has(t.service)) {
+        try {
+          await pollOne(t, cursors.get(keyOf(t)), deps, result, deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal);
+          continue;
+        } catch (e) {
+          if (e instanceof LeaseLostError) {
+            fatal = e;
+            continue;
+          }
+          // stopped because another window of the service failed: reported as that failure
+          if (!failed.has(t.service) || deps.signal?.aborted) failure = { message: e instanceof Error ? e.message : String(e), ...failureReason(e) };
+        }
       }
+      if (failure?.reason && !failed.has(t.service)) {
+        failed.set(t.service, { domain: t.domain, ...failure });
+        stop.abort();
+      }
+      const first = failed.get(t.service)!;
+      result.errors.push({ ...where, ...(failure ?? { message: `not polled: the service failed for ${first.domain} in this poll — ${first.message}`, reason: first.reason }) });
     }
   }));
   if (fatal !== undefined) throw fatal;

@@ -4,6 +4,7 @@ import { ConnectWiseClient } from "../adapters/connectwise/connectwise-client.ts
 import { ConnectWiseTransport, type ConnectWiseCredentials, type TransportOptions } from "../adapters/connectwise/transport.ts";
 import { EmailSecurityClient, type EmailSecurityCredentials } from "../adapters/email-security/email-security-client.ts";
 import { pollLagMsFromEnv } from "./poll-lag-env.ts";
+import { RetryBudget } from "../adapters/retry-budget.ts";
 import { LmpiClient, type LmpiCredentials } from "../adapters/lmpi/lmpi-client.ts";
 import { UsageError } from "../errors.ts";
 import type { ConnectWise } from "../ports/connectwise.ts";
@@ -64,6 +65,11 @@ export interface SourcesSession {
   /** The sources that stand in for a missing or malformed configuration (with `needs`), and why: the message each of their calls fails with. */
   unconfigured: Partial<Record<SourceName, string>>;
   close(): Promise<void>;
+  /**
+   * Each source's retries in the current cycle. A one-shot command uses them once; the daemon
+   * resets them at the start of each cycle and reads which were spent (the source unavailable).
+   */
+  budgets: Record<"connectwise" | SourceName, RetryBudget>;
   /** The embedded fakes, with `--sandbox`: tests and the benchmark read their recorded requests. */
   sandbox?: { connectwise: ConnectWiseSandbox; lmpi?: LmpiSandbox; tmes?: EmailSecuritySandbox; hes?: EmailSecuritySandbox };
 }
@@ -162,17 +168,21 @@ function unconfiguredDetections(service: DetectionService, why: string): Detecti
   return { service, policyEvents: () => Promise.reject(new Error(why)) };
 }
 
-function connectWiseClient(creds: ConnectWiseCredentials, tuning: ConnectWiseTuning | undefined): ConnectWise {
-  return new ConnectWiseClient(new ConnectWiseTransport(creds, { clock: systemClock, ...tuning }));
+type Budgets = SourcesSession["budgets"];
+
+const newBudgets = (): Budgets => ({ connectwise: new RetryBudget(), lmpi: new RetryBudget(), tmes: new RetryBudget(), hes: new RetryBudget() });
+
+function connectWiseClient(creds: ConnectWiseCredentials, tuning: ConnectWiseTuning | undefined, budget: RetryBudget): ConnectWise {
+  return new ConnectWiseClient(new ConnectWiseTransport(creds, { clock: systemClock, ...tuning, budget }));
 }
 
-function lmpiClient(creds: LmpiCredentials): LicenseSource {
+function lmpiClient(creds: LmpiCredentials, budget: RetryBudget): LicenseSource {
   // signatures carry the real time even under `--at` (DESIGN §8)
-  return new LmpiClient(creds, { clock: systemClock, realNow: systemClock.now });
+  return new LmpiClient(creds, { clock: systemClock, realNow: systemClock.now, budget });
 }
 
-function detectionSource(creds: EmailSecurityCredentials, service: DetectionService, lagMs: number | undefined): DetectionSource {
-  return new EmailSecurityClient(creds, service, { clock: systemClock, lagMs });
+function detectionSource(creds: EmailSecurityCredentials, service: DetectionService, lagMs: number | undefined, budget: RetryBudget): DetectionSource {
+  return new EmailSecurityClient(creds, service, { clock: systemClock, lagMs, budget });
 }
 
 /**
@@ -189,9 +199,11 @@ export async function openSources(opts: SourcesOptions, io: CommandIO): Promise<
     const { startSandboxes } = await import("../sandbox/start-sandboxes.ts");
     const sandboxes = await startSandboxes(resolve(io.cwd, opts.repo), { lmpi: opts.license, detections: services, now: opts.now });
     const { connectwise, lmpi, tmes, hes } = sandboxes;
+    const budgets = newBudgets();
     const session: SourcesSession = {
-      cw: connectWiseClient({ url: connectwise.url, ...connectwise.credentials }, opts.connectwise),
-      license: lmpi && lmpiClient({ url: lmpi.url, ...lmpi.credentials }),
+      cw: connectWiseClient({ url: connectwise.url, ...connectwise.credentials }, opts.connectwise, budgets.connectwise),
+      license: lmpi && lmpiClient({ url: lmpi.url, ...lmpi.credentials }, budgets.lmpi),
+      budgets,
       target: `the embedded sandbox (${new URL(connectwise.url).origin})`,
       unconfigured: {},
       close: () => sandboxes.close(),
@@ -199,7 +211,7 @@ export async function openSources(opts: SourcesOptions, io: CommandIO): Promise<
     };
     for (const fake of [tmes, hes]) {
       if (!fake) continue;
-      session[fake.service] = detectionSource({ url: fake.url, ...fake.credentials }, fake.service, pollLagMsFromEnv(io.env));
+      session[fake.service] = detectionSource({ url: fake.url, ...fake.credentials }, fake.service, pollLagMsFromEnv(io.env), budgets[fake.service]);
       session.sandbox![fake.service] = fake;
     }
     return session;
@@ -207,8 +219,10 @@ export async function openSources(opts: SourcesOptions, io: CommandIO): Promise<
   const needs = opts.needs;
   const required = needs ? asked.filter((s) => needs[s].length > 0) : asked;
   const creds = credentialsFromEnv(io.env, required, needs);
+  const budgets = newBudgets();
   const session: SourcesSession = {
-    cw: connectWiseClient(creds.cw, opts.connectwise),
+    cw: connectWiseClient(creds.cw, opts.connectwise, budgets.connectwise),
+    budgets,
     target: `ConnectWise at ${new URL(creds.cw.url).host}`,
     unconfigured: {},
     close: async () => undefined,
@@ -216,8 +230,8 @@ export async function openSources(opts: SourcesOptions, io: CommandIO): Promise<
   for (const s of asked) {
     const got = creds[s] ?? optionalCredentials(s, io.env);
     if (typeof got === "string") session.unconfigured[s] = got;
-    if (s === "lmpi") session.license = typeof got === "string" ? unconfiguredLicense(got) : lmpiClient(got as LmpiCredentials);
-    else session[s] = typeof got === "string" ? unconfiguredDetections(s, got) : detectionSource(got as EmailSecurityCredentials, s, pollLagMsFromEnv(io.env));
+    if (s === "lmpi") session.license = typeof got === "string" ? unconfiguredLicense(got) : lmpiClient(got as LmpiCredentials, budgets.lmpi);
+    else session[s] = typeof got === "string" ? unconfiguredDetections(s, got) : detectionSource(got as EmailSecurityCredentials, s, pollLagMsFromEnv(io.env), budgets[s]);
   }
   return session;
 }

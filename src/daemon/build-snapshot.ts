@@ -107,6 +107,7 @@ export function buildSnapshot(inp: SnapshotInput): DaemonSnapshot {
     at: inp.at.toISOString(),
     repo: { ...inp.repo, ...(applied ? { applied } : {}) },
     connectwise: { ...inp.connectwise, requests: { ...inp.connectwise.requests } },
+    ...(inp.unavailable?.length ? { unavailable: inp.unavailable } : {}),
     ...(inp.lastReconcile ? { lastReconcile: inp.lastReconcile } : {}),
     ...(inp.nextReconcile ? { nextReconcile: inp.nextReconcile } : {}),
     ...(inp.lastPoll ? { lastPoll: inp.lastPoll } : {}),

@@ -19,6 +19,7 @@ import { buildSnapshot, reportLag, ViewCache } from "./build-snapshot.ts";
 import { desiredNow, detectionSendDue } from "./cycle-inputs.ts";
 import { collectGarbage } from "./collect-garbage.ts";
 import { ScopeKeeper } from "./scope-keeper.ts";
+import { ALL_SOURCES, DETECTION_SOURCES, SourceHealth } from "./source-health.ts";
 import { fenceWrites, StoppedError } from "./fence-writes.ts";
 import { RequestCounter } from "./request-counter.ts";
 import { RequestQueue, type ReconcileRequest, type SendNowJob } from "./request-queue.ts";
@@ -83,6 +84,7 @@ export class DaemonLoop {
   private lastPoll?: DaemonSnapshot["lastPoll"];
   private cw: Pick<DaemonSnapshot["connectwise"], "target" | "healthy" | "lastError"> = { target: "not connected yet", healthy: true };
   private readonly requests: RequestCounter;
+  private readonly health: SourceHealth;
 
   constructor(private readonly opts: DaemonOptions, private readonly deps: LoopDeps) {
     this.offsetMs = opts.at ? opts.at.getTime() - deps.clock.now() : 0;
@@ -100,6 +102,7 @@ export class DaemonLoop {
     // after a stop, a write fails as a crash would at that point: the ledger resolves it next time
     this.store = fenceWrites(deps.store, this.work.signal);
     this.alerts = new AlertLog(deps.log, deps.store.customers());
+    this.health = new SourceHealth(deps.log);
     this.snap = this.snapshotNow();
     this.control = {
       snapshot: () => this.snap,
@@ -210,6 +213,8 @@ export class DaemonLoop {
     const { current, syncError, refused } = this.deps.sync.state();
     if (!current) return { ready: false, reason: `no revision yet${refused ? `: ${refused.reason}` : syncError ? `: ${syncError}` : ""}` };
     if (!this.lastReconcile) return { ready: false, reason: "the first reconcile has not finished" };
+    const down = this.health.notReady();
+    if (down) return { ready: false, reason: down };
     const age = this.deps.clock.now() - Date.parse(this.lastReconcile.at);
     if (age > 3 * this.opts.intervalMs + this.lastReconcile.durationMs) return { ready: false, reason: `the last reconcile was ${Math.round(age / 1000)} s ago` };
     return { ready: true };
@@ -346,6 +351,7 @@ export class DaemonLoop {
     let verified = "whole";
     try {
       const sources = await this.openSources(current);
+      this.health.begin(sources.budgets, ALL_SOURCES);
       const scoped = this.wholeNeeded || request.whole
         ? undefined
         : await this.scopes.scopeFor({ revision: current.revision, requested: request.customers, now: now.getTime(), cw: sources.cw, store: this.store, signal: this.work.signal });
@@ -378,6 +384,7 @@ export class DaemonLoop {
       if (this.stopping || e instanceof StoppedError || e instanceof LeaseLostError || e instanceof ExitError) throw e;
       error = messageOf(e);
     }
+    this.health.end(this.sources?.budgets, ALL_SOURCES, new Date(clock.now()));
     const durationMs = clock.now() - started;
     metrics.reconcileDuration(durationMs / 1000, error === undefined);
     this.lastReconcile = { at: new Date(clock.now()).toISOString(), durationMs, ok: error === undefined, reason };
@@ -421,6 +428,7 @@ export class DaemonLoop {
       return;
     }
     const now = this.now();
+    this.health.begin(sources.budgets, DETECTION_SOURCES);
     try {
       const desired = this.scopes.desired(current.revision) ?? this.desired(current.revision, this.loadOf(current), now);
       const result = await pollDetections(pollTargets(desired), {
@@ -433,6 +441,7 @@ export class DaemonLoop {
       if (this.stopping || e instanceof StoppedError) throw e;
       this.polled(false, messageOf(e));
     }
+    this.health.end(sources.budgets, DETECTION_SOURCES, new Date(this.deps.clock.now()));
     this.snap = this.snapshotNow();
   }
 
@@ -446,6 +455,7 @@ export class DaemonLoop {
       const { revision } = appliedRecord(this.store, job.customer, this.deps.stateDir);
       const files = await this.deps.sync.filesAt(revision);
       const sources = await this.openSources(current);
+      this.health.begin(sources.budgets, ALL_SOURCES);
       // the daemon's desired state of the revision serves when the customer is simply in it; else the files are read
       const kept = this.scopes.desired(revision);
       const mine = kept?.customers.find((d) => d.name === job.customer);
@@ -466,6 +476,7 @@ export class DaemonLoop {
       }
       result = { ok: false, customer: job.customer, message: messageOf(e), sends: [] };
     }
+    this.health.end(this.sources?.budgets, ALL_SOURCES, new Date(this.deps.clock.now()));
     job.done(result);
     this.views.forget(job.customer);
     this.snap = this.snapshotNow();
@@ -479,7 +490,7 @@ export class DaemonLoop {
         source: this.deps.sync.source, branch: this.opts.branch, attempted: this.loaded?.revision,
         lastSync: s.lastSync === undefined ? undefined : new Date(s.lastSync).toISOString(), syncError: s.syncError, refused: s.refused,
       },
-      connectwise: { ...this.cw, requests: { ...this.requests.requests }, rateLimitWaits: this.requests.rateLimitWaits }, lastReconcile: this.lastReconcile, lastPoll: this.lastPoll,
+      connectwise: { ...this.cw, requests: { ...this.requests.requests }, rateLimitWaits: this.requests.rateLimitWaits }, unavailable: this.health.unavailable(), lastReconcile: this.lastReconcile, lastPoll: this.lastPoll,
       nextReconcile: this.stopping ? undefined : new Date(this.queue.reconcileAt ?? this.nextReconcileAt).toISOString(),
     });
     this.deps.metrics.customersByState(snap.states);

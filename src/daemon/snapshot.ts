@@ -28,10 +28,25 @@ export interface DaemonSnapshot {
     requests: Record<string, number>;
     rateLimitWaits: number;
   };
+  /**
+   * The remote sources whose retry budget ran out in the last cycle that used them, and since
+   * when: `/readyz` answers 503 naming them until a cycle reads them again. Absent when none is.
+   */
+  unavailable?: SourceOutage[];
   lastReconcile?: { at: string; durationMs: number; ok: boolean; reason: string };
   nextReconcile?: string;
   lastPoll?: { at: string; ok: boolean };
   /** Customers by state, for the header and the metrics. */
   states: Record<string, number>;
   customers: CustomerView[];
+}
+
+/** A remote source taken to be unavailable: its retries of a cycle were spent. */
+export interface SourceOutage {
+  source: "connectwise" | "lmpi" | "tmes" | "hes";
+  /** `ConnectWise`, `the Licensing Management Platform (LMPI)`, … */
+  system: string;
+  /** When it was first found unavailable, ISO UTC. */
+  since: string;
+  message: string;
 }

@@ -5,7 +5,7 @@ import type {
 import { cond, quote } from "./conditions.ts";
 import { batches, fetchAll, PAGE_SIZE } from "./paging.ts";
 import { readOne, SHAPES, type Shape } from "./response-shapes.ts";
-import type { ConnectWiseTransport, Query } from "./transport.ts";
+import { NOT_SENT, type ConnectWiseTransport, type Query } from "./transport.ts";
 
 /** Longest request URL we send; ConnectWise advises staying under ~2,000 characters. */
 export const MAX_URL = 1800;
@@ -198,7 +198,7 @@ export class ConnectWiseClient implements ConnectWise {
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       // a refused connection never carried the request
-      const neverSent = e.reason === "connection refused";
+      const neverSent = e.reason === "connection refused" || e.reason === NOT_SENT;
       if (e.code === "connectwise.unreadable" || (!neverSent && (e.status === undefined || e.status >= 500 || e.status === 429))) {
         return { outcome: "unknown", reason: e.message };
       }

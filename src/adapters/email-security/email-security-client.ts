@@ -3,6 +3,7 @@ import { UsageError } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
 import { LOOK_BACK_MS, type DetectionService, type DetectionSource, type PolicyEventQuery, type PolicyEvents } from "../../ports/detection-source.ts";
 import { BodyTooLargeError, networkReason, readCapped, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
+import type { RetryBudget } from "../retry-budget.ts";
 import { scrubSecrets } from "../scrub-secrets.ts";
 import { EmailSecurityApiError, errorFromResponse } from "./email-security-error.ts";
 import { parsePolicyEventPage } from "./policy-event-page.ts";
@@ -25,6 +26,8 @@ export interface EmailSecurityClientOptions extends HttpRetryOptions {
   maxPages?: number;
   /** How late the service's events may reach its log (`CWSYNC_POLL_LAG`): the poller keeps that much overlap. */
   lagMs?: number;
+  /** The retries of the current cycle, shared by every call (the session resets it per cycle). */
+  budget?: RetryBudget;
 }
 
 export type EmailSecurityEvent =
@@ -39,6 +42,13 @@ export const PAGE_LIMIT = 500;
  * ever: 1,000 pages are 500,000 events, far above what one domain logs in 72 hours.
  */
 export const MAX_PAGES = 1000;
+
+/**
+ * Pages a window reads before it must take its turn: past this, one window per service pages at a
+ * time. Ordinary windows end well before it and run side by side; a service that pages for ever
+ * then costs one window's page cap before the poll stops asking it, not one per window under way.
+ */
+export const SHARED_PAGES = 10;
 
 /** Clock differences below this between cwsync and the service are not taken for lost events. */
 const CLOCK_SLACK_MS = 5 * 60_000;
@@ -88,6 +98,8 @@ export class EmailSecurityClient implements DetectionSource {
   private readonly origin: string;
   private readonly auth: string;
   readonly lagMs?: number;
+  /** The window paging past SHARED_PAGES resolves this when it ends. */
+  private deepTurn: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly creds: EmailSecurityCredentials,
@@ -116,11 +128,22 @@ export class EmailSecurityClient implements DetectionSource {
       end: q.end.toISOString(),
       limit: String(PAGE_LIMIT),
     };
+    const what = `${q.domain} (event ${q.event}, ${query.start} to ${query.end})`;
+    let endTurn: (() => void) | undefined;
+    try {
+      return await this.pages(query, { start, end, what }, (turn) => (endTurn = turn), signal);
+    } finally {
+      endTurn?.();
+    }
+  }
+
+  private async pages(query: Record<string, string>, w: { start: number; end: number; what: string }, onTurn: (end: () => void) => void, signal?: AbortSignal): Promise<PolicyEvents> {
+    const { start, end, what } = w;
     const events: PolicyEvents = [];
     const sent = new Set<string>();
     const maxPages = this.opts.maxPages ?? MAX_PAGES;
-    const what = `${q.domain} (event ${q.event}, ${query.start} to ${query.end})`;
     for (let pages = 1; ; pages++) {
+      if (pages === SHARED_PAGES + 1) await this.takeTurn(onTurn);
       const res = await this.send(query, signal);
       if (pages === 1) {
         // the service's clock says what it still keeps: a window reaching further back (a past
@@ -148,6 +171,15 @@ export class EmailSecurityClient implements DetectionSource {
     return events;
   }
 
+  /** Waits until no other window pages past SHARED_PAGES; `onTurn` gets what ends this one's turn. */
+  private async takeTurn(onTurn: (end: () => void) => void): Promise<void> {
+    const before = this.deepTurn;
+    let endTurn!: () => void;
+    this.deepTurn = new Promise((done) => (endTurn = done));
+    onTurn(endTurn);
+    await before;
+  }
+
   private unexpected(status: number, code: string, problem: string): EmailSecurityApiError {
     return new EmailSecurityApiError(this.service, {
       method: METHOD, path: POLICY_EVENT_LOG_PATH, status, retryable: false, code, apiMessage: problem,
@@ -158,6 +190,10 @@ export class EmailSecurityClient implements DetectionSource {
   private async send(query: Record<string, string>, signal?: AbortSignal): Promise<Answer> {
     const path = POLICY_EVENT_LOG_PATH;
     const retries = this.opts.retries ?? 4;
+    const budget = this.opts.budget;
+    const refused = budget?.begin();
+    // unavailable for the rest of the cycle: nothing goes out
+    if (refused) throw new EmailSecurityApiError(this.service, { method: METHOD, path, retryable: true, reason: "not sent", code: "detections.unavailable", apiMessage: refused });
     for (let attempt = 0; ; attempt++) {
       let res: Answer;
       try {
@@ -166,15 +202,22 @@ export class EmailSecurityClient implements DetectionSource {
         if (signal?.aborted) throw e;
         const reason = networkReason(e);
         if (!reason) throw new EmailSecurityApiError(this.service, { method: METHOD, path, retryable: false, reason: "failed", cause: e });
-        if (attempt >= retries) throw new EmailSecurityApiError(this.service, { method: METHOD, path, retryable: true, reason, cause: e });
-        await this.backoff(attempt, undefined, reason, signal);
+        const waitMs = attempt < retries ? this.waitMs(attempt, undefined) : 0;
+        if (attempt >= retries || (budget && !budget.take(waitMs, reason))) throw new EmailSecurityApiError(this.service, { method: METHOD, path, retryable: true, reason, cause: e });
+        await this.backoff(attempt, waitMs, reason, signal);
         continue;
       }
-      if (res.status >= 200 && res.status < 300) return res;
+      if (res.status >= 200 && res.status < 300) {
+        if (attempt === 0) budget?.answered();
+        return res;
+      }
       if (retryableStatus(res.status) && attempt < retries) {
-        await this.backoff(attempt, retryAfterMs(res.headers["retry-after"], this.opts.clock.now()), `status ${res.status}`, signal);
-        continue;
-      }
+        const waitMs = this.waitMs(attempt, retryAfterMs(res.headers["retry-after"], this.opts.clock.now()));
+        if (!budget || budget.take(waitMs, `status ${res.status}`)) {
+          await this.backoff(attempt, waitMs, `status ${res.status}`, signal);
+          continue;
+        }
+      } else if (attempt === 0 && !retryableStatus(res.status)) budget?.answered();
       throw errorFromResponse(this.service, METHOD, path, res.status, res.body.json ?? res.body.text, retryableStatus(res.status), this.secrets());
     }
   }
@@ -183,12 +226,15 @@ export class EmailSecurityClient implements DetectionSource {
     return [this.creds.apiKey, this.auth.slice("Basic ".length)];
   }
 
-  private async backoff(attempt: number, hinted: number | undefined, reason: string, signal?: AbortSignal) {
+  private waitMs(attempt: number, hinted: number | undefined): number {
     const base = this.opts.backoffBaseMs ?? 500;
     const cap = this.opts.backoffCapMs ?? 30_000;
     const exp = Math.min(cap, base * 2 ** attempt);
     // full jitter, but never sooner than the server asked
-    const waitMs = Math.max(hinted ?? 0, exp * (this.opts.random ?? Math.random)());
+    return Math.max(hinted ?? 0, exp * (this.opts.random ?? Math.random)());
+  }
+
+  private async backoff(attempt: number, waitMs: number, reason: string, signal?: AbortSignal) {
     this.opts.onEvent?.({ type: "retry", service: this.service, path: POLICY_EVENT_LOG_PATH, attempt: attempt + 1, waitMs, reason });
     await this.opts.clock.sleep(waitMs, signal);
   }

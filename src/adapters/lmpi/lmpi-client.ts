@@ -5,6 +5,7 @@ import type { Clock } from "../../ports/clock.ts";
 import { UNREADABLE_REPORT, type LicenseRow, type LicenseSource } from "../../ports/license-source.ts";
 import { BodyTooLargeError, networkReason, readCapped, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
 import { lmpiErrorFromResponse, LmpiApiError } from "./lmpi-error.ts";
+import type { RetryBudget } from "../retry-budget.ts";
 import { scrubSecrets } from "../scrub-secrets.ts";
 import { parseReport } from "./lmpi-rows.ts";
 import { LMPI_SUMMARY_PATH, signedHeaders } from "./lmpi-signature.ts";
@@ -30,6 +31,8 @@ export interface LmpiClientOptions extends HttpRetryOptions {
   /** Optional `partner_id`: a distributor's report for one partner. */
   partnerId?: string;
   onEvent?: (e: LmpiEvent) => void;
+  /** The retries of the current cycle, shared by every call (the session resets it per cycle). */
+  budget?: RetryBudget;
 }
 
 export type LmpiEvent =
@@ -105,6 +108,10 @@ export class LmpiClient implements LicenseSource {
    */
   private async send(path: string, payload: Buffer, signal?: AbortSignal): Promise<Answer> {
     const retries = this.opts.retries ?? 4;
+    const budget = this.opts.budget;
+    const refused = budget?.begin();
+    // unavailable for the rest of the cycle: nothing goes out
+    if (refused) throw new LmpiApiError({ method: METHOD, path, retryable: true, reason: "not sent", code: "license.unavailable", apiMessage: refused });
     for (let attempt = 0; ; attempt++) {
       let res: Answer;
       try {
@@ -113,26 +120,36 @@ export class LmpiClient implements LicenseSource {
         if (signal?.aborted || e instanceof LmpiApiError) throw e;
         const reason = networkReason(e);
         if (!reason) throw new LmpiApiError({ method: METHOD, path, retryable: false, reason: "failed", cause: e });
-        if (attempt >= retries) throw new LmpiApiError({ method: METHOD, path, retryable: true, reason, cause: e });
-        await this.backoff(path, attempt, undefined, reason, signal);
-        continue;
-      }
-      if (res.status >= 200 && res.status < 300) return res;
-      if (RETRY_STATUS.has(res.status) && attempt < retries) {
-        await this.backoff(path, attempt, retryAfterMs(res.headers["retry-after"], this.opts.realNow()), `status ${res.status}`, signal);
+        const waitMs = attempt < retries ? this.waitMs(attempt, undefined) : 0;
+        if (attempt >= retries || (budget && !budget.take(waitMs, reason))) throw new LmpiApiError({ method: METHOD, path, retryable: true, reason, cause: e });
+        await this.backoff(path, attempt, waitMs, reason, signal);
         continue;
       }
       const retryable = RETRY_STATUS.has(res.status) || res.status >= 500;
+      if (res.status >= 200 && res.status < 300) {
+        if (attempt === 0) budget?.answered();
+        return res;
+      }
+      if (RETRY_STATUS.has(res.status) && attempt < retries) {
+        const waitMs = this.waitMs(attempt, retryAfterMs(res.headers["retry-after"], this.opts.realNow()));
+        if (!budget || budget.take(waitMs, `status ${res.status}`)) {
+          await this.backoff(path, attempt, waitMs, `status ${res.status}`, signal);
+          continue;
+        }
+      } else if (attempt === 0 && !retryable) budget?.answered();
       throw lmpiErrorFromResponse(METHOD, path, res.status, res.body, retryable, [this.creds.secretKey]);
     }
   }
 
-  private async backoff(path: string, attempt: number, hinted: number | undefined, reason: string, signal?: AbortSignal) {
+  private waitMs(attempt: number, hinted: number | undefined): number {
     const base = this.opts.backoffBaseMs ?? 500;
     const cap = this.opts.backoffCapMs ?? 30_000;
     const exp = Math.min(cap, base * 2 ** attempt);
     // full jitter, but never sooner than the server asked
-    const waitMs = Math.max(hinted ?? 0, exp * (this.opts.random ?? Math.random)());
+    return Math.max(hinted ?? 0, exp * (this.opts.random ?? Math.random)());
+  }
+
+  private async backoff(path: string, attempt: number, waitMs: number, reason: string, signal?: AbortSignal) {
     this.opts.onEvent?.({ type: "retry", path, attempt: attempt + 1, waitMs, reason });
     await this.opts.clock.sleep(waitMs, signal);
   }
