@@ -215,6 +215,17 @@ describe("ConnectWise client (undici MockAgent)", () => {
     expect(err.message).toContain("[redacted]");
   });
 
+  it("scrubs a 200 that is not the list but quotes the credentials: the unreadable message shows no secret", async () => {
+    const { pool, client } = setup({ retries: 0 });
+    // a proxy's 200 whose "rows" echo the request: the shape check quotes what it found
+    pool.intercept({ path: (p) => p.includes("/companies"), method: "GET" })
+      .reply(200, `"auth msp+${CREDS.publicKey}:${CREDS.privateKey}"`, { headers: JSON_HEADERS });
+    const err = await client.findCompanies(["ACME"]).catch((e) => e);
+    expect(err.code).toBe("connectwise.unreadable");
+    for (const secret of [CREDS.privateKey, CREDS.publicKey]) expect(err.message).not.toContain(secret);
+    expect(err.message).toContain("[redacted]");
+  });
+
   it("a 400 on create is rejected with ConnectWise's validation errors in the message", async () => {
     const { pool, client } = setup();
     pool.intercept({ path: (p) => p.includes("/additions"), method: "POST" }).reply(400, {

@@ -52,7 +52,7 @@ export class ConnectWiseClient implements ConnectWise {
     try {
       const path = `company/companies/${id}`;
       const res = await this.http.send("GET", path, { query: { fields: COMPANY_FIELDS }, signal });
-      return readOne<Company>(res.body, SHAPES.company, "GET", path, res.status);
+      return readOne<Company>(res.body, SHAPES.company, "GET", path, res.status, (t) => this.http.scrub(t));
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return undefined;
       throw e;
@@ -143,7 +143,7 @@ export class ConnectWiseClient implements ConnectWise {
   private async readBack<T>(path: string, shape: Shape, signal?: AbortSignal): Promise<T | undefined> {
     try {
       const res = await this.http.send("GET", path, { signal });
-      return readOne<T>(res.body, shape, "GET", path, res.status);
+      return readOne<T>(res.body, shape, "GET", path, res.status, (t) => this.http.scrub(t));
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return undefined;
       throw e;
@@ -192,7 +192,7 @@ export class ConnectWiseClient implements ConnectWise {
         recordPath = location ? this.ownRecord(path, location) : undefined;
         if (!recordPath) return { outcome: "unknown", reason: `ConnectWise answered ${res.status} to a create, redirecting ${this.whereTo(path, location)}: not followed; looked for before creating again` };
       } else {
-        const made = readOne<T>(res.body, shape, "POST", path, res.status);
+        const made = readOne<T>(res.body, shape, "POST", path, res.status, (t) => this.http.scrub(t));
         recordPath = `${path}/${made.id}`;
       }
     } catch (e) {

@@ -35,7 +35,7 @@ export async function fetchAll<T>(
       throw listError(path, `more than ${maxPages} pages of ${PAGE_SIZE} rows: stopped reading (a list that ignores \`page\` never ends)`);
     }
     const res = await transport.send("GET", path, { query: { ...query, pageSize: PAGE_SIZE, page }, signal });
-    const batch = readList<T>(res.body, shape, "GET", path, res.status);
+    const batch = readList<T>(res.body, shape, "GET", path, res.status, (t) => transport.scrub(t));
     // a server that ignores `page` answers the same rows again: stop, do not count them twice
     const ids = batch.map((r) => (r as { id?: unknown }).id).join(",");
     if (batch.length > 0 && ids === previous) throw listError(path, `page ${page} repeats the rows of the page before: the server ignores \`page\``);

@@ -62,19 +62,19 @@ export function unreadable(method: string, path: string, status: number, what: s
   });
 }
 
-/** A list answer: an array whose every row fits the shape. */
-export function readList<T>(body: unknown, shape: Shape, method: string, path: string, status: number): T[] {
-  if (!Array.isArray(body)) throw unreadable(method, path, status, `expected a JSON list, found ${describe(body)}`);
+/** A list answer: an array whose every row fits the shape. `scrub` cleans what the message quotes of the body (it may echo a credential). */
+export function readList<T>(body: unknown, shape: Shape, method: string, path: string, status: number, scrub: (text: string) => string = (t) => t): T[] {
+  if (!Array.isArray(body)) throw unreadable(method, path, status, scrub(`expected a JSON list, found ${describe(body)}`));
   for (let i = 0; i < body.length; i++) {
     const p = shapeProblem(body[i], shape);
-    if (p) throw unreadable(method, path, status, `row ${i + 1}: ${p}`);
+    if (p) throw unreadable(method, path, status, scrub(`row ${i + 1}: ${p}`));
   }
   return body as T[];
 }
 
 /** A single-record answer that fits the shape. */
-export function readOne<T>(body: unknown, shape: Shape, method: string, path: string, status: number): T {
+export function readOne<T>(body: unknown, shape: Shape, method: string, path: string, status: number, scrub: (text: string) => string = (t) => t): T {
   const p = shapeProblem(body, shape);
-  if (p) throw unreadable(method, path, status, p);
+  if (p) throw unreadable(method, path, status, scrub(p));
   return body as T;
 }

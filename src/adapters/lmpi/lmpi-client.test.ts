@@ -236,6 +236,20 @@ describe("LmpiClient against answers no LMPI gives", () => {
     }
   });
 
+  it("scrubs the secret key from what a row's problem quotes of a 200 report", async () => {
+    const srv = await rawServer((res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ summary: [{ customer: "Acme", product_name: "WFBS", service_plan: "WFBS (Full)", provisioned: 5, used: "key secret-key-0002", unit: "Seats" }] }));
+    });
+    try {
+      const rows = await clientOf(srv.url).summary(2025, 7);
+      expect(rows[0]!.invalid).toContain("[redacted]");
+      expect(rows[0]!.invalid).not.toContain("secret-key-0002");
+    } finally {
+      await srv.close();
+    }
+  });
+
   it("scrubs the access token and the secret key from an error body that echoes them", async () => {
     const srv = await rawServer((res) => {
       res.writeHead(400, { "content-type": "application/json" });

@@ -92,13 +92,15 @@ export class LmpiClient implements LicenseSource {
     };
     const res = await this.send(LMPI_SUMMARY_PATH, Buffer.from(JSON.stringify(body), "utf8"), signal);
     const parsed = parseReport(res.contentType, res.text);
+    // what the messages quote of the answer could echo a credential
+    const clean = (text: string) => scrubSecrets(text, [this.creds.secretKey, this.creds.accessToken]);
     if ("problem" in parsed) {
       throw new LmpiApiError({
-        method: METHOD, path: LMPI_SUMMARY_PATH, status: res.status, retryable: true, code: UNREADABLE_REPORT, apiMessage: parsed.problem,
+        method: METHOD, path: LMPI_SUMMARY_PATH, status: res.status, retryable: true, code: UNREADABLE_REPORT, apiMessage: clean(parsed.problem),
         hint: "the billing that needed it is retried at the next reconcile; if this persists, check LMPI_URL and any proxy in front of it",
       });
     }
-    return parsed.rows;
+    return parsed.rows.map((row) => (row.invalid === undefined ? row : { ...row, invalid: clean(row.invalid) }));
   }
 
   /**
