@@ -312,7 +312,6 @@ export class DaemonLoop {
     return this.sources;
   }
 
-  /** Once per revision, a warning per source that stands in for missing credentials and that customers of the revision use. */
   private noticeOnce(fields: Record<string, unknown>, message: string): void {
     const key = `${message} ${JSON.stringify(fields)}`;
     if (this.noticed.has(key)) return;
@@ -320,6 +319,7 @@ export class DaemonLoop {
     this.deps.log.warn(fields, message);
   }
 
+  /** Once per revision, a warning per source that stands in for missing credentials and that customers of the revision use. */
   private logMissingCredentials(revision: string, load: LoadResult, now: Date, sources: SourcesSession): void {
     if (this.credentialsChecked === revision) return;
     this.credentialsChecked = revision;

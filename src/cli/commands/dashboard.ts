@@ -4,6 +4,7 @@ import { shortTime } from "../../ui/format.ts";
 import { createNoticeStore } from "../../ui/notice-store.ts";
 import { createStatusStore, startPolling } from "../../ui/status-store.ts";
 import type { CommandIO } from "../io.ts";
+import { parseDaemonUrl } from "../daemon-url.ts";
 
 export interface DashboardOptions {
   /** The daemon's HTTP address (`cwsync run --listen`). */
@@ -68,17 +69,6 @@ export async function dashboardCommand(opts: DashboardOptions, io: CommandIO, te
     await polling;
   }
   return 0;
-}
-
-function parseDaemonUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`--url "${text}" is not a URL; expected the daemon's address, e.g. http://127.0.0.1:9464`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`--url "${text}" must be http:// or https://, e.g. http://127.0.0.1:9464`);
-  return url.href.replace(/\/+$/, "");
 }
 
 function unreachableMessage(client: DaemonClient, e: unknown): string {
