@@ -181,7 +181,7 @@ describe("detection reports through reconcile", () => {
     expect(month.text).not.toContain("Data incomplete");
     // the week of the first reconcile began before the 72 hours it could still read
     expect(ticket(w, "Hosted Email Security weekly 2027-W39 Berliner Versand GmbH cws-").text).toContain(
-      "Data incomplete: no events could be read from 2027-09-27 00:00 CEST to 2027-09-28 14:00 CEST (polling did not run, and the service keeps events for 72 hours only).",
+      "Data incomplete: no events could be read from 2027-09-27 00:00 CEST to 2027-09-28 14:00 CEST (no poll read them before the service's 72-hour retention passed: polling was stopped or failing).",
     );
 
     await reconcileAt(w, ["2027-11-01T08:01:00Z", "2027-11-01T16:00:00Z"]);
@@ -206,7 +206,7 @@ describe("detection reports through reconcile", () => {
     const month = ticket(w, "Email Security monthly 2026-12 Berliner Versand GmbH cws-");
     expect(month.text.split("\n")[1]).toBe("Period 2026-12: 2026-12-01 00:00 CET to 2027-01-01 00:00 CET (Europe/Berlin)");
     // cwsync first ran on 28 December: it could read back to the 25th only
-    expect(month.text).toContain("Data incomplete: no events could be read from 2026-12-01 00:00 CET to 2026-12-25 13:00 CET (polling did not run, and the service keeps events for 72 hours only).");
+    expect(month.text).toContain("Data incomplete: no events could be read from 2026-12-01 00:00 CET to 2026-12-25 13:00 CET (no poll read them before the service's 72-hour retention passed: polling was stopped or failing).");
     expect(table(month.text)).toEqual(expectedTable(w.tmes, BERLIN_DOMAINS, BERLIN_MONTHLY, "2026-12-25T12:00:00Z", "2026-12-31T23:00:00Z"));
   });
 
@@ -242,7 +242,7 @@ describe("detection reports through reconcile", () => {
     const back = await w.run("reconcile", "--at", "2027-03-14T06:30:00Z");
     expect(back.code).toBe(0);
     // the 72 hours before 06:30 UTC on the 14th reach back to 06:30 UTC on the 11th
-    const lost = (from: string, to: string) => `Data incomplete: no events could be read from ${from} to ${to} (polling did not run, and the service keeps events for 72 hours only).`;
+    const lost = (from: string, to: string) => `Data incomplete: no events could be read from ${from} to ${to} (no poll read them before the service's 72-hour retention passed: polling was stopped or failing).`;
     const day = (d: string) => ticket(w, `Hosted Email Security daily ${d} Roma Dentale cws-`).text;
     // the cursor stayed CWSYNC_POLL_LAG (10 minutes) behind the last poll at 20:00 UTC
     expect(day("2027-03-09")).toContain(lost("2027-03-09 20:50 CET", "2027-03-10 00:00 CET"));

@@ -54,7 +54,7 @@ export function incompleteNote(gaps: readonly PollGap[], start: Date, end: Date,
   if (inside.length === 0) return undefined;
   const from = new Date(Math.max(start.getTime(), Math.min(...inside.map((g) => Date.parse(g.start)))));
   const to = new Date(Math.min(end.getTime(), Math.max(...inside.map((g) => Date.parse(g.end)))));
-  return `Data incomplete: no events could be read from ${formatLocal(from, tz)} to ${formatLocal(to, tz)} (polling did not run, and the service keeps events for 72 hours only).`;
+  return `Data incomplete: no events could be read from ${formatLocal(from, tz)} to ${formatLocal(to, tz)} (no poll read them before the service's 72-hour retention passed: polling was stopped or failing).`;
 }
 
 /** The ticket text: customer, product, the period in the customer's zone, the table, the total and any note. */

@@ -279,6 +279,13 @@ describe("billingLine", () => {
     expect(line({ rows })).toMatchObject({ op: "set", previous: 40, quantity: 42 });
   });
 
+  it("counts a row the report repeats word for word once (LMP answered every row twice: 87 seats, not 174)", () => {
+    const rows = [row(30, { servicePlan: "Full" }), row(30, { servicePlan: "Full" }), row(12, { servicePlan: "Add-on" })];
+    expect(line({ rows })).toMatchObject({ op: "set", quantity: 42 });
+    // two plan rows that differ in anything are two rows
+    expect(line({ rows: [row(30, { servicePlan: "Full" }), row(30, { servicePlan: "Full", provisioned: 33 })] })).toMatchObject({ op: "set", quantity: 60 });
+  });
+
   it("bills provisioned for a plan row with no used units, with the seats.used-unreported warning", () => {
     // 30 used on one plan, none reported on the other (provisioned 14): Trend Micro charges 30 + 14
     const rows = [row(30, { servicePlan: "Full" }), row(0, { servicePlan: "Add-on", provisioned: 14, used: undefined })];
