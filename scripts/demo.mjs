@@ -2,13 +2,27 @@
 // state directory .cwsync-demo/ (started afresh each time, kept afterwards) — validate, a first
 // reconcile 32 days ago (history starts there), then one now that sends what fell due since:
 // billing months and detection reports; on a terminal, then the daemon with its dashboard on that
-// state until `q`.
+// state until `q`. `npm start -- --fault <name>` (repeatable; `--fault list` lists them) switches
+// fault presets on in every fake the commands start, through CWSYNC_SANDBOX_FAULTS.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
 
 const root = join(import.meta.dirname, "..");
 const cli = join(root, "dist", "cli", "main.js");
+
+const { values: args } = parseArgs({ options: { fault: { type: "string", multiple: true } }, strict: false });
+const asked = [...(process.env.CWSYNC_SANDBOX_FAULTS ?? "").split(","), ...(args.fault ?? []).filter((f) => typeof f === "string")]
+  .map((f) => f.trim()).filter((f) => f !== "");
+if (asked.includes("list")) process.exit(spawnSync(process.execPath, [cli, "sandbox", "--fault", "list"], { stdio: "inherit" }).status ?? 1);
+const { FAULT_PRESETS } = await import("../dist/sandbox/fault-presets.js");
+const faults = [...new Set(asked)].map((name) => FAULT_PRESETS.find((p) => p.name === name) ?? name);
+const unknown = faults.filter((f) => typeof f === "string");
+if (unknown.length > 0) {
+  console.error(`npm start: unknown sandbox fault ${unknown.map((n) => `\`${n}\``).join(", ")}; the faults are ${FAULT_PRESETS.map((p) => p.name).join(", ")} (npm start -- --fault list describes them)`);
+  process.exit(64);
+}
 // CWSYNC_DEMO_STATE_DIR is for tests; never CWSYNC_STATE_DIR, which may name a real state
 const stateDir = resolve(process.env.CWSYNC_DEMO_STATE_DIR || join(root, ".cwsync-demo"));
 // only a folder this script made is cleared: the name could be someone's own
@@ -21,7 +35,7 @@ rmSync(stateDir, { recursive: true, force: true });
 mkdirSync(stateDir, { recursive: true });
 writeFileSync(join(stateDir, MARK), "The state directory of `npm start` (scripts/demo.mjs); the next npm start deletes it.\n");
 
-const env = { ...process.env, CWSYNC_STATE_DIR: stateDir };
+const env = { ...process.env, CWSYNC_STATE_DIR: stateDir, ...(faults.length ? { CWSYNC_SANDBOX_FAULTS: faults.map((f) => f.name).join(",") } : {}) };
 const run = (args, opts = {}) => spawnSync(process.execPath, [cli, ...args], { env, encoding: "utf8", stdio: opts.capture ? "pipe" : "inherit" });
 // bold headings on a terminal only, and not under NO_COLOR (no-color.org)
 const bold = process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -33,6 +47,9 @@ const shown = (path) => {
   return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
 };
 
+if (faults.length) {
+  console.log(`Faults on (CWSYNC_SANDBOX_FAULTS=${faults.map((f) => f.name).join(",")}), expect: ${faults.map((f) => `${f.name}: ${f.expect}`).join("; ")}.`);
+}
 say("cwsync validate customers");
 if (run(["validate", "customers"]).status !== 0) process.exit(1);
 const now = new Date();

@@ -141,7 +141,8 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
     .description("run the embedded fakes of ConnectWise, LMPI, Trend Micro Email Security and Hosted Email Security on loopback, seeded from customers/, until interrupted; prints the CW_*, LMPI_*, TMES_* and HES_* variables that point cwsync at them")
     .option("--listen <host:port>", "address of the fake ConnectWise; with a fixed port, the fake LMPI, TMES and HES take the next three", "127.0.0.1:0")
     .option("--repo <dir>", "repository holding customers/", ".")
-    .action(async (opts: { listen: string; repo: string }) => {
+    .option("--fault <name>", "switch on a fault preset for the fakes' lifetime (repeatable; adds to CWSYNC_SANDBOX_FAULTS); `--fault list` describes them", (v: string, all: string[] = []) => [...all, v])
+    .action(async (opts: { listen: string; repo: string; fault?: string[] }) => {
       const { sandboxCommand } = await import("./commands/sandbox.ts");
       setResult(sandboxCommand(opts, io));
     });

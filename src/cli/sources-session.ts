@@ -17,6 +17,7 @@ import { connectWiseCredentials, CW_ENV } from "./connectwise-env.ts";
 import { emailSecurityCredentials } from "./email-security-env.ts";
 import type { CommandIO } from "./io.ts";
 import { lmpiCredentials } from "./lmpi-env.ts";
+import { sandboxFaultsFromEnv } from "./sandbox-faults-env.ts";
 import { listing, SOURCE_ENV, SOURCE_NAMES, SOURCE_TEXT, usedBy, type SourceName, type SourceNeeds } from "./sources-env.ts";
 
 /** The ConnectWise request limiter's settings (defaults stay well under ConnectWise's throttle), and an observer of requests (the daemon's metrics). */
@@ -197,7 +198,9 @@ export async function openSources(opts: SourcesOptions, io: CommandIO): Promise<
   if (opts.sandbox) {
     // loaded only here: a production run never pulls the fakes in
     const { startSandboxes } = await import("../sandbox/start-sandboxes.ts");
-    const sandboxes = await startSandboxes(resolve(io.cwd, opts.repo), { lmpi: opts.license, detections: services, now: opts.now });
+    const { FAULT_PRESET_NAMES } = await import("../sandbox/fault-presets.ts");
+    const faults = sandboxFaultsFromEnv(io.env, FAULT_PRESET_NAMES);
+    const sandboxes = await startSandboxes(resolve(io.cwd, opts.repo), { lmpi: opts.license, detections: services, now: opts.now, faults });
     const { connectwise, lmpi, tmes, hes } = sandboxes;
     const budgets = newBudgets();
     const session: SourcesSession = {

@@ -101,6 +101,19 @@ function companyInfo(company: string, creds: SandboxCredentials, codebase: strin
   };
 }
 
+/** Resolves when `res` can take more, or is closed; leaves no listener behind (thousands of waits add up). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
 /** A 200 JSON list of about `bytes` bytes, written in chunks as the client reads them. */
 async function streamHugeList(res: ServerResponse, bytes: number): Promise<void> {
   res.writeHead(200, { "Content-Type": "application/json; charset=utf-8" });
@@ -108,7 +121,7 @@ async function streamHugeList(res: ServerResponse, bytes: number): Promise<void>
   const chunk = Buffer.from(Array.from({ length: 256 }, () => row).join(",") + ",");
   res.write("[");
   for (let sent = 0; sent < bytes && !res.destroyed; sent += chunk.length) {
-    if (!res.write(chunk)) await new Promise<void>((resolve) => { res.once("drain", resolve); res.once("close", resolve); });
+    if (!res.write(chunk)) await drained(res);
   }
   if (!res.destroyed) res.end(row + "]");
 }

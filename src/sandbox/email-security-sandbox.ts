@@ -61,6 +61,8 @@ export interface EmailSecuritySandbox {
   requests: EmailSecurityRecordedRequest[];
   /** Queue of faults; each request takes the first one. */
   faults: EmailSecurityFault[];
+  /** A fault every request meets while the queue is empty, until unset: a fault for the fake's lifetime. */
+  setStandingFault(fault: EmailSecurityFault | undefined): void;
   /** Turns the account's Log Retrieval off (404 `ResourceNotAvailable`) or on. */
   setLogRetrieval(enabled: boolean): void;
   /** From now on (or, with `undefined`, no longer) some events reach the log late. */
@@ -157,6 +159,7 @@ export async function startEmailSecuritySandbox(opts: EmailSecuritySandboxOption
   const domains = opts.domains?.map((d) => d.toLowerCase());
   const requests: EmailSecurityRecordedRequest[] = [];
   const faults: EmailSecurityFault[] = [];
+  let standing: EmailSecurityFault | undefined;
   let logRetrieval = true;
 
   /** The logs a query matches, both bounds inclusive, in serving order. */
@@ -184,7 +187,7 @@ export async function startEmailSecuritySandbox(opts: EmailSecuritySandboxOption
       writeJson(res, f.status, { code: f.code, message: f.message });
     };
 
-    const fault = faults.shift();
+    const fault = faults.shift() ?? standing;
     if (fault?.kind === "html") {
       record.status = 200;
       record.fault = fault.kind;
@@ -268,6 +271,9 @@ export async function startEmailSecuritySandbox(opts: EmailSecuritySandboxOption
     credentials,
     requests,
     faults,
+    setStandingFault: (fault) => {
+      standing = fault;
+    },
     setLogRetrieval: (enabled) => {
       logRetrieval = enabled;
     },

@@ -59,6 +59,8 @@ export interface LmpiSandbox {
   requests: LmpiRecordedRequest[];
   /** Queue of faults; each request takes the first one. */
   faults: LmpiFault[];
+  /** A fault every request meets while the queue is empty, until unset: a fault for the fake's lifetime. */
+  setStandingFault(fault: LmpiFault | undefined): void;
   /** Replaces the report data. */
   setRows(seed: LmpiSeed | undefined): void;
   close(): Promise<void>;
@@ -151,6 +153,7 @@ export async function startLmpiSandbox(opts: LmpiSandboxOptions = {}): Promise<L
   const window = opts.timeWindowSeconds ?? DEFAULT_TIME_WINDOW_SECONDS;
   const requests: LmpiRecordedRequest[] = [];
   const faults: LmpiFault[] = [];
+  let standing: LmpiFault | undefined;
   let seed = opts.rows;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -179,7 +182,7 @@ export async function startLmpiSandbox(opts: LmpiSandboxOptions = {}): Promise<L
       writeJson(res, f.status, { error_subject: f.subject, error_message: f.message });
     };
 
-    const fault = faults.shift();
+    const fault = faults.shift() ?? standing;
     if (fault) record.fault = fault.kind;
     if (fault?.kind === "reset") return void req.socket.destroy();
     if (fault?.kind === "status") {
@@ -229,6 +232,9 @@ export async function startLmpiSandbox(opts: LmpiSandboxOptions = {}): Promise<L
     credentials,
     requests,
     faults,
+    setStandingFault: (fault) => {
+      standing = fault;
+    },
     setRows: (next) => {
       seed = next;
     },

@@ -1,5 +1,6 @@
 import type { DetectionService } from "../ports/detection-source.ts";
 import { startConnectWiseSandbox, type ConnectWiseSandbox } from "./connectwise-sandbox.ts";
+import { faultPresets } from "./fault-presets.ts";
 import { startEmailSecuritySandbox, type EmailSecuritySandbox } from "./email-security-sandbox.ts";
 import { startLmpiSandbox, type LmpiSandbox } from "./lmpi-sandbox.ts";
 import { seedLmpiFromCustomers } from "./lmpi-seed.ts";
@@ -31,6 +32,11 @@ export interface StartSandboxesOptions {
    * TMES the one after and the fake HES the one after that (any free ones when this is 0).
    */
   listen?: { host: string; port: number };
+  /**
+   * Names of fault presets (src/sandbox/fault-presets.ts) switched on once started, for the fakes'
+   * lifetime; an unknown name throws before anything starts, listing the valid ones.
+   */
+  faults?: readonly string[];
 }
 
 /** Port offsets from the ConnectWise fake's, so that a fixed `--listen` gives fixed addresses. */
@@ -43,6 +49,7 @@ export const SANDBOX_PORT_OFFSET = { lmpi: 1, tmes: 2, hes: 3 } as const;
  * detections.
  */
 export async function startSandboxes(repoDir: string, opts: StartSandboxesOptions): Promise<Sandboxes> {
+  const presets = faultPresets(opts.faults ?? []);
   const { customers, global } = loadSandboxCustomers(repoDir);
   const connectwise = await startConnectWiseSandbox({ listen: opts.listen, seed: seedFromCustomers(customers, global) });
   const started: { close(): Promise<void> }[] = [connectwise];
@@ -58,6 +65,7 @@ export async function startSandboxes(repoDir: string, opts: StartSandboxesOption
       result[service] = fake;
       started.push(fake);
     }
+    for (const preset of presets) preset.apply(result);
   } catch (e) {
     // a half-started set would keep the process alive after the error is reported
     await result.close();
