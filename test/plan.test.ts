@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempRepo } from "./helpers/git-repo.ts";
+import { reconcileWorld } from "./helpers/reconcile-world.ts";
 import { runCli } from "./helpers/run-cli.ts";
 
 const AT = "2026-11-25T00:00:00Z";
@@ -44,7 +45,8 @@ describe("cwsync plan (offline)", () => {
     const r = await runCli(["plan", "--base", base, "--at", AT, "--detailed-exitcode"], { cwd: repo.dir });
     expect(r.code).toBe(2);
     expect(r.stdout).toContain("~ acme-corp\n    billing.schedule: day 31 of every month at 07:00 Europe/Rome → day 15 of every month at 07:00 Europe/Rome");
-    expect(r.stdout).toContain("next Billing: 2026-11-30 07:00 CET (2026-11) → 2026-12-15 07:00 CET (2026-12)");
+    // on 25 November the 15th has passed: November's billing, not yet sent, goes out as soon as this is merged
+    expect(r.stdout).toContain("next Billing: 2026-11-30 07:00 CET (2026-11) → 2026-11 sent when merged (due 2026-11-15 07:00 CET); then 2026-12-15 07:00 CET (2026-12)");
     expect(r.stdout).toContain("- outback-mining: removed — its sends stop");
     expect(r.stdout).toContain("+ zephyr-air: added");
     expect(r.stdout).toContain("Plan: 1 to add, 1 to change, 1 to remove, 6 unchanged.");
@@ -144,5 +146,63 @@ describe("cwsync plan --online: a failed ConnectWise check fails the plan", () =
     expect(clean.stdout).toMatch(/: 6 of 6 customers OK/);
     expect(clean.code).toBe(2);
     expect((await runCli(["plan", "--online", "--sandbox", "--at", AT], { cwd: repo.dir })).code).toBe(0);
+  });
+});
+
+describe("one model of what a change does: the plan states what the reconcile after the merge does", () => {
+  // the daemon ran the base until this instant and sent all that was due; then the change is merged
+  const MERGED = "2026-12-05T12:00:00Z";
+
+  /** What a reconcile's JSON says it sent, as `customer report period`. */
+  const sentBy = (json: string) => {
+    const r = JSON.parse(json) as { actions: { key: string; customer: string; report: string; periodKey: string }[]; outcomes: { key: string; result: string }[] };
+    const done = new Set(r.outcomes.filter((o) => o.result === "done").map((o) => o.key));
+    return r.actions.filter((a) => done.has(a.key)).map((a) => `${a.customer} ${a.report} ${a.periodKey}`).sort();
+  };
+
+  /** What the plan's JSON says the merge sends at once. */
+  const atOnceIn = (json: string) => {
+    const p = JSON.parse(json) as { diff: { changes: { name: string; moves: { report: string; atOnce: { periodKey: string; outcome: string }[] }[] }[] } };
+    return p.diff.changes.flatMap((c) => c.moves.flatMap((m) => m.atOnce.filter((x) => x.outcome === "sent").map((x) => `${c.name} ${m.report} ${x.periodKey}`))).sort();
+  };
+
+  it("billing moved from day 31 to day 3 on 5 December: December's billing goes out when merged, in the plan and in ConnectWise", async () => {
+    const w = await reconcileWorld();
+    expect((await w.run("reconcile", "--at", "2026-10-01T12:00:00Z")).code).toBe(0);
+    expect((await w.run("reconcile", "--at", MERGED)).code).toBe(0);
+    const base = w.repo.git("rev-parse", "HEAD").trim();
+    w.repo.write("customers/acme-corp.yaml", read(w.repo.dir, "acme-corp.yaml").replace("dayOfMonth: 31", "dayOfMonth: 3"));
+    w.repo.commit("bill acme-corp on the 3rd");
+
+    const text = await w.run("plan", "--base", base, "--at", MERGED);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("next Billing: 2026-12-31 07:00 CET (2026-12) → 2026-12 sent when merged (due 2026-12-03 07:00 CET); then 2027-01-03 07:00 CET (2027-01)");
+    const plan = await w.run("plan", "--base", base, "--at", MERGED, "--format", "json");
+    expect(atOnceIn(plan.stdout)).toEqual(["acme-corp billing 2026-12"]);
+
+    const merged = await w.run("reconcile", "--at", MERGED, "--format", "json");
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(sentBy(merged.stdout)).toEqual(atOnceIn(plan.stdout));
+  });
+
+  it("deleting 3 of 8 customers: the plan says the guard holds them, and the reconcile after the merge holds them", async () => {
+    const w = await reconcileWorld();
+    expect((await w.run("reconcile", "--at", MERGED)).code).toBe(0);
+    const base = w.repo.git("rev-parse", "HEAD").trim();
+    const gone = ["bluewater-dental", "northwind-logistics", "outback-mining"];
+    for (const name of gone) w.repo.remove(`customers/${name}.yaml`);
+    w.repo.commit("offboard three customers");
+
+    const text = await w.run("plan", "--base", base, "--at", MERGED);
+    for (const name of gone) {
+      expect(text.stdout).toContain(`- ${name}: removed — held: this change removes 3 of 8 customers (more than a quarter), so the reconcile keeps running it until one runs with --allow-mass-removal`);
+    }
+    expect(text.stdout).not.toContain("its sends stop");
+    const plan = JSON.parse((await w.run("plan", "--base", base, "--at", MERGED, "--format", "json")).stdout);
+
+    const merged = await w.run("reconcile", "--at", MERGED, "--format", "json");
+    const r = JSON.parse(merged.stdout);
+    expect(r.massRemoval).toEqual(plan.diff.massRemoval);
+    expect(r.massRemoval).toMatchObject({ removed: gone, of: 8, held: true });
   });
 });

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openStateStore } from "../adapters/state-sqlite/open-state-store.ts";
 import type { GlobalFile } from "../config/model.ts";
 import type { StateStore } from "../ports/state-store.ts";
-import { detectionCutoff, META_PRUNED_AT, pruneDetectionsDaily } from "./prune-detections.ts";
+import { stateMeta } from "../ports/state-meta.ts";
+import { detectionCutoff, pruneDetectionsDaily } from "./prune-detections.ts";
 
 const NOW = new Date("2027-03-15T06:00:00Z");
 const DAY = 24 * 3600_000;
@@ -49,7 +50,7 @@ describe("deleting detection counters no report can need any more", () => {
     counted(s, token, [40 * 24, 50 * 24, 1]);
     expect(pruneDetectionsDaily(s, token, NOW, () => undefined)).toMatchObject({ counts: 1, gaps: 0 });
     expect(left(s)).toBe(2);
-    expect(s.getMeta(META_PRUNED_AT)).toBe(NOW.toISOString());
+    expect(stateMeta(s).prunedAt()).toBe(NOW.toISOString());
     // within the day: not again, even with more to delete
     counted(s, token, [60 * 24]);
     expect(pruneDetectionsDaily(s, token, new Date(NOW.getTime() + DAY - 1), () => undefined)).toBeUndefined();

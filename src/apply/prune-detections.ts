@@ -1,9 +1,9 @@
+import { stateMeta } from "../ports/state-meta.ts";
 import type { GlobalFile } from "../config/model.ts";
 import { parseCatchUp } from "../core/plan.ts";
 import type { StateStore } from "../ports/state-store.ts";
 
 /** When detection counters were last pruned (the cycle's `now`, ISO). */
-export const META_PRUNED_AT = "detections.prunedAt";
 const DAY_MS = 24 * 3600_000;
 /** The longest period a report covers (a month), and a week more than anything needs. */
 const LONGEST_PERIOD_MS = 31 * DAY_MS;
@@ -26,10 +26,11 @@ export function detectionCutoff(global: GlobalFile | undefined, now: Date): Date
 export function pruneDetectionsDaily(
   store: StateStore, token: number, now: Date, global: () => GlobalFile | undefined,
 ): { before: string; counts: number; gaps: number } | undefined {
-  const last = store.getMeta(META_PRUNED_AT);
+  const meta = stateMeta(store);
+  const last = meta.prunedAt();
   if (last && now.getTime() - Date.parse(last) < DAY_MS) return undefined;
   const before = detectionCutoff(global(), now).toISOString();
   const deleted = store.pruneDetections(before, token);
-  store.setMeta(META_PRUNED_AT, now.toISOString(), token);
+  meta.setPrunedAt(now.toISOString(), token);
   return { before, ...deleted };
 }

@@ -1,3 +1,4 @@
+import { stateMeta } from "../ports/state-meta.ts";
 import type { LoadResult } from "../config/load.ts";
 import type { GlobalFile } from "../config/model.ts";
 import type { Action } from "../core/actions.ts";
@@ -18,9 +19,6 @@ import { applyActions, type Outcome } from "./apply-actions.ts";
 import { pruneDetectionsDaily } from "./prune-detections.ts";
 import { billingNeeds, observeBilling, observeChecks } from "./observe-cycle.ts";
 
-export const META_GLOBAL = "global.config";
-export const META_GLOBAL_REVISION = "global.revision";
-export const META_REVISION = "revision.applied";
 
 export interface CycleDeps {
   cw: ConnectWise;
@@ -185,11 +183,11 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
     return p !== undefined && JSON.stringify(canonical(r)) === JSON.stringify(canonical(p));
   };
   store.putCustomers(records.filter((r) => !unchanged(r)), token);
-  if (whole && !desired.globalProblem && desired.global && store.getMeta(META_GLOBAL_REVISION) !== input.revision) {
-    store.setMeta(META_GLOBAL, JSON.stringify(desired.global), token);
-    store.setMeta(META_GLOBAL_REVISION, input.revision, token);
+  const meta = stateMeta(store);
+  if (whole && !desired.globalProblem && desired.global && meta.globalRevision() !== input.revision) {
+    meta.setLastGlobal(desired.global, input.revision, token);
   }
-  if (whole && store.getMeta(META_REVISION) !== input.revision) store.setMeta(META_REVISION, input.revision, token);
+  if (whole && meta.appliedRevision() !== input.revision) meta.setAppliedRevision(input.revision, token);
   store.setCursors(advanceCursors(firstPass, store), token);
   // a one-shot reconcile run from cron keeps the state from growing, as the daemon does
   const pruned = whole ? pruneDetectionsDaily(store, token, now, () => desired.global) : undefined;
@@ -246,8 +244,7 @@ function detectionData(
 
 /** The last valid `_global.yaml` applied, as stored. */
 export function lastGlobalOf(store: StateStore): { config: GlobalFile; revision: string } | undefined {
-  const globalText = store.getMeta(META_GLOBAL);
-  return globalText ? { config: JSON.parse(globalText) as GlobalFile, revision: store.getMeta(META_GLOBAL_REVISION) ?? "" } : undefined;
+  return stateMeta(store).lastGlobal();
 }
 
 /** Per customer and report, the cursor moves over the scheduled sends that reached a terminal ledger state, in order. */

@@ -3,7 +3,9 @@ import type { CustomerPreview } from "../core/preview.ts";
 import { location } from "./format-diagnostics.ts";
 import { changeCount, type PlanView } from "./plan-model.ts";
 import { renderOnlineMarkdown } from "./render-online.ts";
-import { agreementsLine, headline, moveLine, reportLabel, sendLine, utc } from "./render-plan-text.ts";
+import { agreementsLine, headline, moveLine, removedLine, reportLabel, sendLine, utc } from "./render-plan-text.ts";
+
+const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** A pull-request comment holds 65,536 characters; leave room for the marker and a warning. */
 export const MARKDOWN_LIMIT = 60_000;
@@ -80,7 +82,7 @@ export function renderPlanMarkdown(view: PlanView): string {
     const tz = byName.get(c.name)?.customer.timezone;
     const moves = c.moves.length ? "\n\n" + c.moves.map((m) => `- ${moveLine(m, tz)}`).join("\n") : "";
     if (c.kind === "added") sections.push({ text: `### ➕ ${c.name}\n\n${customerBlock(byName.get(c.name)!)}`, label: c.name });
-    else if (c.kind === "removed") sections.push({ text: `### ➖ ${c.name}\n\nRemoved: its sends stop.${moves}`, label: c.name });
+    else if (c.kind === "removed") sections.push({ text: `### ➖ ${c.name}\n\n${capitalized(removedLine(c, d))}.${moves}`, label: c.name });
     else if (grouped.has(c.name)) {
       if (moves) sections.push({ text: `#### ${c.name}: next sends${moves}`, label: c.name });
     } else sections.push({ text: `### ✏️ ${c.name}\n\n${fieldTable(c.fields)}${moves}`, label: c.name });

@@ -1,4 +1,4 @@
-import type { CustomerChange, FieldChange } from "../core/config-diff.ts";
+import type { ConfigDiff, CustomerChange, FieldChange } from "../core/config-diff.ts";
 import { REPORT_TITLES, type CustomerPreview, type PreviewSend } from "../core/preview.ts";
 import { formatLocal } from "../core/zoned-time.ts";
 import { location } from "./format-diagnostics.ts";
@@ -43,8 +43,21 @@ function customerText(p: CustomerPreview, indent: string): string[] {
 const fieldLine = (f: FieldChange) => `${f.field}: ${f.before ?? "(none)"} → ${f.after ?? "(none)"}`;
 
 export function moveLine(m: CustomerChange["moves"][number], tz: string | undefined): string {
-  const at = (s: PreviewSend | undefined) => (s ? `${tz ? formatLocal(s.due, tz) : utc(s.due)} (${s.periodKey})${s.skipped ? " not sent" : ""}` : "none");
-  return `next ${REPORT_TITLES[m.report as keyof typeof REPORT_TITLES] ?? m.report}: ${at(m.before)} → ${at(m.after)}`;
+  const when = (d: Date) => (tz ? formatLocal(d, tz) : utc(d));
+  const at = (s: PreviewSend | undefined) => (s ? `${when(s.due)} (${s.periodKey})${s.skipped ? " not sent" : ""}` : "none");
+  const title = REPORT_TITLES[m.report as keyof typeof REPORT_TITLES] ?? m.report;
+  if (!m.atOnce) return `next ${title}: ${at(m.before)} → ${at(m.after)}`;
+  // what the reconcile right after the merge does: the new schedule made these due already
+  const outcome = { sent: "sent", skipped: "recorded as skipped", missed: "recorded as missed past the catch-up window" };
+  const now = m.atOnce.map((x) => `${x.send.periodKey} ${outcome[x.outcome]} when merged (due ${when(x.send.due)})`).join(", ");
+  return `next ${title}: ${at(m.before)} → ${now}; then ${at(m.after)}`;
+}
+
+/** The line of a removed customer: its sends stop, or the mass-removal guard keeps it running. */
+export function removedLine(c: CustomerChange, diff: ConfigDiff): string {
+  if (!c.held || !diff.massRemoval) return "removed — its sends stop";
+  const m = diff.massRemoval;
+  return `removed — held: this change removes ${m.removed.length} of ${m.of} customers (more than a quarter), so the reconcile keeps running it until one runs with --allow-mass-removal`;
 }
 
 /** The plan as plain text: per customer, or with --base the change and its summary line. */
@@ -66,7 +79,7 @@ export function renderPlanText(view: PlanView): string {
     for (const g of d.groups) out.push(`The same change to ${g.names.length} customers (${g.names.join(", ")}):`, ...g.fields.map((f) => `  ~ ${fieldLine(f)}`), "");
     for (const c of d.changes) {
       const tz = byName.get(c.name)?.customer.timezone;
-      if (c.kind === "removed") out.push(`- ${c.name}: removed — its sends stop`);
+      if (c.kind === "removed") out.push(`- ${c.name}: ${removedLine(c, d)}`);
       else if (c.kind === "added") out.push(`+ ${c.name}: added`, ...customerText(byName.get(c.name)!, "    "));
       else if (grouped.has(c.name)) out.push(`~ ${c.name} (the same change as above)`);
       else out.push(`~ ${c.name}`, ...c.fields.map((f) => `    ${fieldLine(f)}`));
@@ -113,7 +126,10 @@ export function planToJson(view: PlanView) {
           ...view.diff,
           changes: view.diff.changes.map((c) => ({
             ...c,
-            moves: c.moves.map((m) => ({ report: m.report, before: m.before?.due.toISOString() ?? null, after: m.after?.due.toISOString() ?? null })),
+            moves: c.moves.map((m) => ({
+              report: m.report, before: m.before?.due.toISOString() ?? null, after: m.after?.due.toISOString() ?? null,
+              atOnce: (m.atOnce ?? []).map((x) => ({ periodKey: x.send.periodKey, due: x.send.due.toISOString(), outcome: x.outcome })),
+            })),
           })),
         }
       : null,

@@ -107,3 +107,9 @@ export function cycleFromJson(j: CycleJson): CycleView {
 export function renderCycleJson(r: CycleView): string {
   return JSON.stringify(cycleJson(r), null, 2) + "\n";
 }
+
+/** The exit code of a cycle: 1 when a customer is failing (`--strict`: also invalid or degraded). */
+export function cycleExitCode(report: Pick<CycleReport, "statuses">, strict: boolean): number {
+  const bad = new Set(strict ? ["failing", "invalid", "degraded"] : ["failing"]);
+  return [...report.statuses.values()].some((s) => bad.has(s.state)) ? 1 : 0;
+}

@@ -1,11 +1,11 @@
 import { resolve } from "node:path";
 import { openStateStore } from "../adapters/state-sqlite/open-state-store.ts";
 import { UsageError } from "../errors.ts";
+import { stateMeta } from "../ports/state-meta.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import type { CommandIO } from "./io.ts";
 
 export const DEFAULT_STATE_DIR = ".cwsync";
-const META_TARGET = "target";
 
 export const stateDirOf = (io: CommandIO) => resolve(io.cwd, io.env.CWSYNC_STATE_DIR?.trim() || DEFAULT_STATE_DIR);
 
@@ -17,7 +17,8 @@ export const stateDirOf = (io: CommandIO) => resolve(io.cwd, io.env.CWSYNC_STATE
 export function openState(io: CommandIO, target?: string): { store: StateStore; dir: string; checkTarget(token: number): void } {
   const dir = stateDirOf(io);
   const store = openStateStore(dir);
-  const recorded = store.getMeta(META_TARGET);
+  const meta = stateMeta(store);
+  const recorded = meta.target();
   if (target && recorded && recorded !== target) {
     store.close();
     throw new UsageError(`the state in ${dir} belongs to ${recorded}, not ${target}: its ledger would skip or repeat sends there. Use another CWSYNC_STATE_DIR (e.g. CWSYNC_STATE_DIR=.cwsync-sandbox)`);
@@ -26,7 +27,7 @@ export function openState(io: CommandIO, target?: string): { store: StateStore; 
     store,
     dir,
     checkTarget: (token) => {
-      if (target && !recorded) store.setMeta(META_TARGET, target, token);
+      if (target && !recorded) meta.setTarget(target, token);
     },
   };
 }

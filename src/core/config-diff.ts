@@ -1,4 +1,5 @@
 import type { EffectiveCustomer } from "../config/resolve.ts";
+import type { AtOnceSend, ChangeModel } from "./change-model.ts";
 import { describeSchedule, previewCustomer, type PreviewSend } from "./preview.ts";
 
 export interface FieldChange {
@@ -11,11 +12,15 @@ export interface SendMove {
   report: string;
   before?: PreviewSend;
   after?: PreviewSend;
+  /** Sends the first reconcile after the merge makes at once: the new config made them due before the plan's instant. */
+  atOnce?: AtOnceSend[];
 }
 
 export interface CustomerChange {
   name: string;
   kind: "added" | "removed" | "changed";
+  /** A removal the mass-removal guard holds: the customer keeps running until `--allow-mass-removal`. */
+  held?: boolean;
   fields: FieldChange[];
   moves: SendMove[];
 }
@@ -31,6 +36,8 @@ export interface ConfigDiff {
   changes: CustomerChange[];
   groups: ChangeGroup[];
   unchanged: number;
+  /** Set when the change deletes customers: which, out of how many, and whether the guard holds them. */
+  massRemoval?: { removed: string[]; of: number; held: boolean };
 }
 
 /** One line per setting, as a person reads it; the unit of "changed field by field". */
@@ -64,27 +71,37 @@ export function diffMaps(before: Map<string, string>, after: Map<string, string>
   return keys.filter((k) => before.get(k) !== after.get(k)).map((field) => ({ field, before: before.get(field), after: after.get(field) }));
 }
 
-function moves(before: EffectiveCustomer | undefined, after: EffectiveCustomer | undefined, now: Date): SendMove[] {
+function moves(before: EffectiveCustomer | undefined, after: EffectiveCustomer | undefined, now: Date, atOnce: readonly AtOnceSend[]): SendMove[] {
   const first = (c: EffectiveCustomer | undefined) =>
     new Map((c ? previewCustomer(c, now, 1).reports : []).map((r) => [r.report, r.sends[0]] as const));
   const b = first(before);
   const a = first(after);
   const reports = [...new Set([...b.keys(), ...a.keys()])];
   return reports
-    .map((report) => ({ report, before: b.get(report), after: a.get(report) }))
-    .filter((mv) => mv.before?.due.getTime() !== mv.after?.due.getTime() || mv.before?.skipped !== mv.after?.skipped || mv.before?.periodKey !== mv.after?.periodKey);
+    .map((report) => {
+      const due = atOnce.filter((x) => x.report === report);
+      return { report, before: b.get(report), after: a.get(report), ...(due.length ? { atOnce: due } : {}) };
+    })
+    .filter((mv) => mv.atOnce || mv.before?.due.getTime() !== mv.after?.due.getTime() || mv.before?.skipped !== mv.after?.skipped || mv.before?.periodKey !== mv.after?.periodKey);
 }
 
-/** Pure: what changes between two sets of effective customers, and how each change moves the next sends. */
+/**
+ * Pure: what changes between two sets of effective customers, and how each change moves the next
+ * sends. With the change model (`modelChange`), removals the guard holds are marked and the sends
+ * the merge makes at once are named: the same rules the reconcile after the merge applies.
+ */
 export function diffConfigs(
   base: ReadonlyMap<string, EffectiveCustomer>,
   head: ReadonlyMap<string, EffectiveCustomer>,
   globalBefore: Map<string, string>,
   globalAfter: Map<string, string>,
   now: Date,
+  model?: ChangeModel,
 ): ConfigDiff {
   const changes: CustomerChange[] = [];
   let unchanged = 0;
+  const mass = model?.desired.massRemoval;
+  const held = new Set(mass?.held ? mass.removed : []);
   const names = [...new Set([...base.keys(), ...head.keys()])].sort();
   for (const name of names) {
     const b = base.get(name);
@@ -94,7 +111,10 @@ export function diffConfigs(
       unchanged++;
       continue;
     }
-    changes.push({ name, kind: !b ? "added" : !h ? "removed" : "changed", fields, moves: moves(b, h, now) });
+    const kind = !b ? "added" : !h ? "removed" : "changed";
+    // a held removal keeps sending on its last config: its sends do not move
+    const after = held.has(name) ? b : h;
+    changes.push({ name, kind, ...(held.has(name) ? { held: true } : {}), fields, moves: moves(b, after, now, model?.atOnce.get(name) ?? []) });
   }
   const bySignature = new Map<string, ChangeGroup>();
   for (const c of changes) {
@@ -105,7 +125,7 @@ export function diffConfigs(
     bySignature.set(sig, g);
   }
   const groups = [...bySignature.values()].filter((g) => g.names.length > 1).sort((x, y) => y.names.length - x.names.length);
-  return { global: diffMaps(globalBefore, globalAfter), changes, groups, unchanged };
+  return { global: diffMaps(globalBefore, globalAfter), changes, groups, unchanged, ...(mass ? { massRemoval: mass } : {}) };
 }
 
 /** `_global.yaml` flattened to one line per leaf: catalogue, defaults, board, global schedule. */

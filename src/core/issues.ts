@@ -1,10 +1,15 @@
 import type { Action } from "./actions.ts";
 import type { Desired, DesiredCustomer } from "./desired.ts";
-import { connectwiseReason, type Observed } from "./plan.ts";
+import type { Observed } from "./plan.ts";
 import { suspendedUntil } from "./preview.ts";
 import type { Issue } from "./status.ts";
 
 const FAILING_WAITS = new Set(["connectwise.unavailable", "connectwise.unreadable", "license.unavailable", "lmpi.unreadable", "lmpi.empty-report", "detections.unavailable"]);
+/** Why ConnectWise could not be read: it answered something that is not its answer, or it did not answer. */
+export function connectwiseReason(error: string | undefined): "connectwise.unreadable" | "connectwise.unavailable" {
+  return error?.includes("connectwise.unreadable") ? "connectwise.unreadable" : "connectwise.unavailable";
+}
+
 /** A product not billed for these reasons is a failure of the run, not a configuration to fix: the rest of the customer's billing goes on. */
 const FAILING_LINES = new Set(["seats.invalid"]);
 

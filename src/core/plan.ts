@@ -7,7 +7,7 @@ import { incompleteNote, reportDescription, reportTable, type DetectionData } fr
 import { billingDescription, billingLine } from "./billing-lines.ts";
 import type { CustomerChecks } from "./connectwise-checks.ts";
 import type { Desired, DesiredCustomer } from "./desired.ts";
-import { customerIssues } from "./issues.ts";
+import { connectwiseReason, customerIssues } from "./issues.ts";
 import { scheduleOf, suspendedUntil } from "./preview.ts";
 import { sendsBetween, type ReportSchedule, type Send } from "./schedule.ts";
 import { reportTitle, sendKey, ticketSummary } from "./send-key.ts";
@@ -145,10 +145,6 @@ interface Ctx {
   twice: Set<string>;
 }
 
-/** Why ConnectWise could not be read: it answered something that is not its answer, or it did not answer. */
-export function connectwiseReason(error: string | undefined): "connectwise.unreadable" | "connectwise.unavailable" {
-  return error?.includes("connectwise.unreadable") ? "connectwise.unreadable" : "connectwise.unavailable";
-}
 
 function billingAction(due: DueSend, ctx: Ctx): Action {
   const c = due.customer.customer;

@@ -1,5 +1,4 @@
-import { META_GLOBAL, META_GLOBAL_REVISION, META_REVISION } from "../apply/reconcile-cycle.ts";
-import type { GlobalFile } from "../config/model.ts";
+import { stateMeta } from "../ports/state-meta.ts";
 import { cursorKey, type CustomerRecord, type ReportName, type StateStore } from "../ports/state-store.ts";
 import { customerView, type CustomerView } from "../status/customer-view.ts";
 import type { DaemonSnapshot } from "./snapshot.ts";
@@ -81,11 +80,11 @@ export interface SnapshotInput extends Omit<DaemonSnapshot, "at" | "repo" | "sta
 export function buildSnapshot(inp: SnapshotInput): DaemonSnapshot {
   const { store, now } = inp;
   const list = store.customers();
-  const globalRevision = store.getMeta(META_GLOBAL_REVISION);
+  const meta = stateMeta(store);
+  const globalRevision = meta.globalRevision();
   let rows = inp.cache?.rows(list, globalRevision, now.getTime());
   if (!rows) {
-    const globalText = store.getMeta(META_GLOBAL);
-    const global = globalText ? (JSON.parse(globalText) as GlobalFile) : undefined;
+    const global = meta.lastGlobal()?.config;
     const cursors = store.cursors();
     const customers = list.map((r) => {
       if (!inp.cache) return customerView(r, global, store, cursors, now);
@@ -102,7 +101,7 @@ export function buildSnapshot(inp: SnapshotInput): DaemonSnapshot {
     rows = { customers, states };
   }
   const { customers, states } = rows;
-  const applied = store.getMeta(META_REVISION);
+  const applied = meta.appliedRevision();
   return {
     at: inp.at.toISOString(),
     repo: { ...inp.repo, ...(applied ? { applied } : {}) },

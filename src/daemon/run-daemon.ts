@@ -1,6 +1,5 @@
 import { hostname } from "node:os";
 import { withLease } from "../apply/with-lease.ts";
-import { META_REVISION } from "../apply/reconcile-cycle.ts";
 import type { CommandIO } from "../cli/io.ts";
 import type { ConnectWiseTuning } from "../cli/sources-session.ts";
 import { openState } from "../cli/state-session.ts";
@@ -13,6 +12,7 @@ import { GitSync } from "./git-sync.ts";
 import { startHttpServer, type DaemonControl } from "./http-server.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
+import { stateMeta } from "../ports/state-meta.ts";
 
 export interface DaemonOptions {
   /** A folder, a local git repository or a git URL (both cloned into `<stateDir>/repo`). */
@@ -62,7 +62,7 @@ export async function runDaemon(opts: DaemonOptions, deps: DaemonDeps): Promise<
   try {
     const sync = new GitSync({
       source: opts.repo, branch: opts.branch, stateDir: state.dir, cwd: io.cwd, requireSigned: opts.requireSigned, clock, random: deps.random,
-      backoff: { baseMs: opts.intervalMs, maxMs: Math.max(opts.intervalMs, 15 * 60_000) }, env: io.env, lastApplied: state.store.getMeta(META_REVISION),
+      backoff: { baseMs: opts.intervalMs, maxMs: Math.max(opts.intervalMs, 15 * 60_000) }, env: io.env, lastApplied: stateMeta(state.store).appliedRevision(),
     });
     const holder = `${process.pid}@${hostname()}`;
     return await withLease(state.store, clock, { stateDir: state.dir, holder }, async (token, leaseSignal) => {

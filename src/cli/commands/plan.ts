@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import { readConfigFiles } from "../../adapters/config-files.ts";
-import { readFilesAtRevision } from "../../adapters/git-files.ts";
+import { readFilesAt } from "../../adapters/git-source.ts";
 import { loadConfig, type LoadResult } from "../../config/load.ts";
+import { modelChange, runningCustomers } from "../../core/change-model.ts";
 import { diffConfigs, flattenGlobal } from "../../core/config-diff.ts";
 import { previewCustomer } from "../../core/preview.ts";
 import { checkCustomer, unknownDefaultTypes } from "../../core/connectwise-checks.ts";
@@ -52,15 +53,14 @@ export async function planCommand(opts: PlanOptions, io: CommandIO): Promise<num
     blocked: head.blocked ? head.diagnostics.filter((d) => d.file === head.globalFile) : undefined,
   };
   if (opts.base) {
-    const { files, globalPath } = await readFilesAtRevision(repo, opts.base);
+    const { files, globalPath } = await readFilesAt(repo, opts.base, { env: io.env });
     const base = loadConfig(files, globalPath);
-    const baseCustomers = effectiveCustomers(base);
+    // the reconciler's own assembly and due logic, as if the base had been applied and had sent all that was due
+    const model = modelChange({ base, head, at: now });
     // an invalid customer at the head keeps its last valid config: it is not "removed"
-    for (const inv of view.invalid) {
-      const kept = baseCustomers.get(inv.name);
-      if (kept) headCustomers.set(inv.name, kept);
-    }
-    view.diff = head.blocked ? undefined : diffConfigs(baseCustomers, headCustomers, flattenGlobal(base.global ?? {}), flattenGlobal(head.global ?? {}), now);
+    const running = runningCustomers(model.desired);
+    for (const [name, c] of running) headCustomers.set(name, c);
+    view.diff = head.blocked ? undefined : diffConfigs(runningCustomers(model.baseDesired), running, flattenGlobal(base.global ?? {}), flattenGlobal(head.global ?? {}), now, model);
   }
   if (opts.online && head.global) {
     const session = await openConnectWise({ sandbox: opts.sandbox ?? false, repo: opts.repo }, io);

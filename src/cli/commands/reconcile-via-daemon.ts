@@ -2,8 +2,7 @@ import { ExitError } from "../../errors.ts";
 import { createDaemonApi } from "../daemon-api.ts";
 import type { DaemonTarget } from "../daemon-url.ts";
 import type { CommandIO } from "../io.ts";
-import { cycleFromJson, renderCycleText } from "../render-reconcile.ts";
-import { cycleExitCode } from "./reconcile.ts";
+import { cycleExitCode, cycleFromJson, renderCycleText } from "../render-reconcile.ts";
 
 const short = (rev: string | undefined) => (rev && /^[0-9a-f]{40}$/.test(rev) ? rev.slice(0, 12) : (rev ?? "none"));
 

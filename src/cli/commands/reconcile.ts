@@ -2,14 +2,14 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { systemClock } from "../../adapters/clock-system.ts";
 import { settleMsFromEnv } from "../settle-env.ts";
-import { readRevision } from "../../adapters/git-revision.ts";
-import { reconcileCycle, type CycleReport } from "../../apply/reconcile-cycle.ts";
+import { readRevision } from "../../adapters/git-source.ts";
+import { reconcileCycle } from "../../apply/reconcile-cycle.ts";
 import { withLease } from "../../apply/with-lease.ts";
 import { askTheDaemon } from "../daemon-lease.ts";
 import { daemonTarget } from "../daemon-url.ts";
 import { loadConfig } from "../../config/load.ts";
 import type { CommandIO } from "../io.ts";
-import { renderCycleJson, renderCycleText } from "../render-reconcile.ts";
+import { cycleExitCode, renderCycleJson, renderCycleText } from "../render-reconcile.ts";
 import { NO_NEEDS, sourceNeeds } from "../sources-env.ts";
 import { openSources, requireCredentials, type ConnectWiseTuning } from "../sources-session.ts";
 import { openState, stateDirOf } from "../state-session.ts";
@@ -32,11 +32,6 @@ export interface ReconcileOptions {
   given?: readonly string[];
 }
 
-/** The exit code of a cycle: 1 when a customer is failing (`--strict`: also invalid or degraded). */
-export function cycleExitCode(report: Pick<CycleReport, "statuses">, strict: boolean): number {
-  const bad = new Set(strict ? ["failing", "invalid", "degraded"] : ["failing"]);
-  return [...report.statuses.values()].some((s) => bad.has(s.state)) ? 1 : 0;
-}
 
 /** `cwsync reconcile`: one cycle — load the committed revision, observe, plan, apply (or print the plan with --dry-run). */
 export async function reconcileCommand(opts: ReconcileOptions, io: CommandIO): Promise<number> {
@@ -44,7 +39,7 @@ export async function reconcileCommand(opts: ReconcileOptions, io: CommandIO): P
   if (daemon) return (await import("./reconcile-via-daemon.ts")).reconcileViaDaemon(opts, daemon, io);
   // ConnectWise is needed whatever the configuration uses: checked before a URL is cloned to read it
   if (!opts.sandbox && !existsSync(resolve(io.cwd, opts.repo))) requireCredentials(io.env, NO_NEEDS);
-  const revision = await readRevision(opts.repo, opts.branch, stateDirOf(io), io.cwd);
+  const revision = await readRevision({ repo: opts.repo, branch: opts.branch, stateDir: resolve(io.cwd, stateDirOf(io)), cwd: io.cwd, env: io.env });
   const load = loadConfig(revision.files, revision.globalPath);
   // the environment is checked before anything is written; a source is required only if a customer that sends uses it
   const now = opts.at ?? new Date(systemClock.now());

@@ -2,9 +2,9 @@ import { existsSync } from "node:fs";
 import { settleMsFromEnv } from "../settle-env.ts";
 import { join, resolve } from "node:path";
 import { systemClock } from "../../adapters/clock-system.ts";
-import { readRevision } from "../../adapters/git-revision.ts";
+import { readRevision } from "../../adapters/git-source.ts";
 import { loadConfig } from "../../config/load.ts";
-import { splitCredentials } from "../../daemon/git-sync.ts";
+import { splitCredentials } from "../../adapters/git-credentials.ts";
 import { parseListen, type DaemonControl } from "../../daemon/http-server.ts";
 import { createLogger, secretsFromEnv } from "../../daemon/logger.ts";
 import { createMetrics } from "../../daemon/metrics.ts";
@@ -93,7 +93,7 @@ async function checkCredentials(opts: RunOptions, io: CommandIO): Promise<void> 
   let needs = NO_NEEDS;
   if (existsSync(resolve(io.cwd, opts.repo))) {
     try {
-      const revision = await readRevision(opts.repo, opts.branch, stateDirOf(io), io.cwd);
+      const revision = await readRevision({ repo: opts.repo, branch: opts.branch, stateDir: resolve(io.cwd, stateDirOf(io)), cwd: io.cwd, env: io.env });
       needs = sourceNeeds(loadConfig(revision.files, revision.globalPath), opts.at ?? new Date(systemClock.now()));
     } catch {
       // a repository that cannot be read is the daemon's to report and retry, as it would later

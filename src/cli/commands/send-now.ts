@@ -3,10 +3,11 @@ import { settleMsFromEnv } from "../settle-env.ts";
 import { join, resolve } from "node:path";
 import { systemClock } from "../../adapters/clock-system.ts";
 import { readConfigFiles } from "../../adapters/config-files.ts";
-import { readFilesAtRevision } from "../../adapters/git-files.ts";
+import { readFilesAt } from "../../adapters/git-source.ts";
 import { openStateStore } from "../../adapters/state-sqlite/open-state-store.ts";
-import { META_GLOBAL, META_REVISION, reconcileCycle, type CycleDeps } from "../../apply/reconcile-cycle.ts";
-import type { CustomerFile, GlobalFile } from "../../config/model.ts";
+import { reconcileCycle, type CycleDeps } from "../../apply/reconcile-cycle.ts";
+import { stateMeta } from "../../ports/state-meta.ts";
+import type { CustomerFile } from "../../config/model.ts";
 import { resolveCustomer } from "../../config/resolve.ts";
 import { withLease } from "../../apply/with-lease.ts";
 import type { SendResult } from "../../daemon/api-types.ts";
@@ -48,7 +49,7 @@ async function appliedFiles(repo: string, stateDir: string, rev: string): Promis
   // the working copy usually has the commit; a daemon reconciling a URL keeps it in its clone
   for (const dir of [repo, join(stateDir, "repo")]) {
     try {
-      return await readFilesAtRevision(dir, rev);
+      return await readFilesAt(dir, rev);
     } catch {
       // try the next place
     }
@@ -61,9 +62,9 @@ const ALL_REPORTS: readonly ReportName[] = ["billing", "hostedEmailSecurity", "e
 /** The reports a customer has in its applied config, as the store knows it (every kind when it is unknown yet: the send refuses later). */
 export function reportsOf(store: StateStore, customer: string): ReportName[] {
   const record = store.customer(customer);
-  const global = store.getMeta(META_GLOBAL);
+  const global = stateMeta(store).lastGlobal()?.config;
   if (!record?.config || !global) return [...ALL_REPORTS];
-  return resolveCustomer(record.config as CustomerFile, JSON.parse(global) as GlobalFile).reports.map((r) => r.report);
+  return resolveCustomer(record.config as CustomerFile, global).reports.map((r) => r.report);
 }
 
 function configuredReports(io: CommandIO, customer: string): ReportName[] {
@@ -79,7 +80,7 @@ function configuredReports(io: CommandIO, customer: string): ReportName[] {
 /** A customer's applied record and the applied revision, or why nothing can be sent (exit 1). */
 export function appliedRecord(store: StateStore, customer: string, stateDir: string): { record: CustomerRecord; revision: string } {
   const record = store.customer(customer);
-  const revision = store.getMeta(META_REVISION);
+  const revision = stateMeta(store).appliedRevision();
   if (!record || record.removedAt || !record.config || !revision) {
     throw new ExitError(1, `${customer} has no applied config in ${stateDir}${record?.removedAt ? " (its file was removed)" : ""}: commit customers/${customer}.yaml and run cwsync reconcile first`);
   }

@@ -1,6 +1,5 @@
 import { systemClock } from "../../adapters/clock-system.ts";
-import { META_GLOBAL, META_REVISION } from "../../apply/reconcile-cycle.ts";
-import type { GlobalFile } from "../../config/model.ts";
+import { stateMeta } from "../../ports/state-meta.ts";
 import { ExitError } from "../../errors.ts";
 import { customerView, type CustomerView } from "../../status/customer-view.ts";
 import type { CommandIO } from "../io.ts";
@@ -54,15 +53,14 @@ export async function statusCommand(opts: StatusOptions, io: CommandIO): Promise
   if (!existsSync(stateDirOf(io))) throw new ExitError(1, `no state in ${stateDirOf(io)} yet: run cwsync reconcile first (or set CWSYNC_STATE_DIR)`);
   const { store, dir } = openState(io);
   try {
-    const globalText = store.getMeta(META_GLOBAL);
-    const global = globalText ? (JSON.parse(globalText) as GlobalFile) : undefined;
+    const global = stateMeta(store).lastGlobal()?.config;
     const now = opts.at ?? new Date(systemClock.now());
     const cursors = store.cursors();
     const records = opts.customer ? [store.customer(opts.customer)].filter((r) => r !== undefined) : store.customers();
     if (opts.customer && records.length === 0) throw new ExitError(1, `no customer \`${opts.customer}\` in ${dir}: it has not been reconciled yet (run cwsync reconcile)`);
     const views = records.map((r) => customerView(r, global, store, cursors, now));
-    if (opts.format === "json") io.stdout(JSON.stringify(opts.customer ? views[0] : { revision: store.getMeta(META_REVISION) ?? null, customers: views }, null, 2) + "\n");
-    else io.stdout(opts.customer ? detail(views[0]) : table(views, store.getMeta(META_REVISION)));
+    if (opts.format === "json") io.stdout(JSON.stringify(opts.customer ? views[0] : { revision: stateMeta(store).appliedRevision() ?? null, customers: views }, null, 2) + "\n");
+    else io.stdout(opts.customer ? detail(views[0]) : table(views, stateMeta(store).appliedRevision()));
     return 0;
   } finally {
     store.close();
