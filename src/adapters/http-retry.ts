@@ -38,7 +38,7 @@ export async function readCapped(body: AsyncIterable<Uint8Array> & { destroy?: (
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** Timeouts and retry knobs shared by the HTTP adapters (ConnectWise, LMPI). */
+/** Timeouts and retry knobs shared by the HTTP adapters (ConnectWise, LMPI, TMES/HES); unset knobs take the service's RetryPolicy. */
 export interface HttpRetryOptions {
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;

@@ -1,8 +1,9 @@
 import { request, type Dispatcher } from "undici";
 import { ApiError, type ApiErrorDetail } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
-import { BodyTooLargeError, MAX_BODY_BYTES, networkReason, readCapped, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
+import { BodyTooLargeError, MAX_BODY_BYTES, readCapped, type HttpRetryOptions } from "../http-retry.ts";
 import type { RetryBudget } from "../retry-budget.ts";
+import { retryingRequest, type RetryPolicy } from "../retrying-request.ts";
 import { scrubSecrets } from "../scrub-secrets.ts";
 import { describe, unreadable } from "./response-shapes.ts";
 import { RequestLimiter } from "./limiter.ts";
@@ -44,12 +45,24 @@ export interface Response {
 
 export type Query = Record<string, string | number | undefined>;
 
-const RETRY_STATUS = new Set([429, 502, 503, 504]);
-// ConnectWise answers a query that ran too long with a 500: repeating a read or an absolute PATCH is safe
-const RETRY_STATUS_IDEMPOTENT = new Set([429, 500, 502, 503, 504]);
-const IDEMPOTENT = new Set(["GET", "PUT", "PATCH"]);
-/** The `reason` of a call refused because the cycle's retry budget is spent: no request went out. */
-export const NOT_SENT = "not sent";
+/**
+ * ConnectWise's retry rules. A POST (a create) is sent once: repeated after a 5xx or a lost
+ * connection it may have been processed already, and exactly-once billing depends on it not being
+ * sent twice.
+ */
+export const connectwisePolicy: RetryPolicy = {
+  unavailableCode: "connectwise.unavailable",
+  repeatable: new Set(["GET", "PUT", "PATCH"]),
+  retries: 5,
+  // ConnectWise answers a query that ran too long with a 500: repeating a read or an absolute PATCH is safe
+  retryOn: (status) => [429, 500, 502, 503, 504].includes(status),
+  // a POST's 3xx is returned for the caller to judge
+  success: (status, method) => status < 300 || (status < 400 && method === "POST"),
+  backoffBaseMs: 500,
+  backoffCapMs: 30_000,
+};
+
+export { NOT_SENT } from "../retrying-request.ts";
 
 function errorBody(body: unknown): { code?: string; apiMessage?: string; errors?: ApiErrorDetail[] } {
   if (body && typeof body === "object" && !Array.isArray(body)) {
@@ -99,52 +112,13 @@ export class ConnectWiseTransport {
    * throws `connectwise.unreadable`.
    */
   async send(method: string, path: string, init: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<Response> {
-    const retries = IDEMPOTENT.has(method) ? (this.opts.retries ?? 5) : 0;
-    const budget = this.opts.budget;
-    const refused = budget?.begin();
-    // the source is unavailable for the rest of the cycle: nothing goes out (a create refused here was never sent)
-    if (refused) throw new ApiError({ method, path, retryable: true, reason: NOT_SENT, code: "connectwise.unavailable", apiMessage: refused });
-    for (let attempt = 0; ; attempt++) {
-      let res: Response;
-      try {
-        res = await this.once(method, path, init);
-      } catch (e) {
-        if (init.signal?.aborted || e instanceof ApiError) throw e;
-        const reason = networkReason(e);
-        if (!reason) throw new ApiError({ method, path, retryable: false, reason: "failed", cause: e });
-        this.opts.onEvent?.({ type: "network-error", method, path, reason });
-        const waitMs = attempt < retries ? this.waitMs(attempt, undefined) : 0;
-        if (attempt >= retries || (budget && !budget.take(waitMs, reason))) throw new ApiError({ method, path, retryable: true, reason, cause: e });
-        await this.backoff(method, path, attempt, waitMs, reason, init.signal);
-        continue;
-      }
-      if (res.status < 300 || (res.status < 400 && method === "POST")) {
-        if (attempt === 0) budget?.answered();
-        return res;
-      }
-      const retryable = RETRY_STATUS.has(res.status) || res.status >= 500;
-      if (RETRY_STATUS_IDEMPOTENT.has(res.status) && attempt < retries) {
-        const waitMs = this.waitMs(attempt, retryAfterMs(res.headers["retry-after"], this.opts.clock.now()));
-        if (!budget || budget.take(waitMs, `status ${res.status}`)) {
-          await this.backoff(method, path, attempt, waitMs, `status ${res.status}`, init.signal);
-          continue;
-        }
-      } else if (attempt === 0 && !retryable) budget?.answered();
-      throw new ApiError({ method, path, status: res.status, retryable, ...errorBody(res.body) });
-    }
-  }
-
-  private waitMs(attempt: number, hinted: number | undefined): number {
-    const base = this.opts.backoffBaseMs ?? 500;
-    const cap = this.opts.backoffCapMs ?? 30_000;
-    const exp = Math.min(cap, base * 2 ** attempt);
-    // full jitter, but never sooner than the server asked
-    return Math.min(Math.max(hinted ?? 0, exp * (this.opts.random ?? Math.random)()), Math.max(cap, hinted ?? 0));
-  }
-
-  private async backoff(method: string, path: string, attempt: number, waitMs: number, reason: string, signal?: AbortSignal) {
-    this.opts.onEvent?.({ type: "retry", method, path, attempt: attempt + 1, waitMs, reason });
-    await this.opts.clock.sleep(waitMs, signal);
+    return retryingRequest(connectwisePolicy, () => this.once(method, path, init), {
+      method, path, clock: this.opts.clock, budget: this.opts.budget, signal: init.signal, tuning: this.opts,
+      error: (e) => new ApiError(e),
+      rejected: (res, retryable) => new ApiError({ method, path, status: res.status, retryable, ...errorBody(res.body) }),
+      onRetry: (attempt, waitMs, reason) => this.opts.onEvent?.({ type: "retry", method, path, attempt, waitMs, reason }),
+      onNetworkError: (reason) => this.opts.onEvent?.({ type: "network-error", method, path, reason }),
+    });
   }
 
   private async once(method: string, path: string, init: { query?: Query; body?: unknown; signal?: AbortSignal }): Promise<Response> {

@@ -2,8 +2,9 @@ import { request, type Dispatcher } from "undici";
 import { UsageError } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
 import { LOOK_BACK_MS, type DetectionService, type DetectionSource, type PolicyEventQuery, type PolicyEvents } from "../../ports/detection-source.ts";
-import { BodyTooLargeError, networkReason, readCapped, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
+import { BodyTooLargeError, readCapped, type HttpRetryOptions } from "../http-retry.ts";
 import type { RetryBudget } from "../retry-budget.ts";
+import { retryingRequest, type RetryPolicy } from "../retrying-request.ts";
 import { scrubSecrets } from "../scrub-secrets.ts";
 import { EmailSecurityApiError, errorFromResponse } from "./email-security-error.ts";
 import { parsePolicyEventPage } from "./policy-event-page.ts";
@@ -59,7 +60,16 @@ export const UNREADABLE = "email-security.unreadable";
 export const ENDLESS = "email-security.endless-paging";
 
 const METHOD = "GET";
-const retryableStatus = (status: number) => status === 429 || status >= 500;
+
+/** TMES/HES retry rules: a GET changes nothing, so it is sent again on 429 and any 5xx. */
+export const emailSecurityPolicy: RetryPolicy = {
+  unavailableCode: "detections.unavailable",
+  repeatable: new Set([METHOD]),
+  retries: 4,
+  retryOn: (status) => status === 429 || status >= 500,
+  backoffBaseMs: 500,
+  backoffCapMs: 30_000,
+};
 
 /** `TMES_URL`/`HES_URL` reduced to its origin; anything more is refused rather than guessed at. */
 export function emailSecurityOrigin(url: string, service: DetectionService): string {
@@ -186,57 +196,19 @@ export class EmailSecurityClient implements DetectionSource {
     });
   }
 
-  /** One page. A GET changes nothing, so it is retried on 429/5xx and lost connections, with backoff and jitter, honouring `Retry-After`. */
+  /** One page, retried by `emailSecurityPolicy` with backoff and jitter, honouring `Retry-After`. */
   private async send(query: Record<string, string>, signal?: AbortSignal): Promise<Answer> {
     const path = POLICY_EVENT_LOG_PATH;
-    const retries = this.opts.retries ?? 4;
-    const budget = this.opts.budget;
-    const refused = budget?.begin();
-    // unavailable for the rest of the cycle: nothing goes out
-    if (refused) throw new EmailSecurityApiError(this.service, { method: METHOD, path, retryable: true, reason: "not sent", code: "detections.unavailable", apiMessage: refused });
-    for (let attempt = 0; ; attempt++) {
-      let res: Answer;
-      try {
-        res = await this.once(query, signal);
-      } catch (e) {
-        if (signal?.aborted) throw e;
-        const reason = networkReason(e);
-        if (!reason) throw new EmailSecurityApiError(this.service, { method: METHOD, path, retryable: false, reason: "failed", cause: e });
-        const waitMs = attempt < retries ? this.waitMs(attempt, undefined) : 0;
-        if (attempt >= retries || (budget && !budget.take(waitMs, reason))) throw new EmailSecurityApiError(this.service, { method: METHOD, path, retryable: true, reason, cause: e });
-        await this.backoff(attempt, waitMs, reason, signal);
-        continue;
-      }
-      if (res.status >= 200 && res.status < 300) {
-        if (attempt === 0) budget?.answered();
-        return res;
-      }
-      if (retryableStatus(res.status) && attempt < retries) {
-        const waitMs = this.waitMs(attempt, retryAfterMs(res.headers["retry-after"], this.opts.clock.now()));
-        if (!budget || budget.take(waitMs, `status ${res.status}`)) {
-          await this.backoff(attempt, waitMs, `status ${res.status}`, signal);
-          continue;
-        }
-      } else if (attempt === 0 && !retryableStatus(res.status)) budget?.answered();
-      throw errorFromResponse(this.service, METHOD, path, res.status, res.body.json ?? res.body.text, retryableStatus(res.status), this.secrets());
-    }
+    return retryingRequest(emailSecurityPolicy, () => this.once(query, signal), {
+      method: METHOD, path, clock: this.opts.clock, budget: this.opts.budget, signal, tuning: this.opts,
+      error: (e) => new EmailSecurityApiError(this.service, e),
+      rejected: (res, retryable) => errorFromResponse(this.service, METHOD, path, res.status, res.body.json ?? res.body.text, retryable, this.secrets()),
+      onRetry: (attempt, waitMs, reason) => this.opts.onEvent?.({ type: "retry", service: this.service, path, attempt, waitMs, reason }),
+    });
   }
 
   private secrets(): string[] {
     return [this.creds.apiKey, this.auth.slice("Basic ".length)];
-  }
-
-  private waitMs(attempt: number, hinted: number | undefined): number {
-    const base = this.opts.backoffBaseMs ?? 500;
-    const cap = this.opts.backoffCapMs ?? 30_000;
-    const exp = Math.min(cap, base * 2 ** attempt);
-    // full jitter, but never sooner than the server asked
-    return Math.max(hinted ?? 0, exp * (this.opts.random ?? Math.random)());
-  }
-
-  private async backoff(attempt: number, waitMs: number, reason: string, signal?: AbortSignal) {
-    this.opts.onEvent?.({ type: "retry", service: this.service, path: POLICY_EVENT_LOG_PATH, attempt: attempt + 1, waitMs, reason });
-    await this.opts.clock.sleep(waitMs, signal);
   }
 
   private async once(query: Record<string, string>, signal?: AbortSignal): Promise<Answer> {

@@ -3,9 +3,10 @@ import { request, type Dispatcher } from "undici";
 import { UsageError } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
 import { UNREADABLE_REPORT, type LicenseRow, type LicenseSource } from "../../ports/license-source.ts";
-import { BodyTooLargeError, networkReason, readCapped, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
+import { BodyTooLargeError, readCapped, type HttpRetryOptions } from "../http-retry.ts";
 import { lmpiErrorFromResponse, LmpiApiError } from "./lmpi-error.ts";
 import type { RetryBudget } from "../retry-budget.ts";
+import { retryingRequest, type RetryPolicy } from "../retrying-request.ts";
 import { scrubSecrets } from "../scrub-secrets.ts";
 import { parseReport } from "./lmpi-rows.ts";
 import { LMPI_SUMMARY_PATH, signedHeaders } from "./lmpi-signature.ts";
@@ -48,8 +49,20 @@ interface Answer {
   body: unknown;
 }
 
-const RETRY_STATUS = new Set([429, 502, 503, 504]);
 const METHOD = "POST";
+
+/**
+ * LMPI's retry rules. The report query is a read-only POST (the body carries the query, nothing
+ * is created), so unlike a ConnectWise create it is safe to resend.
+ */
+export const lmpiPolicy: RetryPolicy = {
+  unavailableCode: "license.unavailable",
+  repeatable: new Set([METHOD]),
+  retries: 4,
+  retryOn: (status) => [429, 502, 503, 504].includes(status),
+  backoffBaseMs: 500,
+  backoffCapMs: 30_000,
+};
 
 /** `LMPI_URL` reduced to its origin; anything more is refused rather than guessed at. */
 export function lmpiOrigin(url: string): string {
@@ -103,57 +116,16 @@ export class LmpiClient implements LicenseSource {
     return parsed.rows.map((row) => (row.invalid === undefined ? row : { ...row, invalid: clean(row.invalid) }));
   }
 
-  /**
-   * One report query. It is a read-only POST (the body carries the query, nothing is created),
-   * so unlike a ConnectWise create it is safe to resend: retried on 429/502/503/504 and lost
-   * connections, with backoff and jitter, honouring `Retry-After`.
-   */
+  /** One report query, retried by `lmpiPolicy` with backoff and jitter, honouring `Retry-After`. */
   private async send(path: string, payload: Buffer, signal?: AbortSignal): Promise<Answer> {
-    const retries = this.opts.retries ?? 4;
-    const budget = this.opts.budget;
-    const refused = budget?.begin();
-    // unavailable for the rest of the cycle: nothing goes out
-    if (refused) throw new LmpiApiError({ method: METHOD, path, retryable: true, reason: "not sent", code: "license.unavailable", apiMessage: refused });
-    for (let attempt = 0; ; attempt++) {
-      let res: Answer;
-      try {
-        res = await this.once(path, payload, signal);
-      } catch (e) {
-        if (signal?.aborted || e instanceof LmpiApiError) throw e;
-        const reason = networkReason(e);
-        if (!reason) throw new LmpiApiError({ method: METHOD, path, retryable: false, reason: "failed", cause: e });
-        const waitMs = attempt < retries ? this.waitMs(attempt, undefined) : 0;
-        if (attempt >= retries || (budget && !budget.take(waitMs, reason))) throw new LmpiApiError({ method: METHOD, path, retryable: true, reason, cause: e });
-        await this.backoff(path, attempt, waitMs, reason, signal);
-        continue;
-      }
-      const retryable = RETRY_STATUS.has(res.status) || res.status >= 500;
-      if (res.status >= 200 && res.status < 300) {
-        if (attempt === 0) budget?.answered();
-        return res;
-      }
-      if (RETRY_STATUS.has(res.status) && attempt < retries) {
-        const waitMs = this.waitMs(attempt, retryAfterMs(res.headers["retry-after"], this.opts.realNow()));
-        if (!budget || budget.take(waitMs, `status ${res.status}`)) {
-          await this.backoff(path, attempt, waitMs, `status ${res.status}`, signal);
-          continue;
-        }
-      } else if (attempt === 0 && !retryable) budget?.answered();
-      throw lmpiErrorFromResponse(METHOD, path, res.status, res.body, retryable, [this.creds.secretKey]);
-    }
-  }
-
-  private waitMs(attempt: number, hinted: number | undefined): number {
-    const base = this.opts.backoffBaseMs ?? 500;
-    const cap = this.opts.backoffCapMs ?? 30_000;
-    const exp = Math.min(cap, base * 2 ** attempt);
-    // full jitter, but never sooner than the server asked
-    return Math.max(hinted ?? 0, exp * (this.opts.random ?? Math.random)());
-  }
-
-  private async backoff(path: string, attempt: number, waitMs: number, reason: string, signal?: AbortSignal) {
-    this.opts.onEvent?.({ type: "retry", path, attempt: attempt + 1, waitMs, reason });
-    await this.opts.clock.sleep(waitMs, signal);
+    return retryingRequest(lmpiPolicy, () => this.once(path, payload, signal), {
+      method: METHOD, path, clock: this.opts.clock, budget: this.opts.budget, signal, tuning: this.opts,
+      // an HTTP-date `Retry-After` is LMPI's real time, never the `--at` instant
+      now: () => this.opts.realNow(),
+      error: (e) => new LmpiApiError(e),
+      rejected: (res, retryable) => lmpiErrorFromResponse(METHOD, path, res.status, res.body, retryable, [this.creds.secretKey]),
+      onRetry: (attempt, waitMs, reason) => this.opts.onEvent?.({ type: "retry", path, attempt, waitMs, reason }),
+    });
   }
 
   private async once(path: string, payload: Buffer, signal?: AbortSignal): Promise<Answer> {
