@@ -1,6 +1,6 @@
 import { ApiError, ConfigError, ExitError, InternalError } from "../errors.ts";
 import { LeaseLostError } from "../ports/state-store.ts";
-import type { CommandIO } from "./io.ts";
+import type { CommandIO } from "../app/io.ts";
 import { runProgram } from "./program.ts";
 
 /** The only place that turns errors into exit codes; `main.ts` runs it once the runtime is known to fit. */

@@ -14,6 +14,6 @@ if (problem) {
   });
   // the dashboard's React: the production build unless asked otherwise (the development one re-checks every prop)
   process.env.NODE_ENV ??= "production";
-  const [{ main }, { processIO }] = await Promise.all([import("./cli-main.ts"), import("./io.ts")]);
+  const [{ main }, { processIO }] = await Promise.all([import("./cli-main.ts"), import("../app/io.ts")]);
   process.exitCode = await main(process.argv.slice(2), processIO());
 }

@@ -1,7 +1,7 @@
 import { Argument, Command, CommanderError, Option } from "commander";
 import { UsageError } from "../errors.ts";
 import { cwsyncVersion } from "../version.ts";
-import type { CommandIO } from "./io.ts";
+import type { CommandIO } from "../app/io.ts";
 
 /** Maps argv to a command and its options; commands are imported lazily and return an exit code. */
 export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => void): Command {

@@ -1,12 +1,8 @@
 import type { CycleReport } from "../apply/reconcile-cycle.ts";
 import type { Outcome } from "../apply/apply-actions.ts";
 import type { Action, BillingSend } from "../core/actions.ts";
+import { cycleJson, type CycleView } from "../app/cycle-json.ts";
 
-/** What the renderers read of a cycle: its report, or one rebuilt from its JSON (a daemon's answer to `reconcile --url`). */
-export type CycleView = Pick<CycleReport, "revision" | "now" | "dryRun" | "outcomes" | "statuses" | "unclaimedLmp"> & {
-  desired: Pick<CycleReport["desired"], "globalProblem" | "massRemoval">;
-  plan: Pick<CycleReport["plan"], "actions">;
-};
 
 const short = (rev: string) => (/^[0-9a-f]{40}$/.test(rev) ? rev.slice(0, 12) : rev);
 
@@ -75,33 +71,6 @@ export function renderCycleText(r: CycleView): string {
       (writes === 0 ? " — nothing to do" : ""),
   );
   return out.join("\n") + "\n";
-}
-
-/** `reconcile --format json`'s object; also what the daemon answers for a reconcile it was asked for. */
-export function cycleJson(r: CycleView) {
-  return {
-    revision: r.revision,
-    at: r.now.toISOString(),
-    dryRun: r.dryRun,
-    globalProblem: r.desired.globalProblem ?? null,
-    massRemoval: r.desired.massRemoval ?? null,
-    unclaimedLmp: r.unclaimedLmp,
-    customers: [...r.statuses].map(([name, s]) => ({ name, ...s })),
-    actions: r.plan.actions,
-    outcomes: r.outcomes,
-  };
-}
-
-export type CycleJson = ReturnType<typeof cycleJson>;
-
-/** A cycle from its JSON (a daemon's answer), for the text renderer and the exit code. */
-export function cycleFromJson(j: CycleJson): CycleView {
-  return {
-    revision: j.revision, now: new Date(j.at), dryRun: j.dryRun, unclaimedLmp: j.unclaimedLmp, outcomes: j.outcomes,
-    statuses: new Map(j.customers.map(({ name, ...status }) => [name, status])),
-    desired: { globalProblem: j.globalProblem ?? undefined, massRemoval: j.massRemoval ?? undefined },
-    plan: { actions: j.actions },
-  };
 }
 
 export function renderCycleJson(r: CycleView): string {

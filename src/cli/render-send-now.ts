@@ -1,11 +1,5 @@
-import type { SendNowResult, SendResult } from "../daemon/api-types.ts";
-
-/** The line `cwsync send-now` prints for one send. */
-export function sendLine(s: SendResult): string {
-  if (s.result === "not-sent") return `${s.report}: not sent — ${s.message ?? s.reason ?? "unknown reason"}`;
-  if (s.result === "sent") return `${s.report} ${s.periodKey}: sent${s.ticketId ? `, ticket #${s.ticketId}` : ""} (key ${s.key})`;
-  return `${s.report} ${s.periodKey}: ${s.result === "not-attempted" ? "not attempted" : s.result}${s.message ? ` — ${s.message}` : ""}`;
-}
+import { sendLine } from "../app/send-now.ts";
+import type { SendNowResult } from "../daemon/api-types.ts";
 
 /** `send-now`'s output: a line per send, or (json) one object with every send's result. */
 export function renderSendNow(r: Pick<SendNowResult, "customer" | "ok" | "at" | "revision" | "sends">, format: "text" | "json"): string {

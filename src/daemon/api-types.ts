@@ -1,4 +1,4 @@
-import type { CycleJson } from "../cli/render-reconcile.ts";
+import type { CycleJson } from "../app/cycle-json.ts";
 import type { ReportName } from "../ports/state-store.ts";
 
 /** What became of one report of a send-now: `cwsync send-now --format json` prints these, locally and over the API. */

@@ -1,9 +1,9 @@
 import { hostname } from "node:os";
 import { withLease } from "../apply/with-lease.ts";
-import type { CommandIO } from "../cli/io.ts";
-import type { ConnectWiseTuning } from "../cli/sources-session.ts";
-import { openState } from "../cli/state-session.ts";
-import { targetOf } from "../cli/target.ts";
+import type { CommandIO } from "../app/io.ts";
+import type { ConnectWiseTuning } from "../app/sources-session.ts";
+import { openState } from "../app/state-session.ts";
+import { targetOf } from "../app/target.ts";
 import { ExitError } from "../errors.ts";
 import type { Clock } from "../ports/clock.ts";
 import { recordDaemonAddress } from "./daemon-address.ts";

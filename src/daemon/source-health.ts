@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import { SOURCE_TEXT } from "../cli/sources-env.ts";
-import type { SourcesSession } from "../cli/sources-session.ts";
+import { SOURCE_TEXT } from "../app/sources-env.ts";
+import type { SourcesSession } from "../app/sources-session.ts";
 import type { SourceOutage } from "./snapshot.ts";
 
 type Source = SourceOutage["source"];

@@ -7,8 +7,11 @@ import type { DaemonSnapshot } from "../../daemon/snapshot.ts";
 import { ExitError } from "../../errors.ts";
 import type { CustomerView } from "../../status/customer-view.ts";
 import { main } from "../cli-main.ts";
-import type { CommandIO } from "../io.ts";
+import type { CommandIO } from "../../app/io.ts";
 import { dashboardCommand, type Terminal } from "./dashboard.ts";
+
+/** expect.poll gives up after 1 s by default: too short on a loaded machine. */
+const POLL = { timeout: 20_000 };
 
 const acme: CustomerView = {
   name: "acme-corp",
@@ -126,16 +129,16 @@ describe("dashboardCommand", () => {
     const term = fakeTerminal();
     const running = dashboardCommand({ url, pollMs: 50 }, io({ CWSYNC_API_TOKEN: "s3cret" }), term);
     // Ink listens for keys once it has mounted (under CI it prints only the last frame, so wait on that)
-    await expect.poll(() => (term.stdin as unknown as EventEmitter).listenerCount("readable"), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => (term.stdin as unknown as EventEmitter).listenerCount("readable"), POLL).toBeGreaterThan(0);
     term.type("r");
-    await expect.poll(() => requests).toContain("POST /api/customers/acme-corp/reconcile Bearer s3cret");
+    await expect.poll(() => requests, POLL).toContain("POST /api/customers/acme-corp/reconcile Bearer s3cret");
     term.type("R");
-    await expect.poll(() => requests).toContain("POST /api/reconcile Bearer s3cret");
+    await expect.poll(() => requests, POLL).toContain("POST /api/reconcile Bearer s3cret");
     // typed faster than React renders: each key still applies to the state the previous one left
     term.type("s");
     term.type("y");
-    await expect.poll(() => requests).toContain("POST /api/customers/acme-corp/send-now?report=billing Bearer s3cret");
-    await expect.poll(() => requests.filter((r) => r.startsWith("GET /api/status")).length).toBeGreaterThan(3);
+    await expect.poll(() => requests, POLL).toContain("POST /api/customers/acme-corp/send-now?report=billing Bearer s3cret");
+    await expect.poll(() => requests.filter((r) => r.startsWith("GET /api/status")).length, POLL).toBeGreaterThan(3);
     await new Promise((resolve) => setTimeout(resolve, 100));
     term.type("q");
     expect(await running).toBe(0);
@@ -153,7 +156,7 @@ describe("dashboardCommand", () => {
     const { url, server } = await fakeDaemon();
     const term = fakeTerminal();
     const running = dashboardCommand({ url, pollMs: 50 }, io(), term);
-    await expect.poll(() => (term.stdin as unknown as EventEmitter).listenerCount("readable"), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => (term.stdin as unknown as EventEmitter).listenerCount("readable"), POLL).toBeGreaterThan(0);
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -3,7 +3,7 @@ import { createDaemonClient, type DaemonClient } from "../../ui/daemon-client.ts
 import { shortTime } from "../../ui/format.ts";
 import { createNoticeStore } from "../../ui/notice-store.ts";
 import { createStatusStore, startPolling } from "../../ui/status-store.ts";
-import type { CommandIO } from "../io.ts";
+import type { CommandIO } from "../../app/io.ts";
 import { parseDaemonUrl } from "../daemon-url.ts";
 
 export interface DashboardOptions {

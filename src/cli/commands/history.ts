@@ -1,7 +1,7 @@
 import { ExitError } from "../../errors.ts";
-import type { CommandIO } from "../io.ts";
+import type { CommandIO } from "../../app/io.ts";
 import { existsSync } from "node:fs";
-import { openState, stateDirOf } from "../state-session.ts";
+import { openState, stateDirOf } from "../../app/state-session.ts";
 
 export interface HistoryOptions {
   customer: string;

@@ -1,8 +1,9 @@
 import { ExitError } from "../../errors.ts";
 import { createDaemonApi } from "../daemon-api.ts";
 import type { DaemonTarget } from "../daemon-url.ts";
-import type { CommandIO } from "../io.ts";
-import { cycleExitCode, cycleFromJson, renderCycleText } from "../render-reconcile.ts";
+import type { CommandIO } from "../../app/io.ts";
+import { cycleFromJson } from "../../app/cycle-json.ts";
+import { cycleExitCode, renderCycleText } from "../render-reconcile.ts";
 
 const short = (rev: string | undefined) => (rev && /^[0-9a-f]{40}$/.test(rev) ? rev.slice(0, 12) : (rev ?? "none"));
 

@@ -1,19 +1,19 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { systemClock } from "../../adapters/clock-system.ts";
-import { settleMsFromEnv } from "../settle-env.ts";
+import { settleMsFromEnv } from "../../app/settings/settle-env.ts";
 import { readRevision } from "../../adapters/git-source.ts";
 import { reconcileCycle } from "../../apply/reconcile-cycle.ts";
 import { withLease } from "../../apply/with-lease.ts";
 import { askTheDaemon } from "../daemon-lease.ts";
 import { daemonTarget } from "../daemon-url.ts";
 import { loadConfig } from "../../config/load.ts";
-import type { CommandIO } from "../io.ts";
+import type { CommandIO } from "../../app/io.ts";
 import { cycleExitCode, renderCycleJson, renderCycleText } from "../render-reconcile.ts";
-import { NO_NEEDS, sourceNeeds } from "../sources-env.ts";
-import { openSources, requireCredentials, type ConnectWiseTuning } from "../sources-session.ts";
-import { openState, stateDirOf } from "../state-session.ts";
-import { targetOf } from "../target.ts";
+import { NO_NEEDS, sourceNeeds } from "../../app/sources-env.ts";
+import { openSources, requireCredentials, type ConnectWiseTuning } from "../../app/sources-session.ts";
+import { openState, stateDirOf } from "../../app/state-session.ts";
+import { targetOf } from "../../app/target.ts";
 
 export interface ReconcileOptions {
   repo: string;

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { settleMsFromEnv } from "../settle-env.ts";
+import { settleMsFromEnv } from "../../app/settings/settle-env.ts";
 import { join, resolve } from "node:path";
 import { systemClock } from "../../adapters/clock-system.ts";
 import { readRevision } from "../../adapters/git-source.ts";
@@ -11,10 +11,10 @@ import { createMetrics } from "../../daemon/metrics.ts";
 import { runDaemon } from "../../daemon/run-daemon.ts";
 import { UsageError } from "../../errors.ts";
 import type { ReportName } from "../../ports/state-store.ts";
-import type { CommandIO } from "../io.ts";
-import { NO_NEEDS, sourceNeeds } from "../sources-env.ts";
-import { requireCredentials, type ConnectWiseTuning } from "../sources-session.ts";
-import { stateDirOf } from "../state-session.ts";
+import type { CommandIO } from "../../app/io.ts";
+import { NO_NEEDS, sourceNeeds } from "../../app/sources-env.ts";
+import { requireCredentials, type ConnectWiseTuning } from "../../app/sources-session.ts";
+import { stateDirOf } from "../../app/state-session.ts";
 import { isCI } from "./dashboard.ts";
 
 export interface RunOptions {

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { UsageError } from "../../errors.ts";
-import type { CommandIO } from "../io.ts";
-import { sandboxFaultsFromEnv } from "../sandbox-faults-env.ts";
+import type { CommandIO } from "../../app/io.ts";
+import { sandboxFaultsFromEnv } from "../../app/settings/sandbox-faults-env.ts";
 
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);

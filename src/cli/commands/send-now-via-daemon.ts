@@ -3,7 +3,7 @@ import { ExitError } from "../../errors.ts";
 import type { ReportName } from "../../ports/state-store.ts";
 import { createDaemonApi } from "../daemon-api.ts";
 import type { DaemonTarget } from "../daemon-url.ts";
-import type { CommandIO } from "../io.ts";
+import type { CommandIO } from "../../app/io.ts";
 import { renderSendNow } from "../render-send-now.ts";
 
 export interface SendNowViaDaemonOptions {

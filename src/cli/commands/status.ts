@@ -2,9 +2,9 @@ import { systemClock } from "../../adapters/clock-system.ts";
 import { stateMeta } from "../../ports/state-meta.ts";
 import { ExitError } from "../../errors.ts";
 import { customerView, type CustomerView } from "../../status/customer-view.ts";
-import type { CommandIO } from "../io.ts";
+import type { CommandIO } from "../../app/io.ts";
 import { existsSync } from "node:fs";
-import { openState, stateDirOf } from "../state-session.ts";
+import { openState, stateDirOf } from "../../app/state-session.ts";
 
 export interface StatusOptions {
   customer?: string;

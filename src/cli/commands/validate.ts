@@ -4,7 +4,7 @@ import { appendStepSummary, renderStepSummary } from "../../ci/step-summary.ts";
 import { formatAnnotations } from "../../ci/annotations.ts";
 import type { Diagnostic } from "../../config/diagnostic.ts";
 import { formatDiagnosticsText, summaryLine } from "../format-diagnostics.ts";
-import type { CommandIO } from "../io.ts";
+import type { CommandIO } from "../../app/io.ts";
 
 export interface ValidateOptions {
   paths: string[];

@@ -6,8 +6,8 @@ import { didYouMean } from "../../config/hints.ts";
 import { asRecord } from "../../config/notification-rules.ts";
 import { checkCompany, type CompanyCheck } from "../../core/connectwise-checks.ts";
 import { ExitError, UsageError } from "../../errors.ts";
-import { openConnectWise } from "../connectwise-session.ts";
-import type { CommandIO } from "../io.ts";
+import { openConnectWise } from "../../app/connectwise-session.ts";
+import type { CommandIO } from "../../app/io.ts";
 
 export interface VerifyOptions {
   customer?: string;

@@ -1,4 +1,4 @@
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../../errors.ts";
 
 export const SANDBOX_FAULTS_VAR = "CWSYNC_SANDBOX_FAULTS";
 

@@ -1,5 +1,5 @@
-import type { ConnectWiseCredentials } from "../adapters/connectwise/transport.ts";
-import { UsageError } from "../errors.ts";
+import type { ConnectWiseCredentials } from "../../adapters/connectwise/transport.ts";
+import { UsageError } from "../../errors.ts";
 
 export const CW_ENV = ["CW_URL", "CW_COMPANY", "CW_PUBLIC_KEY", "CW_PRIVATE_KEY", "CW_CLIENT_ID"] as const;
 

@@ -1,6 +1,6 @@
-import type { LmpiCredentials } from "../adapters/lmpi/lmpi-client.ts";
-import { LMPI_SUMMARY_PATH } from "../adapters/lmpi/lmpi-signature.ts";
-import { UsageError } from "../errors.ts";
+import type { LmpiCredentials } from "../../adapters/lmpi/lmpi-client.ts";
+import { LMPI_SUMMARY_PATH } from "../../adapters/lmpi/lmpi-signature.ts";
+import { UsageError } from "../../errors.ts";
 
 export const LMPI_ENV = ["LMPI_URL", "LMPI_ACCESS_TOKEN", "LMPI_SECRET_KEY"] as const;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../../errors.ts";
 import { pollLagMsFromEnv } from "./poll-lag-env.ts";
 
 describe("CWSYNC_POLL_LAG", () => {

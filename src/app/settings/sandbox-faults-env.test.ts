@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ExitError, UsageError } from "../errors.ts";
+import { ExitError, UsageError } from "../../errors.ts";
 import { sandboxFaultsFromEnv } from "./sandbox-faults-env.ts";
 
 const VALID = ["cw-html200", "lmpi-used-null", "echo-auth"];

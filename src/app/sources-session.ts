@@ -3,7 +3,7 @@ import { systemClock } from "../adapters/clock-system.ts";
 import { ConnectWiseClient } from "../adapters/connectwise/connectwise-client.ts";
 import { ConnectWiseTransport, type ConnectWiseCredentials, type TransportOptions } from "../adapters/connectwise/transport.ts";
 import { EmailSecurityClient, type EmailSecurityCredentials } from "../adapters/email-security/email-security-client.ts";
-import { pollLagMsFromEnv } from "./poll-lag-env.ts";
+import { pollLagMsFromEnv } from "./settings/poll-lag-env.ts";
 import { RetryBudget } from "../adapters/retry-budget.ts";
 import { LmpiClient, type LmpiCredentials } from "../adapters/lmpi/lmpi-client.ts";
 import { UsageError } from "../errors.ts";
@@ -13,11 +13,11 @@ import type { LicenseSource } from "../ports/license-source.ts";
 import type { ConnectWiseSandbox } from "../sandbox/connectwise-sandbox.ts";
 import type { EmailSecuritySandbox } from "../sandbox/email-security-sandbox.ts";
 import type { LmpiSandbox } from "../sandbox/lmpi-sandbox.ts";
-import { connectWiseCredentials, CW_ENV } from "./connectwise-env.ts";
-import { emailSecurityCredentials } from "./email-security-env.ts";
+import { connectWiseCredentials, CW_ENV } from "./settings/connectwise-env.ts";
+import { emailSecurityCredentials } from "./settings/email-security-env.ts";
 import type { CommandIO } from "./io.ts";
-import { lmpiCredentials } from "./lmpi-env.ts";
-import { sandboxFaultsFromEnv } from "./sandbox-faults-env.ts";
+import { lmpiCredentials } from "./settings/lmpi-env.ts";
+import { sandboxFaultsFromEnv } from "./settings/sandbox-faults-env.ts";
 import { listing, SOURCE_ENV, SOURCE_NAMES, SOURCE_TEXT, usedBy, type SourceName, type SourceNeeds } from "./sources-env.ts";
 
 /** The ConnectWise request limiter's settings (defaults stay well under ConnectWise's throttle), and an observer of requests (the daemon's metrics). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ExitError, UsageError } from "../errors.ts";
+import { ExitError, UsageError } from "../../errors.ts";
 import { LMPI_ENV, lmpiCredentials } from "./lmpi-env.ts";
 
 const TOKEN = "tok-5ad0b0c5-aaaa-4bbb-8ccc-123456789abc";

@@ -1,8 +1,8 @@
 import type { LoadResult } from "../config/load.ts";
 import { resolveCustomer, type EffectiveCustomer } from "../config/resolve.ts";
 import { suspendedUntil } from "../core/preview.ts";
-import { HES_ENV, TMES_ENV } from "./email-security-env.ts";
-import { LMPI_ENV } from "./lmpi-env.ts";
+import { HES_ENV, TMES_ENV } from "./settings/email-security-env.ts";
+import { LMPI_ENV } from "./settings/lmpi-env.ts";
 
 /** The Trend Micro sources a configuration may read. ConnectWise is not one: every online command needs it. */
 export type SourceName = "lmpi" | "tmes" | "hes";

@@ -1,7 +1,7 @@
-import type { EmailSecurityCredentials } from "../adapters/email-security/email-security-client.ts";
-import { POLICY_EVENT_LOG_PATH, SERVICES } from "../adapters/email-security/services.ts";
-import { UsageError } from "../errors.ts";
-import type { DetectionService } from "../ports/detection-source.ts";
+import type { EmailSecurityCredentials } from "../../adapters/email-security/email-security-client.ts";
+import { POLICY_EVENT_LOG_PATH, SERVICES } from "../../adapters/email-security/services.ts";
+import { UsageError } from "../../errors.ts";
+import type { DetectionService } from "../../ports/detection-source.ts";
 
 /**
  * Trend Micro Email Security. `TMES_URL` is the regional API host (tmrm.md §5.3):

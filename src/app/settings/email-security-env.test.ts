@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ExitError, UsageError } from "../errors.ts";
+import { ExitError, UsageError } from "../../errors.ts";
 import { emailSecurityCredentials, HES_ENV, TMES_ENV } from "./email-security-env.ts";
 
 const ACCOUNT = "msp-admin";

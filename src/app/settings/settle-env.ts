@@ -1,4 +1,4 @@
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../../errors.ts";
 
 /**
  * `CWSYNC_SETTLE_SECONDS`: how long after a ConnectWise write whose outcome was unknown (a

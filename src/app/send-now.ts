@@ -1,0 +1,100 @@
+import { join } from "node:path";
+import { readConfigFiles } from "../adapters/config-files.ts";
+import { readFilesAt } from "../adapters/git-source.ts";
+import { reconcileCycle, type CycleDeps } from "../apply/reconcile-cycle.ts";
+import type { LoadResult, SourceFile } from "../config/load.ts";
+import type { CustomerFile } from "../config/model.ts";
+import { resolveCustomer } from "../config/resolve.ts";
+import type { Desired } from "../core/desired.ts";
+import { sendKey } from "../core/send-key.ts";
+import type { SendResult } from "../daemon/api-types.ts";
+import { ExitError, UsageError } from "../errors.ts";
+import { stateMeta } from "../ports/state-meta.ts";
+import type { CustomerRecord, ReportName, StateStore } from "../ports/state-store.ts";
+
+/** The line `cwsync send-now` prints, and the daemon logs, for one send. */
+export function sendLine(s: SendResult): string {
+  if (s.result === "not-sent") return `${s.report}: not sent — ${s.message ?? s.reason ?? "unknown reason"}`;
+  if (s.result === "sent") return `${s.report} ${s.periodKey}: sent${s.ticketId ? `, ticket #${s.ticketId}` : ""} (key ${s.key})`;
+  return `${s.report} ${s.periodKey}: ${s.result === "not-attempted" ? "not attempted" : s.result}${s.message ? ` — ${s.message}` : ""}`;
+}
+
+export async function appliedFiles(repo: string, stateDir: string, rev: string): Promise<{ files: SourceFile[]; globalPath: string }> {
+  if (rev.startsWith("worktree-")) {
+    const g = readConfigFiles(["customers"], repo).groups[0];
+    if (!g) throw new UsageError(`no customers/ folder in ${repo}`);
+    return { files: g.files, globalPath: g.globalPath };
+  }
+  // the working copy usually has the commit; a daemon reconciling a URL keeps it in its clone
+  for (const dir of [repo, join(stateDir, "repo")]) {
+    try {
+      return await readFilesAt(dir, rev);
+    } catch {
+      // try the next place
+    }
+  }
+  throw new ExitError(1, `the applied revision ${rev} is neither in ${repo} nor in ${join(stateDir, "repo")}; fetch it, or run cwsync reconcile`);
+}
+
+export const ALL_REPORTS: readonly ReportName[] = ["billing", "hostedEmailSecurity", "emailSecurity"];
+
+/** The reports a customer has in its applied config, as the store knows it (every kind when it is unknown yet: the send refuses later). */
+export function reportsOf(store: StateStore, customer: string): ReportName[] {
+  const record = store.customer(customer);
+  const global = stateMeta(store).lastGlobal()?.config;
+  if (!record?.config || !global) return [...ALL_REPORTS];
+  return resolveCustomer(record.config as CustomerFile, global).reports.map((r) => r.report);
+}
+
+/** A customer's applied record and the applied revision, or why nothing can be sent (exit 1). */
+export function appliedRecord(store: StateStore, customer: string, stateDir: string): { record: CustomerRecord; revision: string } {
+  const record = store.customer(customer);
+  const revision = stateMeta(store).appliedRevision();
+  if (!record || record.removedAt || !record.config || !revision) {
+    throw new ExitError(1, `${customer} has no applied config in ${stateDir}${record?.removedAt ? " (its file was removed)" : ""}: commit customers/${customer}.yaml and run cwsync reconcile first`);
+  }
+  return { record, revision };
+}
+
+export function checkCustomerName(customer: string): void {
+  if (!/^[a-z0-9-]{1,63}$/.test(customer)) throw new UsageError(`\`${customer}\` is not a customer name ([a-z0-9-], 1–63 characters)`);
+}
+
+export interface SendNowRequestInput {
+  customer: string;
+  /** The report asked for, if one was (for the message when it is not configured). */
+  report?: ReportName;
+  reports: readonly ReportName[];
+  now: Date;
+  /** The applied revision and its files: a send goes out from what was applied, never from local edits. */
+  revision: string;
+  load?: LoadResult;
+  /** The revision's desired state, when the caller has it (the daemon): `load` is then not needed. */
+  desired?: Desired;
+}
+
+/**
+ * The send itself, under the lease the caller holds (`deps.token`): one send-now cycle for the
+ * customer, as its own ledger entries. Says what happened to each report; `ok` is false when
+ * any was not sent. Throws ExitError(1) when the customer has none of the reports configured.
+ */
+export async function runSendNow(req: SendNowRequestInput, deps: CycleDeps): Promise<{ ok: boolean; sends: SendResult[] }> {
+  const report = await reconcileCycle(
+    { revision: req.revision, load: req.load, ...(req.desired ? { desired: req.desired } : {}), now: req.now, allowMassRemoval: true, dryRun: false, sendNow: { customer: req.customer, reports: req.reports, at: req.now } },
+    deps,
+  );
+  // a send-now's entries have keys of their own (the period is `now@<instant>`): found by key, never by time
+  const keys = new Set(req.reports.map((r) => sendKey(req.customer, r, `now@${req.now.toISOString()}`)));
+  const forced = report.plan.actions.filter((a) => keys.has(a.key));
+  if (forced.length === 0) {
+    throw new ExitError(1, `${req.customer} has no ${req.report ?? "report"} configured in the applied revision; nothing was sent`);
+  }
+  const sends = forced.map((a): SendResult => {
+    const o = report.outcomes.find((x) => x.key === a.key);
+    if (a.kind === "wait") return { report: a.report, periodKey: a.periodKey, result: "not-sent", reason: a.reason, message: a.message };
+    if (o?.result === "done") return { report: a.report, periodKey: a.periodKey, result: "sent", ...(o.ticketId ? { ticketId: o.ticketId } : {}), key: a.key };
+    return { report: a.report, periodKey: a.periodKey, result: o?.result ?? "not-attempted", key: a.key, ...(o?.message ? { message: o.message } : {}) };
+  });
+  return { ok: sends.every((s) => s.result === "sent"), sends };
+}
+
