@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { systemClock } from "../src/adapters/clock-system.ts";
 import { LmpiClient } from "../src/adapters/lmpi/lmpi-client.ts";
-import { lmpiCredentials } from "../src/cli/lmpi-env.ts";
+import { lmpiCredentials } from "../src/app/settings/lmpi-env.ts";
 import { runCli } from "./helpers/run-cli.ts";
 
 // The built CLI as users run it (npm test builds first: see `pretest`).
