@@ -8,6 +8,7 @@ import { systemClock } from "../src/adapters/clock-system.ts";
 import { SEND_NOW_QUEUE } from "../src/daemon/request-queue.ts";
 import type { DaemonControl } from "../src/daemon/http-server.ts";
 import { createMetrics } from "../src/daemon/metrics.ts";
+import { createDeps } from "../src/app/deps.ts";
 import { runDaemon, type DaemonOptions } from "../src/daemon/run-daemon.ts";
 import { reconcileWorld, type ReconcileWorld } from "./helpers/reconcile-world.ts";
 import { runCli } from "./helpers/run-cli.ts";
@@ -39,7 +40,7 @@ async function daemonInProcess(w: ReconcileWorld, opts: Partial<DaemonOptions> =
       repo: ".", intervalMs: 3_600_000, pollIntervalMs: 3_600_000, listen: { host: "127.0.0.1", port: 0 }, allowMassRemoval: false, sandbox: false,
       settleMs: 0, connectwise: { concurrency: 8, ratePerSecond: 1000, burst: 1000 }, ...opts,
     },
-    { io: { stdout: () => undefined, stderr: () => undefined, env: w.env, cwd: w.repo.dir }, log: pino({ level: "silent" }), metrics: createMetrics(), clock: systemClock, stop: stop.signal, onListening: listening },
+    { io: createDeps({ stdout: () => undefined, stderr: () => undefined, env: w.env, cwd: w.repo.dir }), log: pino({ level: "silent" }), metrics: createMetrics(), clock: systemClock, stop: stop.signal, onListening: listening },
   );
   onTestFinished(async () => {
     stop.abort();

@@ -47,11 +47,11 @@ describe("openGitSource", () => {
     writeFileSync(ssh, `#!/bin/sh\nsleep 300 &\necho $! > '${pidFile}'\nwait\n`);
     chmodSync(ssh, 0o755);
     const source = openGitSource({ repo: "ssh://git@git.example.invalid/acme/customers.git", stateDir: join(dir, "state"), cwd: dir, env: { GIT_SSH_COMMAND: ssh }, timeoutMs: 1000 });
-    const started = Date.now();
+    // the error names the timeout (the hanging ssh would keep it waiting 300 s, past the test's timeout)
     await expect(source.update({})).rejects.toThrow(/cannot reach ssh:\/\/git@git\.example\.invalid\/acme\/customers\.git: git ls-remote got no answer within 1s/);
-    expect(Date.now() - started).toBeLessThan(5000);
     const sleeper = Number(readFileSync(pidFile, "utf8"));
-    expect(await until(() => !alive(sleeper), 2000)).toBe(true);
+    // killed with the group: gone, not left running (a wait sized for a loaded machine)
+    expect(await until(() => !alive(sleeper), 10_000), `the helper ${sleeper} is still running`).toBe(true);
   });
 
   it("keeps an https password off every command line, out of the checkout, and out of the error", { timeout: 20_000 }, async () => {

@@ -1,6 +1,5 @@
 import type { ConnectWise } from "../ports/connectwise.ts";
-import type { CommandIO } from "./io.ts";
-import { openSources } from "./sources-session.ts";
+import type { Deps } from "./deps.ts";
 
 export interface ConnectWiseSession {
   cw: ConnectWise;
@@ -13,6 +12,6 @@ export interface ConnectWiseSession {
  * ConnectWise alone for a command (no licence counts, so LMPI is neither required nor started):
  * the embedded sandbox with `--sandbox`, otherwise the real one from the environment.
  */
-export async function openConnectWise(opts: { sandbox: boolean; repo: string }, io: CommandIO): Promise<ConnectWiseSession> {
-  return openSources({ ...opts, license: false }, io);
+export async function openConnectWise(opts: { sandbox: boolean; repo: string }, deps: Pick<Deps, "openSources">): Promise<ConnectWiseSession> {
+  return deps.openSources({ ...opts, license: false });
 }

@@ -1,8 +1,7 @@
 import { join } from "node:path";
-import { readConfigFiles } from "../adapters/config-files.ts";
-import { readFilesAt } from "../adapters/git-source.ts";
 import { reconcileCycle, type CycleDeps } from "../apply/reconcile-cycle.ts";
 import type { LoadResult, SourceFile } from "../config/load.ts";
+import type { Deps } from "./deps.ts";
 import type { CustomerFile } from "../config/model.ts";
 import { resolveCustomer } from "../config/resolve.ts";
 import type { Desired } from "../core/desired.ts";
@@ -19,16 +18,16 @@ export function sendLine(s: SendResult): string {
   return `${s.report} ${s.periodKey}: ${s.result === "not-attempted" ? "not attempted" : s.result}${s.message ? ` — ${s.message}` : ""}`;
 }
 
-export async function appliedFiles(repo: string, stateDir: string, rev: string): Promise<{ files: SourceFile[]; globalPath: string }> {
+export async function appliedFiles(repo: string, stateDir: string, rev: string, read: Pick<Deps, "readFilesAt" | "readWorkingFiles">): Promise<{ files: SourceFile[]; globalPath: string }> {
   if (rev.startsWith("worktree-")) {
-    const g = readConfigFiles(["customers"], repo).groups[0];
+    const g = read.readWorkingFiles(["customers"], repo).groups[0];
     if (!g) throw new UsageError(`no customers/ folder in ${repo}`);
     return { files: g.files, globalPath: g.globalPath };
   }
   // the working copy usually has the commit; a daemon reconciling a URL keeps it in its clone
   for (const dir of [repo, join(stateDir, "repo")]) {
     try {
-      return await readFilesAt(dir, rev);
+      return await read.readFilesAt(dir, rev);
     } catch {
       // try the next place
     }

@@ -7,11 +7,12 @@ import { startLmpiSandbox, type LmpiSandbox } from "../sandbox/lmpi-sandbox.ts";
 import { seedLmpiFromCustomers } from "../sandbox/lmpi-seed.ts";
 import { loadSandboxCustomers, seedFromCustomers } from "../sandbox/seed.ts";
 import { openConnectWise } from "./connectwise-session.ts";
-import type { CommandIO } from "./io.ts";
+import { createDeps, type Deps } from "./deps.ts";
+import type { Env } from "./settings.ts";
 import { openSources, type SourcesSession } from "./sources-session.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const io = (env: CommandIO["env"] = {}): CommandIO => ({ stdout: () => undefined, stderr: () => undefined, env, cwd: ROOT });
+const io = (env: Env = {}): Deps => createDeps({ stdout: () => undefined, stderr: () => undefined, env, cwd: ROOT });
 const NOW = new Date();
 const YEAR = NOW.getUTCFullYear();
 const MONTH = NOW.getUTCMonth() + 1;

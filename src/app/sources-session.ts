@@ -1,9 +1,7 @@
 import { resolve } from "node:path";
-import { systemClock } from "../adapters/clock-system.ts";
 import { ConnectWiseClient } from "../adapters/connectwise/connectwise-client.ts";
 import { ConnectWiseTransport, type ConnectWiseCredentials, type TransportOptions } from "../adapters/connectwise/transport.ts";
 import { EmailSecurityClient, type EmailSecurityCredentials } from "../adapters/email-security/email-security-client.ts";
-import { pollLagMsFromEnv } from "./settings/poll-lag-env.ts";
 import { RetryBudget } from "../adapters/retry-budget.ts";
 import { LmpiClient, type LmpiCredentials } from "../adapters/lmpi/lmpi-client.ts";
 import { UsageError } from "../errors.ts";
@@ -15,7 +13,9 @@ import type { EmailSecuritySandbox } from "../sandbox/email-security-sandbox.ts"
 import type { LmpiSandbox } from "../sandbox/lmpi-sandbox.ts";
 import { connectWiseCredentials, CW_ENV } from "./settings/connectwise-env.ts";
 import { emailSecurityCredentials } from "./settings/email-security-env.ts";
-import type { CommandIO } from "./io.ts";
+import { systemClock } from "../adapters/clock-system.ts";
+import type { Deps } from "./deps.ts";
+import type { Env } from "./settings.ts";
 import { lmpiCredentials } from "./settings/lmpi-env.ts";
 import { sandboxFaultsFromEnv } from "./settings/sandbox-faults-env.ts";
 import { listing, SOURCE_ENV, SOURCE_NAMES, SOURCE_TEXT, usedBy, type SourceName, type SourceNeeds } from "./sources-env.ts";
@@ -75,7 +75,6 @@ export interface SourcesSession {
   sandbox?: { connectwise: ConnectWiseSandbox; lmpi?: LmpiSandbox; tmes?: EmailSecuritySandbox; hes?: EmailSecuritySandbox };
 }
 
-type Env = CommandIO["env"];
 
 const ALL_SERVICES: readonly DetectionService[] = ["tmes", "hes"];
 
@@ -173,6 +172,7 @@ type Budgets = SourcesSession["budgets"];
 
 const newBudgets = (): Budgets => ({ connectwise: new RetryBudget(), lmpi: new RetryBudget(), tmes: new RetryBudget(), hes: new RetryBudget() });
 
+// The HTTP clients wait on real services in real time (backoff, Retry-After, signatures), whatever clock the command runs on.
 function connectWiseClient(creds: ConnectWiseCredentials, tuning: ConnectWiseTuning | undefined, budget: RetryBudget): ConnectWise {
   return new ConnectWiseClient(new ConnectWiseTransport(creds, { clock: systemClock, ...tuning, budget }));
 }
@@ -192,15 +192,16 @@ function detectionSource(creds: EmailSecurityCredentials, service: DetectionServ
  * repository's `customers/`; otherwise the real systems from the environment — never a silent
  * fallback to fakes. With `needs`, only what the configuration uses is required (see `needs`).
  */
-export async function openSources(opts: SourcesOptions, io: CommandIO): Promise<SourcesSession> {
+export async function openSources(opts: SourcesOptions, deps: Pick<Deps, "cwd" | "settings">): Promise<SourcesSession> {
+  const { settings } = deps;
   const asked = askedSources(opts);
   const services = asked.filter((s): s is DetectionService => s !== "lmpi");
   if (opts.sandbox) {
     // loaded only here: a production run never pulls the fakes in
     const { startSandboxes } = await import("../sandbox/start-sandboxes.ts");
     const { FAULT_PRESET_NAMES } = await import("../sandbox/fault-presets.ts");
-    const faults = sandboxFaultsFromEnv(io.env, FAULT_PRESET_NAMES);
-    const sandboxes = await startSandboxes(resolve(io.cwd, opts.repo), { lmpi: opts.license, detections: services, now: opts.now, faults });
+    const faults = sandboxFaultsFromEnv(settings.env, FAULT_PRESET_NAMES);
+    const sandboxes = await startSandboxes(resolve(deps.cwd, opts.repo), { lmpi: opts.license, detections: services, now: opts.now, faults });
     const { connectwise, lmpi, tmes, hes } = sandboxes;
     const budgets = newBudgets();
     const session: SourcesSession = {
@@ -214,14 +215,14 @@ export async function openSources(opts: SourcesOptions, io: CommandIO): Promise<
     };
     for (const fake of [tmes, hes]) {
       if (!fake) continue;
-      session[fake.service] = detectionSource({ url: fake.url, ...fake.credentials }, fake.service, pollLagMsFromEnv(io.env), budgets[fake.service]);
+      session[fake.service] = detectionSource({ url: fake.url, ...fake.credentials }, fake.service, settings.pollLagMs, budgets[fake.service]);
       session.sandbox![fake.service] = fake;
     }
     return session;
   }
   const needs = opts.needs;
   const required = needs ? asked.filter((s) => needs[s].length > 0) : asked;
-  const creds = credentialsFromEnv(io.env, required, needs);
+  const creds = credentialsFromEnv(settings.env, required, needs);
   const budgets = newBudgets();
   const session: SourcesSession = {
     cw: connectWiseClient(creds.cw, opts.connectwise, budgets.connectwise),
@@ -231,10 +232,10 @@ export async function openSources(opts: SourcesOptions, io: CommandIO): Promise<
     close: async () => undefined,
   };
   for (const s of asked) {
-    const got = creds[s] ?? optionalCredentials(s, io.env);
+    const got = creds[s] ?? optionalCredentials(s, settings.env);
     if (typeof got === "string") session.unconfigured[s] = got;
     if (s === "lmpi") session.license = typeof got === "string" ? unconfiguredLicense(got) : lmpiClient(got as LmpiCredentials, budgets.lmpi);
-    else session[s] = typeof got === "string" ? unconfiguredDetections(s, got) : detectionSource(got as EmailSecurityCredentials, s, pollLagMsFromEnv(io.env), budgets[s]);
+    else session[s] = typeof got === "string" ? unconfiguredDetections(s, got) : detectionSource(got as EmailSecurityCredentials, s, settings.pollLagMs, budgets[s]);
   }
   return session;
 }

@@ -1,12 +1,18 @@
 import { ApiError, ConfigError, ExitError, InternalError } from "../errors.ts";
 import { LeaseLostError } from "../ports/state-store.ts";
+import { createDeps } from "../app/deps.ts";
 import type { CommandIO } from "../app/io.ts";
+import type { Clock } from "../ports/clock.ts";
 import { runProgram } from "./program.ts";
 
-/** The only place that turns errors into exit codes; `main.ts` runs it once the runtime is known to fit. */
-export async function main(argv: readonly string[], io: CommandIO): Promise<number> {
+/**
+ * Builds the dependencies once (the composition root) and runs the command on them; the only place
+ * that turns errors into exit codes. `main.ts` runs it once the runtime is known to fit; tests pass
+ * their own environment and, to pass time without sleeping, a clock.
+ */
+export async function main(argv: readonly string[], io: CommandIO & { clock?: Clock }): Promise<number> {
   try {
-    return await runProgram(argv, io);
+    return await runProgram(argv, createDeps(io));
   } catch (e) {
     if (e instanceof ExitError) {
       if (e.message) io.stderr(`cwsync: ${e.message}\n`);

@@ -22,12 +22,12 @@ const LOCAL_ONLY: Readonly<Record<string, string>> = {
 const DAEMON_ONLY: readonly string[] = ["--idempotency-key"];
 
 /**
- * The daemon to ask, or undefined to run on the local state: `--url`, else `CWSYNC_URL`. With one,
+ * The daemon to ask, or undefined to run on the local state: `--url`, else `CWSYNC_URL` (`fromSettings`). With one,
  * a flag the daemon cannot honour is a usage error naming it; without, so is a flag only a daemon uses.
  * `given` lists the flags on the command line (`--at`, …), not their defaults.
  */
-export function daemonTarget(command: string, flag: string | undefined, given: readonly string[], env: Readonly<Record<string, string | undefined>>): DaemonTarget | undefined {
-  const fromEnv = flag === undefined ? env.CWSYNC_URL?.trim() || undefined : undefined;
+export function daemonTarget(command: string, flag: string | undefined, given: readonly string[], fromSettings: string | undefined): DaemonTarget | undefined {
+  const fromEnv = flag === undefined ? fromSettings : undefined;
   const text = flag ?? fromEnv;
   if (text === undefined) {
     const only = given.filter((f) => DAEMON_ONLY.includes(f));

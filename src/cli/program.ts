@@ -1,10 +1,10 @@
 import { Argument, Command, CommanderError, Option } from "commander";
 import { UsageError } from "../errors.ts";
 import { cwsyncVersion } from "../version.ts";
-import type { CommandIO } from "../app/io.ts";
+import type { Deps } from "../app/deps.ts";
 
 /** Maps argv to a command and its options; commands are imported lazily and return an exit code. */
-export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => void): Command {
+export function buildProgram(io: Deps, setResult: (p: Promise<number>) => void): Command {
   const program = new Command("cwsync")
     .description("Trend Micro ↔ ConnectWise Manage integration as code")
     .version(cwsyncVersion(), "-V, --version", "print cwsync's version")
@@ -17,7 +17,7 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
     .command("validate")
     .description("check customer files against the schemas and rules (offline)")
     .argument("[paths...]", "files or folders (default: customers/)")
-    .addOption(new Option("--format <format>", "output format").choices(["text", "json", "github"]).default(io.env.GITHUB_ACTIONS === "true" ? "github" : "text"))
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json", "github"]).default(io.settings.githubActions ? "github" : "text"))
     .option("--strict", "warnings fail too", false)
     .action(async (paths: string[], opts: { format: "text" | "json" | "github"; strict: boolean }) => {
       const { validateCommand } = await import("./commands/validate.ts");
@@ -67,7 +67,7 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
     .option("--url <url>", "ask the running daemon (cwsync run) at this address to reconcile now, wait for it and print it (default: CWSYNC_URL)")
     .action(async (opts: { repo: string; branch?: string; at?: string; dryRun: boolean; allowMassRemoval: boolean; strict: boolean; format: "text" | "json"; sandbox: boolean; url?: string }, cmd: Command) => {
       const { reconcileCommand } = await import("./commands/reconcile.ts");
-      setResult(reconcileCommand({ ...opts, at: parseInstant(opts.at), connectwise: tuningFromEnv(io.env), given: givenFlags(cmd) }, io));
+      setResult(reconcileCommand({ ...opts, at: parseInstant(opts.at), connectwise: io.settings.connectwiseTuning, given: givenFlags(cmd) }, io));
     });
 
   program
@@ -102,7 +102,7 @@ export function buildProgram(io: CommandIO, setResult: (p: Promise<number>) => v
     .addHelpText("after", "\nEnvironment: CWSYNC_WEBHOOK_SECRET (POST /hooks/github), CWSYNC_API_TOKEN (bearer token for /api), CWSYNC_LOG_LEVEL, CWSYNC_FULL_VERIFY_INTERVALS (every customer verified in full at least once in this many intervals; default 60).\nGit credentials: an ssh agent (SSH_AUTH_SOCK), a credential helper or GIT_ASKPASS; a password in an https URL is sent as a header, never stored or logged.")
     .action(async (opts: { repo: string; branch?: string; interval: string; pollInterval: string; listen: string; tui: boolean; sandbox: boolean; allowMassRemoval: boolean; requireSigned?: string; at?: string }) => {
       const { runCommand } = await import("./commands/run.ts");
-      setResult(runCommand({ ...opts, at: parseInstant(opts.at), connectwise: tuningFromEnv(io.env) }, io));
+      setResult(runCommand({ ...opts, at: parseInstant(opts.at), connectwise: io.settings.connectwiseTuning }, io));
     });
 
   program
@@ -165,7 +165,7 @@ export function parseInstant(value: string | undefined): Date | undefined {
 }
 
 /** Runs argv (without `node` and the script) and resolves to the exit code; commander's own exits become codes. */
-export async function runProgram(argv: readonly string[], io: CommandIO): Promise<number> {
+export async function runProgram(argv: readonly string[], io: Deps): Promise<number> {
   let result: Promise<number> | undefined;
   const program = buildProgram(io, (p) => (result = p));
   try {
@@ -182,20 +182,4 @@ export async function runProgram(argv: readonly string[], io: CommandIO): Promis
     return 64;
   }
   return result;
-}
-
-/**
- * ConnectWise limiter settings from `CWSYNC_CW_CONCURRENCY`, `CWSYNC_CW_RATE` and `CWSYNC_CW_BURST`
- * (requests at once, per second, burst): for instances with a higher API allowance, and benchmarks.
- */
-export function tuningFromEnv(env: Readonly<Record<string, string | undefined>>): { concurrency?: number; ratePerSecond?: number; burst?: number } | undefined {
-  const num = (name: string) => {
-    const v = env[name]?.trim();
-    if (!v) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a positive number (got \`${v}\`)`);
-    return n;
-  };
-  const t = { concurrency: num("CWSYNC_CW_CONCURRENCY"), ratePerSecond: num("CWSYNC_CW_RATE"), burst: num("CWSYNC_CW_BURST") };
-  return Object.values(t).some((v) => v !== undefined) ? Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) : undefined;
 }

@@ -5,7 +5,7 @@ import { pruneDetectionsDaily } from "../apply/prune-detections.ts";
 import { appliedRecord, checkCustomerName, reportsOf, runSendNow, sendLine } from "../app/send-now.ts";
 import { cycleJson } from "../app/cycle-json.ts";
 import { NO_NEEDS, sourceNeeds } from "../app/sources-env.ts";
-import { openSources, unconfiguredInUse, type SourcesSession } from "../app/sources-session.ts";
+import { unconfiguredInUse, type SourcesSession } from "../app/sources-session.ts";
 import { loadConfig, type LoadResult } from "../config/load.ts";
 import type { Desired } from "../core/desired.ts";
 import { pollTargets } from "../core/poll-targets.ts";
@@ -302,11 +302,11 @@ export class DaemonLoop {
    * it fails only the customers that use it, naming the variables, and the daemon runs on.
    */
   private async openSources(current: SyncedRevision, strict = false): Promise<SourcesSession> {
-    this.sources ??= await openSources({
+    this.sources ??= await this.deps.io.openSources({
       sandbox: this.opts.sandbox, repo: current.dir, license: true, detections: true,
       needs: strict ? sourceNeeds(this.loadOf(current), this.now()) : NO_NEEDS,
       connectwise: { ...this.opts.connectwise, onEvent: this.requests.observe }, now: () => this.now().getTime(),
-    }, this.deps.io);
+    });
     this.cw.target = this.sources.target;
     return this.sources;
   }
@@ -322,7 +322,7 @@ export class DaemonLoop {
   private logMissingCredentials(revision: string, load: LoadResult, now: Date, sources: SourcesSession): void {
     if (this.credentialsChecked === revision) return;
     this.credentialsChecked = revision;
-    for (const missing of unconfiguredInUse(sources, sourceNeeds(load, now), this.deps.io.env)) this.deps.log.warn(missing, "credentials missing");
+    for (const missing of unconfiguredInUse(sources, sourceNeeds(load, now), this.deps.io.settings.env)) this.deps.log.warn(missing, "credentials missing");
   }
 
   private loadOf(current: SyncedRevision): LoadResult {

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLogger, secretScrubber, secretsFromEnv } from "./logger.ts";
+import { secretsFromEnv } from "../app/settings/secrets-env.ts";
+import { createLogger, secretScrubber } from "./logger.ts";
 
 const PRIVATE = "PRIVKEY0987654321";
 const TOKEN = "ghp_tokenValue12345";

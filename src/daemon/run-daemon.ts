@@ -1,8 +1,7 @@
 import { hostname } from "node:os";
 import { withLease } from "../apply/with-lease.ts";
-import type { CommandIO } from "../app/io.ts";
+import type { Deps } from "../app/deps.ts";
 import type { ConnectWiseTuning } from "../app/sources-session.ts";
-import { openState } from "../app/state-session.ts";
 import { targetOf } from "../app/target.ts";
 import { ExitError } from "../errors.ts";
 import type { Clock } from "../ports/clock.ts";
@@ -39,7 +38,7 @@ export interface DaemonOptions {
 }
 
 export interface DaemonDeps {
-  io: CommandIO;
+  io: Deps;
   log: Logger;
   metrics: Metrics;
   clock: Clock;
@@ -58,11 +57,11 @@ export interface DaemonDeps {
  */
 export async function runDaemon(opts: DaemonOptions, deps: DaemonDeps): Promise<number> {
   const { io, log, clock } = deps;
-  const state = openState(io, targetOf(opts.sandbox, io.env));
+  const state = io.openState(targetOf(opts.sandbox, io.settings.env));
   try {
     const sync = new GitSync({
       source: opts.repo, branch: opts.branch, stateDir: state.dir, cwd: io.cwd, requireSigned: opts.requireSigned, clock, random: deps.random,
-      backoff: { baseMs: opts.intervalMs, maxMs: Math.max(opts.intervalMs, 15 * 60_000) }, env: io.env, lastApplied: stateMeta(state.store).appliedRevision(),
+      backoff: { baseMs: opts.intervalMs, maxMs: Math.max(opts.intervalMs, 15 * 60_000) }, env: io.settings.env, lastApplied: stateMeta(state.store).appliedRevision(),
     });
     const holder = `${process.pid}@${hostname()}`;
     return await withLease(state.store, clock, { stateDir: state.dir, holder }, async (token, leaseSignal) => {

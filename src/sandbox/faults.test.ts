@@ -68,14 +68,36 @@ describe("fault injection", () => {
   });
 
   it("latency: a fault delays matching requests; latencyMs delays every request", async () => {
-    sb.faults.add({ kind: "latency", ms: 150, path: "/service/boards" });
-    let t = Date.now();
-    expect((await sandboxRequest(sb, "GET", "/service/boards")).status).toBe(200);
-    expect(Date.now() - t).toBeGreaterThanOrEqual(140);
-    sb.faults.latencyMs = 100;
-    t = Date.now();
-    await sandboxRequest(sb, "GET", "/company/companies");
-    expect(Date.now() - t).toBeGreaterThanOrEqual(90);
+    // what a client notices: a delayed request is answered after a later one that is not delayed
+    const answered: string[] = [];
+    const ask = (path: string, label: string) => sandboxRequest(sb, "GET", path).then((r) => (answered.push(label), r));
+    /** Once the sandbox has taken the request (its delay is fixed on arrival). */
+    const arrived = async (n: number) => {
+      for (let i = 0; sb.requests.length < n; i++) {
+        if (i > 2000) throw new Error(`the sandbox never received request ${n}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+
+    const fault = sb.faults.add({ kind: "latency", ms: 500, path: "/service/boards" });
+    let n = sb.requests.length;
+    const boards = ask("/service/boards", "boards (delayed)");
+    await arrived(n + 1);
+    await ask("/company/companies", "companies");
+    expect((await boards).status).toBe(200);
+    expect(answered).toEqual(["companies", "boards (delayed)"]);
+    expect(fault.fired).toBe(1);
+
+    answered.length = 0;
+    sb.faults.clear();
+    sb.faults.latencyMs = 500;
+    n = sb.requests.length;
+    const companies = ask("/company/companies", "companies (delayed)");
+    await arrived(n + 1);
+    sb.faults.latencyMs = 0;
+    await ask("/company/companies", "companies");
+    expect((await companies).status).toBe(200);
+    expect(answered).toEqual(["companies", "companies (delayed)"]);
   });
 
   it("reset: the connection dies and nothing is created", async () => {

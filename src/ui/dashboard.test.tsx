@@ -5,6 +5,9 @@ import type { CustomerView } from "../status/customer-view.ts";
 import { Dashboard, type DashboardActions } from "./dashboard.tsx";
 import { createStatusStore } from "./status-store.ts";
 
+/** vi.waitFor gives up after 1 s by default: too short on a loaded machine (a timeout rethrows the last failed expectation). */
+const POLL = { timeout: 20_000 };
+
 function customer(name: string, over: Partial<CustomerView> = {}): CustomerView {
   return {
     name,
@@ -180,10 +183,10 @@ describe("Dashboard", () => {
     const { frame, actions, ui } = mount(three());
     await press(ui.stdin, DOWN, "r");
     expect(actions.reconcile).toHaveBeenCalledWith("broken");
-    await vi.waitFor(() => expect(frame()).toContain("reconcile broken: queued"));
+    await vi.waitFor(() => expect(frame()).toContain("reconcile broken: queued"), POLL);
     await press(ui.stdin, "R");
     expect(actions.reconcile).toHaveBeenLastCalledWith(undefined);
-    await vi.waitFor(() => expect(frame()).toContain("reconcile all: queued"));
+    await vi.waitFor(() => expect(frame()).toContain("reconcile all: queued"), POLL);
   });
 
   it("shows a failed action's reason on the status line", async () => {
@@ -191,7 +194,7 @@ describe("Dashboard", () => {
     actions.reconcile = vi.fn(async () => Promise.reject(new Error("answered 503: shutting down")));
     ui.rerender(<Dashboard store={createStatusStore(three())} actions={actions} height={24} />);
     await press(ui.stdin, "r");
-    await vi.waitFor(() => expect(frame()).toContain("reconcile acme-corp failed: answered 503: shutting down"));
+    await vi.waitFor(() => expect(frame()).toContain("reconcile acme-corp failed: answered 503: shutting down"), POLL);
   });
 
   it("s asks for confirmation and only y sends", async () => {
@@ -207,7 +210,7 @@ describe("Dashboard", () => {
     expect(frame()).toContain("Send hostedEmailSecurity for acme-corp now? y/N");
     await press(ui.stdin, "\t", "\t", "y");
     expect(actions.sendNow).toHaveBeenCalledExactlyOnceWith("acme-corp", "billing");
-    await vi.waitFor(() => expect(frame()).toContain("send billing for acme-corp: ticket #4712 created"));
+    await vi.waitFor(() => expect(frame()).toContain("send billing for acme-corp: ticket #4712 created"), POLL);
   });
 
   it("shows every result of a send of all reports, one per line", async () => {
@@ -224,7 +227,7 @@ describe("Dashboard", () => {
     expect(frame()).toContain("Send all reports for acme-corp now? y/N");
     await press(ui.stdin, "y");
     expect(actions.sendNow).toHaveBeenCalledExactlyOnceWith("acme-corp", undefined);
-    await vi.waitFor(() => expect(frame()).toContain("send all reports for acme-corp:"));
+    await vi.waitFor(() => expect(frame()).toContain("send all reports for acme-corp:"), POLL);
     const f = frame();
     expect(f).toContain("billing 2026-01: sent, ticket #4712");
     expect(f).toContain("hostedEmailSecurity 2026-01-06: sent, ticket #4713");
@@ -236,7 +239,7 @@ describe("Dashboard", () => {
     actions.sendNow = vi.fn(async () => Promise.reject(new Error("billing 2026-01: sent, ticket #4715 (key cws-0000000004)\nemailSecurity: not sent — acme-corp is suspended")));
     ui.rerender(<Dashboard store={createStatusStore(three())} actions={actions} height={24} />);
     await press(ui.stdin, "s", "\t", "\t", "y");
-    await vi.waitFor(() => expect(frame()).toContain("emailSecurity: not sent — acme-corp is suspended"));
+    await vi.waitFor(() => expect(frame()).toContain("emailSecurity: not sent — acme-corp is suspended"), POLL);
     expect(frame()).toContain("billing 2026-01: sent, ticket #4715");
     expect(frame()).not.toContain("ticket #4713");
   });
@@ -297,7 +300,7 @@ describe("Dashboard", () => {
 
     // an update with a new first customer: the selection stays on its name, the frame stays a window
     store.set(snapshot([customer("aaa-new"), ...many]));
-    await vi.waitFor(() => expect(frame()).toContain("5001 customers · 5000 of 5001"));
+    await vi.waitFor(() => expect(frame()).toContain("5001 customers · 5000 of 5001"), POLL);
     expect(selectedLine()).toContain("customer-04998");
     expect(lines().length).toBeLessThanOrEqual(20);
     expect(frame()).not.toContain("aaa-new");
@@ -313,8 +316,8 @@ describe("Dashboard", () => {
     ui.stdin.write("j");
     ui.stdin.write("s");
     ui.stdin.write("y");
-    await vi.waitFor(() => expect(actions.sendNow).toHaveBeenCalledWith("globex", "billing"));
-    await vi.waitFor(() => expect(selectedLine()).toContain("globex"));
+    await vi.waitFor(() => expect(actions.sendNow).toHaveBeenCalledWith("globex", "billing"), POLL);
+    await vi.waitFor(() => expect(selectedLine()).toContain("globex"), POLL);
   });
 
   it("keeps the selection by name when a filter hides rows above it", async () => {

@@ -1,4 +1,5 @@
 import { main } from "../../src/cli/cli-main.ts";
+import type { Clock } from "../../src/ports/clock.ts";
 
 export interface CliResult {
   code: number;
@@ -6,8 +7,8 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real CLI in-process (argv as a user types it after `cwsync`). */
-export async function runCli(argv: string[], opts: { cwd: string; env?: Record<string, string | undefined> }): Promise<CliResult> {
+/** Runs the real CLI in-process (argv as a user types it after `cwsync`), on the system clock or the one given. */
+export async function runCli(argv: string[], opts: { cwd: string; env?: Record<string, string | undefined>; clock?: Clock }): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const code = await main(argv, {
@@ -15,6 +16,7 @@ export async function runCli(argv: string[], opts: { cwd: string; env?: Record<s
     stderr: (t) => void (stderr += t),
     env: opts.env ?? {},
     cwd: opts.cwd,
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   return { code, stdout, stderr };
 }

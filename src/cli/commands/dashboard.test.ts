@@ -7,7 +7,7 @@ import type { DaemonSnapshot } from "../../daemon/snapshot.ts";
 import { ExitError } from "../../errors.ts";
 import type { CustomerView } from "../../status/customer-view.ts";
 import { main } from "../cli-main.ts";
-import type { CommandIO } from "../../app/io.ts";
+import { createDeps, type Deps } from "../../app/deps.ts";
 import { dashboardCommand, type Terminal } from "./dashboard.ts";
 
 /** expect.poll gives up after 1 s by default: too short on a loaded machine. */
@@ -87,9 +87,9 @@ function fakeTerminal(isTTY = true): Terminal & { output: () => string; type: (k
   };
 }
 
-const io = (env: Record<string, string> = {}): CommandIO & { err: () => string } => {
+const io = (env: Record<string, string> = {}): Deps & { err: () => string } => {
   let err = "";
-  return { stdout: () => undefined, stderr: (t) => void (err += t), env, cwd: process.cwd(), err: () => err };
+  return { ...createDeps({ stdout: () => undefined, stderr: (t) => void (err += t), env, cwd: process.cwd() }), err: () => err };
 };
 
 describe("dashboardCommand", () => {

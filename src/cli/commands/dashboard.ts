@@ -3,7 +3,7 @@ import { createDaemonClient, type DaemonClient } from "../../ui/daemon-client.ts
 import { shortTime } from "../../ui/format.ts";
 import { createNoticeStore } from "../../ui/notice-store.ts";
 import { createStatusStore, startPolling } from "../../ui/status-store.ts";
-import type { CommandIO } from "../../app/io.ts";
+import type { Deps } from "../../app/deps.ts";
 import { parseDaemonUrl } from "../daemon-url.ts";
 
 export interface DashboardOptions {
@@ -22,17 +22,16 @@ export interface Terminal {
 const POLL_MS = 2000;
 
 /** The test Ink itself applies (is-in-ci): `CI` or `CONTINUOUS_INTEGRATION` set to anything but `0` or `false`. */
-export const isCI = (env: CommandIO["env"]) => ["CI", "CONTINUOUS_INTEGRATION"].some((k) => env[k] !== undefined && env[k] !== "0" && env[k] !== "false");
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** `cwsync dashboard`: the Ink dashboard attached over HTTP to a daemon that runs elsewhere (or without a TTY). */
-export async function dashboardCommand(opts: DashboardOptions, io: CommandIO, terminal: Terminal = { stdout: process.stdout, stdin: process.stdin }): Promise<number> {
+export async function dashboardCommand(opts: DashboardOptions, io: Deps, terminal: Terminal = { stdout: process.stdout, stdin: process.stdin }): Promise<number> {
   const url = parseDaemonUrl(opts.url);
-  const why = !terminal.stdout.isTTY ? "stdout is not a terminal" : !terminal.stdin.isTTY ? "stdin is not a terminal" : isCI(io.env) ? "CI is set" : undefined;
+  const why = !terminal.stdout.isTTY ? "stdout is not a terminal" : !terminal.stdin.isTTY ? "stdin is not a terminal" : io.settings.ci ? "CI is set" : undefined;
   if (why) throw new UsageError(`the dashboard needs an interactive terminal (${why}); use \`cwsync status\` for plain text, or read ${url}/api/status for JSON`);
 
-  const client = createDaemonClient(url, { token: io.env.CWSYNC_API_TOKEN || undefined });
+  const client = createDaemonClient(url, { token: io.settings.apiToken });
   const first = await client.status().catch((e: unknown) => {
     throw new ExitError(1, unreachableMessage(client, e));
   });
@@ -56,7 +55,7 @@ export async function dashboardCommand(opts: DashboardOptions, io: CommandIO, te
     await runDashboard({
       store,
       notice,
-      color: !io.env.NO_COLOR,
+      color: !io.settings.noColor,
       stdout: terminal.stdout,
       stdin: terminal.stdin,
       actions: {

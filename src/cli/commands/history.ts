@@ -1,7 +1,6 @@
 import { ExitError } from "../../errors.ts";
-import type { CommandIO } from "../../app/io.ts";
+import type { Deps } from "../../app/deps.ts";
 import { existsSync } from "node:fs";
-import { openState, stateDirOf } from "../../app/state-session.ts";
 
 export interface HistoryOptions {
   customer: string;
@@ -10,9 +9,9 @@ export interface HistoryOptions {
 }
 
 /** `cwsync history`: a customer's ledger (what was sent, missed, skipped) and journal, newest first. */
-export async function historyCommand(opts: HistoryOptions, io: CommandIO): Promise<number> {
-  if (!existsSync(stateDirOf(io))) throw new ExitError(1, `no state in ${stateDirOf(io)} yet: run cwsync reconcile first (or set CWSYNC_STATE_DIR)`);
-  const { store, dir } = openState(io);
+export async function historyCommand(opts: HistoryOptions, io: Deps): Promise<number> {
+  if (!existsSync(io.settings.stateDir)) throw new ExitError(1, `no state in ${io.settings.stateDir} yet: run cwsync reconcile first (or set CWSYNC_STATE_DIR)`);
+  const { store, dir } = io.openState();
   try {
     if (!store.customer(opts.customer)) throw new ExitError(1, `no customer \`${opts.customer}\` in ${dir}: it has not been reconciled yet`);
     const sends = store.ledgerOf(opts.customer, opts.limit);

@@ -1,6 +1,4 @@
 import { resolve } from "node:path";
-import { readConfigFiles } from "../../adapters/config-files.ts";
-import { readFilesAt } from "../../adapters/git-source.ts";
 import { loadConfig, type LoadResult } from "../../config/load.ts";
 import { modelChange, runningCustomers } from "../../core/change-model.ts";
 import { diffConfigs, flattenGlobal } from "../../core/config-diff.ts";
@@ -9,7 +7,7 @@ import { checkCustomer, unknownDefaultTypes } from "../../core/connectwise-check
 import { UsageError } from "../../errors.ts";
 import { observeConnectWise } from "../../observe/observe-connectwise.ts";
 import { openConnectWise } from "../../app/connectwise-session.ts";
-import type { CommandIO } from "../../app/io.ts";
+import type { Deps } from "../../app/deps.ts";
 import { changeCount, effectiveCustomers, type PlanView } from "../plan-model.ts";
 import { onlineLines } from "../render-online.ts";
 import { renderPlanMarkdown } from "../render-plan-markdown.ts";
@@ -25,8 +23,8 @@ export interface PlanOptions {
   sandbox?: boolean;
 }
 
-async function loadHead(repo: string): Promise<LoadResult> {
-  const { groups } = readConfigFiles(["customers"], repo);
+async function loadHead(repo: string, io: Pick<Deps, "readWorkingFiles">): Promise<LoadResult> {
+  const { groups } = io.readWorkingFiles(["customers"], repo);
   const g = groups[0];
   if (!g) throw new UsageError(`no customers/ folder in ${repo}`);
   return loadConfig(g.files, g.globalPath);
@@ -37,10 +35,10 @@ async function loadHead(repo: string): Promise<LoadResult> {
  * check fails (a ✖ line), 2 with --detailed-exitcode when the change changes anything. The whole
  * plan is printed either way: CI posts it and then fails the check.
  */
-export async function planCommand(opts: PlanOptions, io: CommandIO): Promise<number> {
+export async function planCommand(opts: PlanOptions, io: Deps): Promise<number> {
   const repo = resolve(io.cwd, opts.repo);
-  const now = opts.at ?? new Date();
-  const head = await loadHead(repo);
+  const now = opts.at ?? new Date(io.clock.now());
+  const head = await loadHead(repo, io);
   const headCustomers = effectiveCustomers(head);
   const view: PlanView = {
     at: now,
@@ -53,7 +51,7 @@ export async function planCommand(opts: PlanOptions, io: CommandIO): Promise<num
     blocked: head.blocked ? head.diagnostics.filter((d) => d.file === head.globalFile) : undefined,
   };
   if (opts.base) {
-    const { files, globalPath } = await readFilesAt(repo, opts.base, { env: io.env });
+    const { files, globalPath } = await io.readFilesAt(repo, opts.base);
     const base = loadConfig(files, globalPath);
     // the reconciler's own assembly and due logic, as if the base had been applied and had sent all that was due
     const model = modelChange({ base, head, at: now });

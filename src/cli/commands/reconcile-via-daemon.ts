@@ -1,7 +1,7 @@
 import { ExitError } from "../../errors.ts";
 import { createDaemonApi } from "../daemon-api.ts";
 import type { DaemonTarget } from "../daemon-url.ts";
-import type { CommandIO } from "../../app/io.ts";
+import type { Deps } from "../../app/deps.ts";
 import { cycleFromJson } from "../../app/cycle-json.ts";
 import { cycleExitCode, renderCycleText } from "../render-reconcile.ts";
 
@@ -13,8 +13,8 @@ const short = (rev: string | undefined) => (rev && /^[0-9a-f]{40}$/.test(rev) ? 
  * would — 1 when a customer is failing (`--strict`: also invalid or degraded), and 1 when the
  * daemon could not fetch or refused the new head.
  */
-export async function reconcileViaDaemon(opts: { format: "text" | "json"; strict: boolean }, daemon: DaemonTarget, io: CommandIO): Promise<number> {
-  const api = createDaemonApi(daemon.url, { token: io.env.CWSYNC_API_TOKEN?.trim() || undefined });
+export async function reconcileViaDaemon(opts: { format: "text" | "json"; strict: boolean }, daemon: DaemonTarget, io: Deps): Promise<number> {
+  const api = createDaemonApi(daemon.url, { token: io.settings.apiToken });
   const r = await api.reconcile();
   if (!r.report) throw new ExitError(1, `the daemon at ${api.url} did not reconcile: ${r.error ?? "it answered without a report"}`);
   const cycle = cycleFromJson(r.report);

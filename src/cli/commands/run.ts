@@ -1,21 +1,16 @@
 import { existsSync } from "node:fs";
-import { settleMsFromEnv } from "../../app/settings/settle-env.ts";
 import { join, resolve } from "node:path";
-import { systemClock } from "../../adapters/clock-system.ts";
-import { readRevision } from "../../adapters/git-source.ts";
 import { loadConfig } from "../../config/load.ts";
 import { splitCredentials } from "../../adapters/git-credentials.ts";
 import { parseListen, type DaemonControl } from "../../daemon/http-server.ts";
-import { createLogger, secretsFromEnv } from "../../daemon/logger.ts";
+import { createLogger } from "../../daemon/logger.ts";
 import { createMetrics } from "../../daemon/metrics.ts";
 import { runDaemon } from "../../daemon/run-daemon.ts";
 import { UsageError } from "../../errors.ts";
 import type { ReportName } from "../../ports/state-store.ts";
-import type { CommandIO } from "../../app/io.ts";
+import type { Deps } from "../../app/deps.ts";
 import { NO_NEEDS, sourceNeeds } from "../../app/sources-env.ts";
 import { requireCredentials, type ConnectWiseTuning } from "../../app/sources-session.ts";
-import { stateDirOf } from "../../app/state-session.ts";
-import { isCI } from "./dashboard.ts";
 
 export interface RunOptions {
   repo: string;
@@ -75,38 +70,29 @@ export async function sendNowForDashboard(control: Pick<DaemonControl, "requestS
   return result.message;
 }
 
-/** `CWSYNC_FULL_VERIFY_INTERVALS`: every customer verified in full at least once in this many intervals. */
-function fullVerifyIntervals(env: Readonly<Record<string, string | undefined>>): number | undefined {
-  const text = env.CWSYNC_FULL_VERIFY_INTERVALS?.trim();
-  if (!text) return undefined;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1 || n > 10_000) throw new UsageError(`CWSYNC_FULL_VERIFY_INTERVALS: \`${text}\` is not a whole number from 1 to 10000 (intervals between full verifications of a customer; default 60)`);
-  return n;
-}
-
 /**
  * The credentials, before the daemon binds its port or clones anything: ConnectWise's always, and
  * for a repository on this machine those its configuration uses, read in place. A URL has to be
  * cloned to know; the daemon checks those right after the clone, still before it listens.
  */
-async function checkCredentials(opts: RunOptions, io: CommandIO): Promise<void> {
+async function checkCredentials(opts: RunOptions, io: Deps): Promise<void> {
   let needs = NO_NEEDS;
   if (existsSync(resolve(io.cwd, opts.repo))) {
     try {
-      const revision = await readRevision({ repo: opts.repo, branch: opts.branch, stateDir: resolve(io.cwd, stateDirOf(io)), cwd: io.cwd, env: io.env });
-      needs = sourceNeeds(loadConfig(revision.files, revision.globalPath), opts.at ?? new Date(systemClock.now()));
+      const revision = await io.readRevision({ repo: opts.repo, branch: opts.branch });
+      needs = sourceNeeds(loadConfig(revision.files, revision.globalPath), opts.at ?? new Date(io.clock.now()));
     } catch {
       // a repository that cannot be read is the daemon's to report and retry, as it would later
     }
   }
-  requireCredentials(io.env, needs);
+  requireCredentials(io.settings.env, needs);
 }
 
 /**
  * `cwsync run`: the reconciler daemon, until SIGTERM or SIGINT. Logs are JSON lines on stderr;
  * secrets (the environment's and a URL's password) are scrubbed from them.
  */
-export async function runCommand(opts: RunOptions, io: CommandIO): Promise<number> {
+export async function runCommand(opts: RunOptions, io: Deps): Promise<number> {
   const intervalMs = parseDuration("--interval", opts.interval);
   const pollIntervalMs = parseDuration("--poll-interval", opts.pollInterval);
   const listen = parseListen(opts.listen);
@@ -114,12 +100,12 @@ export async function runCommand(opts: RunOptions, io: CommandIO): Promise<numbe
   if (signers && !existsSync(signers)) throw new UsageError(`--require-signed: ${signers} does not exist; it is an ssh allowed-signers file (see git's gpg.ssh.allowedSignersFile)`);
   if (!opts.sandbox) await checkCredentials(opts, io);
   // the dashboard on a terminal (not with --no-tui, not under CI); the JSON log then goes to a file
-  const tui = opts.tui && process.stdout.isTTY === true && process.stdin.isTTY === true && !isCI(io.env);
-  const logFile = join(stateDirOf(io), "cwsync.log");
+  const tui = opts.tui && process.stdout.isTTY === true && process.stdin.isTTY === true && !io.settings.ci;
+  const logFile = join(io.settings.stateDir, "cwsync.log");
   const log = createLogger({
     destination: tui ? { file: logFile } : "stderr",
-    secrets: [...secretsFromEnv(io.env), ...splitCredentials(opts.repo).secrets],
-    level: io.env.CWSYNC_LOG_LEVEL?.trim() || "info",
+    secrets: [...io.settings.secrets, ...splitCredentials(opts.repo).secrets],
+    level: io.settings.logLevel,
   });
   const stop = new AbortController();
   const onListening = tui
@@ -140,10 +126,10 @@ export async function runCommand(opts: RunOptions, io: CommandIO): Promise<numbe
       {
         repo: opts.repo, branch: opts.branch, intervalMs, pollIntervalMs, listen, allowMassRemoval: opts.allowMassRemoval, sandbox: opts.sandbox,
         ...(signers ? { requireSigned: { allowedSignersFile: signers } } : {}),
-        at: opts.at, webhookSecret: io.env.CWSYNC_WEBHOOK_SECRET?.trim() || undefined, apiToken: io.env.CWSYNC_API_TOKEN?.trim() || undefined,
-        connectwise: opts.connectwise, fullVerifyIntervals: fullVerifyIntervals(io.env), settleMs: settleMsFromEnv(io.env),
+        at: opts.at, webhookSecret: io.settings.webhookSecret, apiToken: io.settings.apiToken,
+        connectwise: opts.connectwise, fullVerifyIntervals: io.settings.fullVerifyIntervals, settleMs: io.settings.settleMs,
       },
-      { io, log, metrics: createMetrics(), clock: systemClock, stop: stop.signal, onListening },
+      { io, log, metrics: createMetrics(), clock: io.clock, stop: stop.signal, onListening },
     );
   } finally {
     process.off("SIGTERM", onSignal);

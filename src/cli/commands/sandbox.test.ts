@@ -2,6 +2,7 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../errors.ts";
+import { createDeps } from "../../app/deps.ts";
 import { sandboxCommand } from "./sandbox.ts";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -31,7 +32,7 @@ describe("sandboxCommand", () => {
     let out = "";
     let stop!: () => void;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
-    const running = sandboxCommand({ listen: `127.0.0.1:${port}`, repo: ROOT }, { stdout: (t) => void (out += t), stderr: () => undefined, env: {}, cwd: ROOT }, stopped);
+    const running = sandboxCommand({ listen: `127.0.0.1:${port}`, repo: ROOT }, createDeps({ stdout: (t) => void (out += t), stderr: () => undefined, env: {}, cwd: ROOT }), stopped);
     await expect.poll(() => out, { timeout: 20_000, message: "the sandbox never printed its banner" }).toContain("Press Ctrl-C");
     expect(out).toContain(`export CW_URL=http://127.0.0.1:${port}/v4_6_release/apis/3.0 `);
     expect(out).toContain(`export LMPI_URL=http://127.0.0.1:${port + 1} LMPI_ACCESS_TOKEN=`);
@@ -53,7 +54,7 @@ describe("sandboxCommand", () => {
   it("--fault list prints every preset with what the fake answers and what cwsync shows, and starts nothing", async () => {
     const { FAULT_PRESETS } = await import("../../sandbox/fault-presets.ts");
     let out = "";
-    const code = await sandboxCommand({ listen: "127.0.0.1:1", repo: ROOT, fault: ["list"] }, { stdout: (t) => void (out += t), stderr: () => undefined, env: {}, cwd: ROOT });
+    const code = await sandboxCommand({ listen: "127.0.0.1:1", repo: ROOT, fault: ["list"] }, createDeps({ stdout: (t) => void (out += t), stderr: () => undefined, env: {}, cwd: ROOT }));
     expect(code).toBe(0);
     for (const p of FAULT_PRESETS) {
       expect(out).toMatch(new RegExp(`^${p.name} +${p.description.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
@@ -66,9 +67,9 @@ describe("sandboxCommand", () => {
     let out = "";
     let stop!: () => void;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
-    const io = { stdout: (t: string) => void (out += t), stderr: () => undefined, env: { CWSYNC_SANDBOX_FAULTS: "lmpi-html" }, cwd: ROOT };
+    const io = createDeps({ stdout: (t: string) => void (out += t), stderr: () => undefined, env: { CWSYNC_SANDBOX_FAULTS: "lmpi-html" }, cwd: ROOT });
     const running = sandboxCommand({ listen: "127.0.0.1:0", repo: ROOT, fault: ["tmes-html", "lmpi-html"] }, io, stopped);
-    await expect.poll(() => out).toContain("Press Ctrl-C");
+    await expect.poll(() => out, { timeout: 20_000, message: "the sandbox never printed its banner" }).toContain("Press Ctrl-C");
     expect(out).toMatch(/fake Hosted Email Security at \S+\ncwsync sandbox: faults on: lmpi-html, tmes-html\nPoint cwsync/);
     const tmes = /export TMES_URL=(\S+) /.exec(out)![1];
     const res = await fetch(`${tmes}/api/v1/log/policyeventlog`);
@@ -82,18 +83,18 @@ describe("sandboxCommand", () => {
     let out = "";
     let stop!: () => void;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
-    const running = sandboxCommand({ listen: "127.0.0.1:0", repo: ROOT, fault: [] }, { stdout: (t) => void (out += t), stderr: () => undefined, env: { CWSYNC_SANDBOX_FAULTS: "" }, cwd: ROOT }, stopped);
-    await expect.poll(() => out).toContain("Press Ctrl-C");
+    const running = sandboxCommand({ listen: "127.0.0.1:0", repo: ROOT, fault: [] }, createDeps({ stdout: (t) => void (out += t), stderr: () => undefined, env: { CWSYNC_SANDBOX_FAULTS: "" }, cwd: ROOT }), stopped);
+    await expect.poll(() => out, { timeout: 20_000, message: "the sandbox never printed its banner" }).toContain("Press Ctrl-C");
     expect(out).not.toContain("faults on");
     stop();
     await running;
-    const io = { stdout: () => undefined, stderr: () => undefined, env: {}, cwd: ROOT };
+    const io = createDeps({ stdout: () => undefined, stderr: () => undefined, env: {}, cwd: ROOT });
     await expect(sandboxCommand({ listen: "127.0.0.1:0", repo: ROOT, fault: ["cw-html2000"] }, io)).rejects.toThrow(/^--fault: unknown sandbox fault `cw-html2000`; the faults are cw-html200, cw-truncated-json, .*echo-auth/);
   });
 
   it("refuses the last three ports, which leave none for the fake LMPI, TMES and HES", async () => {
     for (const port of [65533, 65535]) {
-      await expect(sandboxCommand({ listen: `127.0.0.1:${port}`, repo: ROOT }, { stdout: () => undefined, stderr: () => undefined, env: {}, cwd: ROOT })).rejects.toThrow(UsageError);
+      await expect(sandboxCommand({ listen: `127.0.0.1:${port}`, repo: ROOT }, createDeps({ stdout: () => undefined, stderr: () => undefined, env: {}, cwd: ROOT }))).rejects.toThrow(UsageError);
     }
   });
 });

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { UsageError } from "../../errors.ts";
-import type { CommandIO } from "../../app/io.ts";
+import type { Deps } from "../../app/deps.ts";
 import { sandboxFaultsFromEnv } from "../../app/settings/sandbox-faults-env.ts";
 
 export function parseListen(value: string): { host: string; port: number } {
@@ -10,14 +10,14 @@ export function parseListen(value: string): { host: string; port: number } {
 }
 
 /** `cwsync sandbox`: the embedded fakes on loopback until SIGINT/SIGTERM, with the environment to point cwsync at them. */
-export async function sandboxCommand(opts: { listen: string; repo: string; fault?: readonly string[] }, io: CommandIO, stop?: Promise<void>): Promise<number> {
+export async function sandboxCommand(opts: { listen: string; repo: string; fault?: readonly string[] }, io: Deps, stop?: Promise<void>): Promise<number> {
   const { FAULT_PRESETS, FAULT_PRESET_NAMES } = await import("../../sandbox/fault-presets.ts");
   if (opts.fault?.includes("list")) {
     const width = Math.max(...FAULT_PRESETS.map((p) => p.name.length));
     io.stdout(FAULT_PRESETS.map((p) => `${p.name.padEnd(width)}  ${p.description}\n${" ".repeat(width)}  → ${p.expect}\n`).join(""));
     return 0;
   }
-  const faults = sandboxFaultsFromEnv(io.env, FAULT_PRESET_NAMES, opts.fault);
+  const faults = sandboxFaultsFromEnv(io.settings.env, FAULT_PRESET_NAMES, opts.fault);
   const listen = parseListen(opts.listen);
   if (!["127.0.0.1", "localhost", "::1"].includes(listen.host)) throw new UsageError("the sandbox listens on loopback only (127.0.0.1 or ::1)");
   // the fake LMPI, TMES and HES take the next three ports, so a fixed --listen gives fixed addresses

@@ -3,7 +3,7 @@ import { ExitError } from "../../errors.ts";
 import type { ReportName } from "../../ports/state-store.ts";
 import { createDaemonApi } from "../daemon-api.ts";
 import type { DaemonTarget } from "../daemon-url.ts";
-import type { CommandIO } from "../../app/io.ts";
+import type { Deps } from "../../app/deps.ts";
 import { renderSendNow } from "../render-send-now.ts";
 
 export interface SendNowViaDaemonOptions {
@@ -18,8 +18,8 @@ export interface SendNowViaDaemonOptions {
  * `send-now --url`: the running daemon sends, under its lease, from the revision it applied, and
  * answers with each send's result; printed as a local send-now prints it. Exit 1 when one was not sent.
  */
-export async function sendNowViaDaemon(opts: SendNowViaDaemonOptions, daemon: DaemonTarget, io: CommandIO): Promise<number> {
-  const api = createDaemonApi(daemon.url, { token: io.env.CWSYNC_API_TOKEN?.trim() || undefined });
+export async function sendNowViaDaemon(opts: SendNowViaDaemonOptions, daemon: DaemonTarget, io: Deps): Promise<number> {
+  const api = createDaemonApi(daemon.url, { token: io.settings.apiToken });
   const result = await api.sendNow(opts.customer, opts.report, opts.idempotencyKey ?? randomUUID());
   // refused before any send was planned (no applied config, no such report): the daemon's words
   if (result.sends.length === 0) throw new ExitError(1, result.message);

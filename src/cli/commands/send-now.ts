@@ -1,7 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { systemClock } from "../../adapters/clock-system.ts";
-import { openStateStore } from "../../adapters/state-sqlite/open-state-store.ts";
 import { withLease } from "../../apply/with-lease.ts";
 import { ALL_REPORTS, appliedFiles, appliedRecord, checkCustomerName, reportsOf, runSendNow } from "../../app/send-now.ts";
 import { loadConfig } from "../../config/load.ts";
@@ -11,11 +9,8 @@ import { ExitError } from "../../errors.ts";
 import type { ReportName } from "../../ports/state-store.ts";
 import { askTheDaemon } from "../daemon-lease.ts";
 import { daemonTarget } from "../daemon-url.ts";
-import type { CommandIO } from "../../app/io.ts";
+import type { Deps } from "../../app/deps.ts";
 import { renderSendNow } from "../render-send-now.ts";
-import { settleMsFromEnv } from "../../app/settings/settle-env.ts";
-import { openSources } from "../../app/sources-session.ts";
-import { openState, stateDirOf } from "../../app/state-session.ts";
 import { targetOf } from "../../app/target.ts";
 
 export interface SendNowOptions {
@@ -33,9 +28,9 @@ export interface SendNowOptions {
   given?: readonly string[];
 }
 
-function configuredReports(io: CommandIO, customer: string): ReportName[] {
-  if (!existsSync(stateDirOf(io))) return [...ALL_REPORTS];
-  const store = openStateStore(stateDirOf(io));
+function configuredReports(io: Deps, customer: string): ReportName[] {
+  if (!existsSync(io.settings.stateDir)) return [...ALL_REPORTS];
+  const { store } = io.openState();
   try {
     return reportsOf(store, customer);
   } finally {
@@ -48,17 +43,17 @@ function configuredReports(io: CommandIO, customer: string): ReportName[] {
  * from local edits, as its own ledger entry, through the same lease as the reconciler; with
  * `--url`, the running daemon sends under its lease instead.
  */
-export async function sendNowCommand(opts: SendNowOptions, io: CommandIO): Promise<number> {
+export async function sendNowCommand(opts: SendNowOptions, io: Deps): Promise<number> {
   checkCustomerName(opts.customer);
-  const daemon = daemonTarget("send-now", opts.url, opts.given ?? [], io.env);
+  const daemon = daemonTarget("send-now", opts.url, opts.given ?? [], io.settings.daemonUrl);
   if (daemon) return (await import("./send-now-via-daemon.ts")).sendNowViaDaemon({ ...opts, format: opts.format ?? "text" }, daemon, io);
   const repo = resolve(io.cwd, opts.repo);
-  const now = opts.at ?? new Date(systemClock.now());
+  const now = opts.at ?? new Date(io.clock.now());
   const wanted: ReportName[] = opts.report ? [opts.report] : configuredReports(io, opts.customer);
   const services = wanted.flatMap((r) => (r === "billing" ? [] : [SERVICE_OF[r]]));
-  const sources = await openSources({ sandbox: opts.sandbox, repo, license: wanted.includes("billing"), detections: services.length > 0, services, now: () => now.getTime() }, io);
+  const sources = await io.openSources({ sandbox: opts.sandbox, repo, license: wanted.includes("billing"), detections: services.length > 0, services, now: () => now.getTime() });
   try {
-    const state = openState(io, targetOf(opts.sandbox, io.env));
+    const state = io.openState(targetOf(opts.sandbox, io.settings.env));
     try {
       const { record, revision: rev } = appliedRecord(state.store, opts.customer, state.dir);
       const file = join("customers", `${opts.customer}.yaml`);
@@ -72,13 +67,13 @@ export async function sendNowCommand(opts: SendNowOptions, io: CommandIO): Promi
         const what = text === undefined ? "is missing from the working copy" : "has changes that are not in the applied revision";
         throw new ExitError(1, `${file} ${what} (${record.appliedRevision?.slice(0, 12) ?? "?"}) — save first: commit and push it and let cwsync reconcile it, or discard the local edit; nothing was sent`);
       }
-      const { files, globalPath } = await appliedFiles(repo, state.dir, rev);
+      const { files, globalPath } = await appliedFiles(repo, state.dir, rev, io);
       const load = loadConfig(files, globalPath);
-      const result = await withLease(state.store, systemClock, { stateDir: state.dir, heldError: askTheDaemon(state.store, state.dir) }, (token, signal) => {
+      const result = await withLease(state.store, io.clock, { stateDir: state.dir, heldError: askTheDaemon(state.store, state.dir) }, (token, signal) => {
         state.checkTarget(token);
         return runSendNow(
           { customer: opts.customer, report: opts.report, reports: wanted, now, revision: rev, load },
-          { cw: sources.cw, license: sources.license!, store: state.store, clock: systemClock, token, signal, settleMs: settleMsFromEnv(io.env), detections: { tmes: sources.tmes, hes: sources.hes } },
+          { cw: sources.cw, license: sources.license!, store: state.store, clock: io.clock, token, signal, settleMs: io.settings.settleMs, detections: { tmes: sources.tmes, hes: sources.hes } },
         );
       });
       io.stdout(renderSendNow({ customer: opts.customer, ok: result.ok, at: now.toISOString(), revision: rev, sends: result.sends }, opts.format ?? "text"));

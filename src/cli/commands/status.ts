@@ -1,10 +1,8 @@
-import { systemClock } from "../../adapters/clock-system.ts";
 import { stateMeta } from "../../ports/state-meta.ts";
 import { ExitError } from "../../errors.ts";
 import { customerView, type CustomerView } from "../../status/customer-view.ts";
-import type { CommandIO } from "../../app/io.ts";
+import type { Deps } from "../../app/deps.ts";
 import { existsSync } from "node:fs";
-import { openState, stateDirOf } from "../../app/state-session.ts";
 
 export interface StatusOptions {
   customer?: string;
@@ -49,12 +47,12 @@ function table(views: readonly CustomerView[], revision: string | undefined): st
 }
 
 /** `cwsync status`: what the state directory knows, without calling anything. */
-export async function statusCommand(opts: StatusOptions, io: CommandIO): Promise<number> {
-  if (!existsSync(stateDirOf(io))) throw new ExitError(1, `no state in ${stateDirOf(io)} yet: run cwsync reconcile first (or set CWSYNC_STATE_DIR)`);
-  const { store, dir } = openState(io);
+export async function statusCommand(opts: StatusOptions, io: Deps): Promise<number> {
+  if (!existsSync(io.settings.stateDir)) throw new ExitError(1, `no state in ${io.settings.stateDir} yet: run cwsync reconcile first (or set CWSYNC_STATE_DIR)`);
+  const { store, dir } = io.openState();
   try {
     const global = stateMeta(store).lastGlobal()?.config;
-    const now = opts.at ?? new Date(systemClock.now());
+    const now = opts.at ?? new Date(io.clock.now());
     const cursors = store.cursors();
     const records = opts.customer ? [store.customer(opts.customer)].filter((r) => r !== undefined) : store.customers();
     if (opts.customer && records.length === 0) throw new ExitError(1, `no customer \`${opts.customer}\` in ${dir}: it has not been reconciled yet (run cwsync reconcile)`);

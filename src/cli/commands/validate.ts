@@ -4,7 +4,7 @@ import { appendStepSummary, renderStepSummary } from "../../ci/step-summary.ts";
 import { formatAnnotations } from "../../ci/annotations.ts";
 import type { Diagnostic } from "../../config/diagnostic.ts";
 import { formatDiagnosticsText, summaryLine } from "../format-diagnostics.ts";
-import type { CommandIO } from "../../app/io.ts";
+import type { Deps } from "../../app/deps.ts";
 
 export interface ValidateOptions {
   paths: string[];
@@ -13,7 +13,7 @@ export interface ValidateOptions {
 }
 
 /** `cwsync validate`: every problem of every file; exit 1 on errors (or warnings with --strict). */
-export async function validateCommand(opts: ValidateOptions, io: CommandIO): Promise<number> {
+export async function validateCommand(opts: ValidateOptions, io: Deps): Promise<number> {
   const { groups, diagnostics: fileDiags } = listConfigFiles(opts.paths.length ? opts.paths : ["customers"], io.cwd);
   const diagnostics: Diagnostic[] = [...fileDiags];
   const texts = new Map<string, string>();
@@ -30,7 +30,7 @@ export async function validateCommand(opts: ValidateOptions, io: CommandIO): Pro
   } else if (opts.format === "github") {
     io.stdout(formatAnnotations(diagnostics));
     io.stdout(summaryLine(diagnostics, filesChecked) + "\n");
-    await appendStepSummary(renderStepSummary(diagnostics, { title: "cwsync validate", filesChecked }), io.env);
+    await appendStepSummary(renderStepSummary(diagnostics, { title: "cwsync validate", filesChecked }), io.settings.env);
   } else {
     io.stdout(formatDiagnosticsText(diagnostics, texts));
     io.stdout(summaryLine(diagnostics, filesChecked) + "\n");

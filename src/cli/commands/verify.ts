@@ -1,5 +1,4 @@
 import { resolve } from "node:path";
-import { readConfigFiles } from "../../adapters/config-files.ts";
 import { UnsafeConditionValue } from "../../adapters/connectwise/conditions.ts";
 import { loadConfig } from "../../config/load.ts";
 import { didYouMean } from "../../config/hints.ts";
@@ -7,7 +6,7 @@ import { asRecord } from "../../config/notification-rules.ts";
 import { checkCompany, type CompanyCheck } from "../../core/connectwise-checks.ts";
 import { ExitError, UsageError } from "../../errors.ts";
 import { openConnectWise } from "../../app/connectwise-session.ts";
-import type { CommandIO } from "../../app/io.ts";
+import type { Deps } from "../../app/deps.ts";
 
 export interface VerifyOptions {
   customer?: string;
@@ -18,8 +17,8 @@ export interface VerifyOptions {
 }
 
 /** The customer's company ID as its file states it (even when another part of the file is invalid). */
-function companyIdOf(name: string, repo: string, io: CommandIO): { id: string; note?: string } {
-  const { groups } = readConfigFiles(["customers"], resolve(io.cwd, repo));
+function companyIdOf(name: string, repo: string, io: Deps): { id: string; note?: string } {
+  const { groups } = io.readWorkingFiles(["customers"], resolve(io.cwd, repo));
   const g = groups[0];
   const result = g ? loadConfig(g.files, g.globalPath) : undefined;
   const c = result?.customers.find((x) => x.name === name);
@@ -41,7 +40,7 @@ const VERDICT: Record<CompanyCheck["state"], string> = {
 };
 
 /** `cwsync verify`: the seed's Verify button. Exit 0 only when the company is found and active. */
-export async function verifyCommand(opts: VerifyOptions, io: CommandIO): Promise<number> {
+export async function verifyCommand(opts: VerifyOptions, io: Deps): Promise<number> {
   if ((opts.customer === undefined) === (opts.company === undefined)) throw new UsageError("verify takes a CUSTOMER or --company ID (one of them)");
   const { id, note } = opts.company !== undefined ? { id: opts.company, note: undefined } : companyIdOf(opts.customer!, opts.repo, io);
   const session = await openConnectWise({ sandbox: opts.sandbox, repo: opts.repo }, io);
