@@ -3,7 +3,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { seedLmpiFromCustomers } from "../src/sandbox/lmpi-seed.ts";
 import { loadSandboxCustomers } from "../src/sandbox/seed.ts";
+import { systemClock } from "../src/adapters/clock-system.ts";
+import type { Clock } from "../src/ports/clock.ts";
+import { FakeClock } from "./helpers/fake-clock.ts";
 import { reconcileWorld, type ReconcileWorld } from "./helpers/reconcile-world.ts";
+import { waitFor } from "./helpers/wait-for.ts";
 
 /** The first reconcile: every customer's history starts here (nothing before is back-filled). */
 const T0 = "2026-11-30T12:00:00Z";
@@ -34,7 +38,11 @@ interface CycleJson {
 }
 
 async function reconcile(w: ReconcileWorld, at: string, ...flags: string[]) {
-  const r = await w.run("reconcile", "--at", at, "--format", "json", ...flags);
+  return reconcileOn(w, systemClock, at, ...flags);
+}
+
+async function reconcileOn(w: ReconcileWorld, clock: Clock, at: string, ...flags: string[]) {
+  const r = await w.runOn(clock, "reconcile", "--at", at, "--format", "json", ...flags);
   return { ...r, json: JSON.parse(r.stdout) as CycleJson };
 }
 
@@ -395,23 +403,25 @@ describe("customer states reported by reconcile and status", () => {
     // every ticket POST: the connection is dropped at once, the ticket created 1.5 s later
     w.cw.faults.add({ kind: "commit-late", ms: 1500, method: "POST", path: "/service/tickets", times: Infinity });
     const lost = await reconcile(w, T1);
-    const gaveUp = Date.now();
     expect(lost.json.customers.find((c) => c.name === "bluewater-dental")).toMatchObject({ state: "pending", reason: "send.unresolved" });
     const posts = () => w.writes().filter((q) => q.path === "/service/tickets").length;
     const sent = posts();
     expect(sent).toBeGreaterThan(0);
     w.cw.faults.clear();
 
-    // at once (the late commits not in yet): nothing is looked for, nothing sent again
+    // at once (the late commits not in yet): nothing is looked for, nothing sent again, and the
+    // message says when it will be (the outcome shows the settle time had not passed yet)
     const early = await reconcile(w, T1);
-    expect(Date.now() - gaveUp).toBeLessThan(4000);
     expect(posts()).toBe(sent);
     expect(early.json.customers.find((c) => c.name === "bluewater-dental")).toMatchObject({ state: "pending", reason: "send.unresolved" });
     expect(early.json.customers.find((c) => c.name === "bluewater-dental")?.message).toMatch(/looked for again after/);
+    const lookAt = Math.max(...early.json.outcomes.flatMap((o) => /looked for again after (\S+),/.exec(o.message ?? "")?.[1] ?? []).map(Date.parse));
+    expect(lookAt).toBeGreaterThan(0);
 
-    // after the settle time: every one found, none twice; the sends that waited behind them go out
-    await new Promise((r) => setTimeout(r, Math.max(0, gaveUp + 4200 - Date.now())));
-    const resolved = await reconcile(w, T1);
+    // once ConnectWise has committed them, and on a clock past the time the messages name: every one
+    // found, none twice; the sends that waited behind them go out (time passed by the clock, not a sleep)
+    await waitFor("ConnectWise to commit the late tickets", () => w.cw.state.tickets.length === sent, 30_000);
+    const resolved = await reconcileOn(w, new FakeClock(lookAt + 1000), T1);
     expect(resolved.code).toBe(0);
     expect(tickets(w)).toEqual([...BILLING_T1, ...REPORTS_T1].sort());
     expect(new Set(tickets(w)).size).toBe(tickets(w).length);

@@ -9,6 +9,8 @@ const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
 const ROOT = join(import.meta.dirname, "..");
 const CLI = join(ROOT, "dist", "cli", "main.js");
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long one wait for the screen or the exit may take: sized for a loaded machine. */
+const POLL_MS = 30_000;
 
 /** A tmux pane of `columns`×`rows` running `command` (CI unset, so the dashboard shows); removed when the test ends. */
 function terminal(columns: number, rows: number, cwd: string, command: string) {
@@ -28,16 +30,22 @@ function terminal(columns: number, rows: number, cwd: string, command: string) {
     dir,
     screen,
     keys: (...keys: string[]) => void tmux("send-keys", "-t", "t", ...keys),
-    async until(what: (s: string) => boolean, label: string): Promise<string> {
-      for (let i = 0; i < 300; i++) {
+    /** Polls the screen every 200 ms, up to `timeoutMs` (sized for a loaded machine). */
+    async until(what: (s: string) => boolean, label: string, timeoutMs = POLL_MS): Promise<string> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
         const s = screen();
         if (what(s)) return s;
+        if (Date.now() > deadline) throw new Error(`the terminal never showed ${label} within ${timeoutMs / 1000} s:\n${s}`);
         await wait(200);
       }
-      throw new Error(`the terminal never showed ${label}:\n${screen()}`);
     },
-    async exitCode(): Promise<string> {
-      for (let i = 0; i < 150 && !existsSync(exitFile); i++) await wait(200);
+    async exitCode(timeoutMs = POLL_MS): Promise<string> {
+      const deadline = Date.now() + timeoutMs;
+      while (!existsSync(exitFile)) {
+        if (Date.now() > deadline) throw new Error(`the command did not exit within ${timeoutMs / 1000} s:\n${screen()}`);
+        await wait(200);
+      }
       return readFileSync(exitFile, "utf8").trim();
     },
   };

@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { systemClock } from "../../src/adapters/clock-system.ts";
+import type { Clock } from "../../src/ports/clock.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onTestFinished } from "vitest";
@@ -24,6 +26,8 @@ export interface ReconcileWorld {
   env: Record<string, string>;
   /** Runs `cwsync …` in-process in the repository with that environment. */
   run(...argv: string[]): Promise<CliResult>;
+  /** The same, on the clock given (ledger, lease and settle times), to pass time without sleeping. */
+  runOn(clock: Clock, ...argv: string[]): Promise<CliResult>;
   /** ConnectWise requests that change something (POST, PATCH, PUT, DELETE). */
   writes(): RecordedRequest[];
 }
@@ -62,14 +66,16 @@ export async function reconcileWorld(opts: { repo?: TempRepo; seed?: ConnectWise
     // once); the wait itself is tested with a late-committing fake in reconcile-states.test.ts
     CWSYNC_SETTLE_SECONDS: "0",
   };
-  return {
+  const world: ReconcileWorld = {
     repo, cw, lmpi, tmes, hes, clock, stateDir, env,
-    run: (...argv) => {
+    run: (...argv) => world.runOn(systemClock, ...argv),
+    runOn: (runClock, ...argv) => {
       // the fakes serve the moment the command acts at, as the real services would serve "now"
       const at = argv.indexOf("--at");
       if (at >= 0) clock.now = Date.parse(argv[at + 1]);
-      return runCli(argv, { cwd: repo.dir, env });
+      return runCli(argv, { cwd: repo.dir, env, clock: runClock });
     },
     writes: () => cw.requests.filter((r) => r.method !== "GET"),
   };
+  return world;
 }
