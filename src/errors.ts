@@ -8,7 +8,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** A deliberate exit with a code (64 usage, 1 failure, 2 changes). */
+/** A deliberate exit with a code, for the command line only (below it, throw a domain error: `exitCodeOf` maps them). */
 export class ExitError extends Error {
   constructor(readonly code: number, message = "") {
     super(message);
@@ -21,6 +21,25 @@ export class UsageError extends ExitError {
   constructor(message: string) {
     super(64, message);
     this.name = "UsageError";
+  }
+}
+
+/**
+ * An operation that failed for a reason the user can act on (a customer without an applied
+ * config, a held lease, a remote that refused): the message says what and how to fix it. Exit 1.
+ */
+export class OperationError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "OperationError";
+  }
+}
+
+/** The state directory cannot be used as it is (written by a newer cwsync, corrupt, read-only): exit 1, nothing written. */
+export class StateError extends OperationError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StateError";
   }
 }
 

@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
-import { ExitError } from "../errors.ts";
+import { OperationError } from "../errors.ts";
 import { GIT_PASSTHROUGH, redactCredentials, type GitHeader } from "./git-credentials.ts";
 
 /** A git command that failed, timed out or could not start; the message carries no credentials. */
-export class GitError extends ExitError {
+export class GitError extends OperationError {
   constructor(message: string, readonly timedOut = false) {
-    super(1, message);
+    super(message);
     this.name = "GitError";
   }
 }

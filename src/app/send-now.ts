@@ -7,7 +7,7 @@ import { resolveCustomer } from "../config/resolve.ts";
 import type { Desired } from "../core/desired.ts";
 import { sendKey } from "../core/send-key.ts";
 import type { SendResult } from "../daemon/api-types.ts";
-import { ExitError, UsageError } from "../errors.ts";
+import { OperationError, UsageError } from "../errors.ts";
 import { stateMeta } from "../ports/state-meta.ts";
 import type { CustomerRecord, ReportName, StateStore } from "../ports/state-store.ts";
 
@@ -32,7 +32,7 @@ export async function appliedFiles(repo: string, stateDir: string, rev: string, 
       // try the next place
     }
   }
-  throw new ExitError(1, `the applied revision ${rev} is neither in ${repo} nor in ${join(stateDir, "repo")}; fetch it, or run cwsync reconcile`);
+  throw new OperationError(`the applied revision ${rev} is neither in ${repo} nor in ${join(stateDir, "repo")}; fetch it, or run cwsync reconcile`);
 }
 
 export const ALL_REPORTS: readonly ReportName[] = ["billing", "hostedEmailSecurity", "emailSecurity"];
@@ -50,7 +50,7 @@ export function appliedRecord(store: StateStore, customer: string, stateDir: str
   const record = store.customer(customer);
   const revision = stateMeta(store).appliedRevision();
   if (!record || record.removedAt || !record.config || !revision) {
-    throw new ExitError(1, `${customer} has no applied config in ${stateDir}${record?.removedAt ? " (its file was removed)" : ""}: commit customers/${customer}.yaml and run cwsync reconcile first`);
+    throw new OperationError(`${customer} has no applied config in ${stateDir}${record?.removedAt ? " (its file was removed)" : ""}: commit customers/${customer}.yaml and run cwsync reconcile first`);
   }
   return { record, revision };
 }
@@ -75,7 +75,7 @@ export interface SendNowRequestInput {
 /**
  * The send itself, under the lease the caller holds (`deps.token`): one send-now cycle for the
  * customer, as its own ledger entries. Says what happened to each report; `ok` is false when
- * any was not sent. Throws ExitError(1) when the customer has none of the reports configured.
+ * any was not sent. Throws an OperationError when the customer has none of the reports configured.
  */
 export async function runSendNow(req: SendNowRequestInput, deps: CycleDeps): Promise<{ ok: boolean; sends: SendResult[] }> {
   const report = await reconcileCycle(
@@ -86,7 +86,7 @@ export async function runSendNow(req: SendNowRequestInput, deps: CycleDeps): Pro
   const keys = new Set(req.reports.map((r) => sendKey(req.customer, r, `now@${req.now.toISOString()}`)));
   const forced = report.plan.actions.filter((a) => keys.has(a.key));
   if (forced.length === 0) {
-    throw new ExitError(1, `${req.customer} has no ${req.report ?? "report"} configured in the applied revision; nothing was sent`);
+    throw new OperationError(`${req.customer} has no ${req.report ?? "report"} configured in the applied revision; nothing was sent`);
   }
   const sends = forced.map((a): SendResult => {
     const o = report.outcomes.find((x) => x.key === a.key);

@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
-import { ExitError } from "../errors.ts";
+import { OperationError } from "../errors.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { StateStore } from "../ports/state-store.ts";
 
@@ -12,7 +12,7 @@ export interface LeaseOptions {
   waitMs?: number;
   holder?: string;
   /** The error when another writer holds the lease, for a caller that can say more than who it is; undefined keeps the default. */
-  heldError?: (held: { holder: string; acquiredAt: string; expiresAt: string }) => ExitError | undefined;
+  heldError?: (held: { holder: string; acquiredAt: string; expiresAt: string }) => OperationError | undefined;
 }
 
 export const DEFAULT_LEASE_TTL_MS = 30_000;
@@ -32,7 +32,7 @@ export async function withLease<T>(store: StateStore, clock: Clock, opts: LeaseO
     got = store.acquireLease(holder, ttl, clock.now());
   }
   if (!got.ok) {
-    throw opts.heldError?.(got) ?? new ExitError(1, `another cwsync is writing to the state in ${opts.stateDir} (${got.holder}, since ${got.acquiredAt}, lease until ${got.expiresAt}); wait for it to finish, or stop it — its lease expires by itself if it died`);
+    throw opts.heldError?.(got) ?? new OperationError(`another cwsync is writing to the state in ${opts.stateDir} (${got.holder}, since ${got.acquiredAt}, lease until ${got.expiresAt}); wait for it to finish, or stop it — its lease expires by itself if it died`);
   }
   const token = got.token;
   const controller = new AbortController();

@@ -1,4 +1,4 @@
-import { ApiError, ConfigError, ExitError, InternalError } from "../errors.ts";
+import { ApiError, ConfigError, ExitError, InternalError, OperationError } from "../errors.ts";
 import { LeaseLostError } from "../ports/state-store.ts";
 import { createDeps } from "../app/deps.ts";
 import type { CommandIO } from "../app/io.ts";
@@ -14,20 +14,22 @@ export async function main(argv: readonly string[], io: CommandIO & { clock?: Cl
   try {
     return await runProgram(argv, createDeps(io));
   } catch (e) {
-    if (e instanceof ExitError) {
-      if (e.message) io.stderr(`cwsync: ${e.message}\n`);
-      return e.code;
-    }
-    if (e instanceof ApiError) {
-      io.stderr(`cwsync: ${e.message}\n`);
-      return 1;
-    }
-    if (e instanceof ConfigError || e instanceof LeaseLostError) {
-      io.stderr(`cwsync: ${e.message}\n`);
-      return 1;
-    }
-    const detail = e instanceof InternalError || e instanceof Error ? (e.stack ?? e.message) : String(e);
-    io.stderr(`cwsync: internal error — please report it with this output:\n${detail}\n`);
-    return 70;
+    const code = exitCodeOf(e);
+    if (code === 70) {
+      const detail = e instanceof InternalError || e instanceof Error ? (e.stack ?? e.message) : String(e);
+      io.stderr(`cwsync: internal error — please report it with this output:\n${detail}\n`);
+    } else if (e instanceof Error && e.message) io.stderr(`cwsync: ${e.message}\n`);
+    return code;
   }
+}
+
+/**
+ * The exit code of an error, the only place that decides one: 64 a usage error (also `ExitError`'s
+ * own code, the command line's), 1 a domain error the user can act on (configuration, state,
+ * a remote, a failed operation, a lost lease), 70 anything else (a bug).
+ */
+export function exitCodeOf(e: unknown): number {
+  if (e instanceof ExitError) return e.code;
+  if (e instanceof ConfigError || e instanceof OperationError || e instanceof ApiError || e instanceof LeaseLostError) return 1;
+  return 70;
 }

@@ -1,6 +1,6 @@
 import { request, type Dispatcher } from "undici";
 import type { ReconcileResult, SendNowResult } from "../daemon/api-types.ts";
-import { ExitError } from "../errors.ts";
+import { OperationError } from "../errors.ts";
 import type { ReportName } from "../ports/state-store.ts";
 
 export interface DaemonApiOptions {
@@ -28,7 +28,7 @@ export interface DaemonAnswer<T> {
 
 /**
  * A running daemon's API as the CLI asks it (`send-now --url`, `reconcile --url`, and `release`
- * to come): JSON over HTTP, the bearer token when set. Every failure is an ExitError(1) that says
+ * to come): JSON over HTTP, the bearer token when set. Every failure is an OperationError (exit 1) that says
  * what happened and what to do: nothing listens, a token is wanted, the answer was lost.
  */
 export interface DaemonApi {
@@ -78,22 +78,22 @@ export function createDaemonApi(baseUrl: string, opts: DaemonApiOptions = {}): D
     throw refused(path, status, body, text);
   }
 
-  function unanswered(e: unknown, what: string): ExitError {
+  function unanswered(e: unknown, what: string): OperationError {
     const code = (e as { code?: string }).code ?? "";
     if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EHOSTUNREACH") {
       const why = code === "ECONNREFUSED" ? "connection refused" : code === "EHOSTUNREACH" ? "host unreachable" : "host not found";
-      return new ExitError(1, `no cwsync daemon answers at ${base} (${why}): is \`cwsync run\` running there? Start it, or pass the address it listens on (its --listen) with --url or CWSYNC_URL`);
+      return new OperationError(`no cwsync daemon answers at ${base} (${why}): is \`cwsync run\` running there? Start it, or pass the address it listens on (its --listen) with --url or CWSYNC_URL`);
     }
     const why = /TIMEOUT/.test(code) ? `no answer within ${Math.round(timeout / 1000)} s` : `the connection was lost (${code || (e as Error).message})`;
-    return new ExitError(1, `the daemon at ${base} took the request but ${why}: ${what}`);
+    return new OperationError(`the daemon at ${base} took the request but ${why}: ${what}`);
   }
 
-  function refused(path: string, status: number, body: unknown, text: string): ExitError {
+  function refused(path: string, status: number, body: unknown, text: string): OperationError {
     const said = typeof body === "object" && body !== null ? String((body as { error?: unknown; message?: unknown }).error ?? (body as { message?: unknown }).message ?? "") : "";
-    if (status === 401) return new ExitError(1, `the daemon at ${base} wants its API token: set CWSYNC_API_TOKEN to the value the daemon runs with`);
-    if (said) return new ExitError(1, `the daemon at ${base} answered ${status}: ${said.slice(0, 500)}`);
+    if (status === 401) return new OperationError(`the daemon at ${base} wants its API token: set CWSYNC_API_TOKEN to the value the daemon runs with`);
+    if (said) return new OperationError(`the daemon at ${base} answered ${status}: ${said.slice(0, 500)}`);
     const first = text.trim().split("\n")[0]?.slice(0, 200);
-    return new ExitError(1, `POST ${base}${path} answered ${status}${first ? ` (${first})` : ""}, not as a cwsync daemon does: is ${base} the address of \`cwsync run\`?`);
+    return new OperationError(`POST ${base}${path} answered ${status}${first ? ` (${first})` : ""}, not as a cwsync daemon does: is ${base} the address of \`cwsync run\`?`);
   }
 
   return {
@@ -105,7 +105,7 @@ export function createDaemonApi(baseUrl: string, opts: DaemonApiOptions = {}): D
         accept: [503],
         unanswered: `the reconcile goes on in the daemon; \`cwsync status\` or ${base}/api/status shows its outcome`,
       });
-      if (body.stopping) throw new ExitError(1, `the daemon at ${base} is shutting down; it did not reconcile`);
+      if (body.stopping) throw new OperationError(`the daemon at ${base} is shutting down; it did not reconcile`);
       if (typeof body.repo !== "object" || body.repo === null) throw refused(path, 200, undefined, "");
       return body;
     },
@@ -123,7 +123,7 @@ export function createDaemonApi(baseUrl: string, opts: DaemonApiOptions = {}): D
           await sleep(Math.min(MAX_RETRY_AFTER_S, Math.max(1, a.retryAfterSeconds ?? 5)) * 1000);
           continue;
         }
-        if (a.body.refused) throw new ExitError(1, `the daemon at ${base} did not send: ${a.body.message}`);
+        if (a.body.refused) throw new OperationError(`the daemon at ${base} did not send: ${a.body.message}`);
         if (!Array.isArray(a.body.sends)) throw refused(path, a.status, undefined, "");
         return a.body;
       }

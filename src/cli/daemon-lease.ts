@@ -1,7 +1,7 @@
 import { parseHolder } from "../adapters/state-sqlite/lease-rules.ts";
 import type { LeaseOptions } from "../apply/with-lease.ts";
 import { daemonAddressOf } from "../daemon/daemon-address.ts";
-import { ExitError } from "../errors.ts";
+import { OperationError } from "../errors.ts";
 import type { StateStore } from "../ports/state-store.ts";
 
 /**
@@ -13,6 +13,6 @@ export function askTheDaemon(store: StateStore, stateDir: string): NonNullable<L
     const daemon = daemonAddressOf(store, held);
     const who = parseHolder(held.holder);
     if (!daemon || !who) return undefined;
-    return new ExitError(1, `the state in ${stateDir} is held by cwsync run (pid ${who.pid} on host ${who.host}, listening on ${daemon.url}): pass --url ${daemon.url} (or set CWSYNC_URL) to ask it`);
+    return new OperationError(`the state in ${stateDir} is held by cwsync run (pid ${who.pid} on host ${who.host}, listening on ${daemon.url}): pass --url ${daemon.url} (or set CWSYNC_URL) to ask it`);
   };
 }

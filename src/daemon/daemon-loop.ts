@@ -11,7 +11,7 @@ import type { Desired } from "../core/desired.ts";
 import { pollTargets } from "../core/poll-targets.ts";
 import type { ReportName, StateStore } from "../ports/state-store.ts";
 import { LeaseLostError } from "../ports/state-store.ts";
-import { ExitError } from "../errors.ts";
+import { ExitError, OperationError } from "../errors.ts";
 import { AlertLog } from "./alert-log.ts";
 import type { ReconcileResult, SendNowResult } from "./api-types.ts";
 import { buildSnapshot, reportLag, ViewCache } from "./build-snapshot.ts";
@@ -190,7 +190,7 @@ export class DaemonLoop {
       if (current) await this.openSources(current, true);
     } catch (e) {
       if (this.stopping || e instanceof StoppedError) return;
-      if (e instanceof ExitError) throw e;
+      if (e instanceof ExitError || e instanceof OperationError) throw e;
       this.deps.log.warn({ error: messageOf(e) }, "opening the sources failed; tried again at the first reconcile");
     }
     this.snap = this.snapshotNow();
@@ -380,7 +380,7 @@ export class DaemonLoop {
       if (!scope) this.loaded = undefined;
     } catch (e) {
       // a stop, a lost lease and a usage error (the environment lacks a credential) end the daemon
-      if (this.stopping || e instanceof StoppedError || e instanceof LeaseLostError || e instanceof ExitError) throw e;
+      if (this.stopping || e instanceof StoppedError || e instanceof LeaseLostError || e instanceof ExitError || e instanceof OperationError) throw e;
       error = messageOf(e);
     }
     this.health.end(this.sources?.budgets, ALL_SOURCES, new Date(clock.now()));

@@ -3,7 +3,8 @@ import { request, type IncomingHttpHeaders } from "node:http";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { ExitError, UsageError } from "../errors.ts";
+import { exitCodeOf } from "../cli/cli-main.ts";
+import { UsageError } from "../errors.ts";
 import type { CustomerView } from "../status/customer-view.ts";
 import { apiAccess, parseListen, startHttpServer, verifyGithubSignature, type DaemonControl, type HttpServerOptions, type ReconcileResult, type SendNowResult } from "./http-server.ts";
 import { createMetrics } from "./metrics.ts";
@@ -385,7 +386,8 @@ describe("lifecycle and --listen", () => {
     const { url } = await start();
     const port = Number(new URL(url).port);
     const err = await start({ listen: { host: "127.0.0.1", port } }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ExitError);
+    // a failure the user can act on (exit 1), not a bug
+    expect(exitCodeOf(err)).toBe(1);
     expect((err as Error).message).toContain(`cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
   });
 

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ExitError, UsageError } from "../errors.ts";
+import { OperationError, UsageError } from "../errors.ts";
 import type { ReportName } from "../ports/state-store.ts";
 import { createApiRoutes } from "./api-routes.ts";
 import type { ReconcileResult, SendNowResult } from "./api-types.ts";
@@ -59,7 +59,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ url: s
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      reject(new ExitError(1, `cannot listen on ${formatHost(opts.listen.host)}:${opts.listen.port}: ${err.code ?? err.message}; choose another --listen`));
+      reject(new OperationError(`cannot listen on ${formatHost(opts.listen.host)}:${opts.listen.port}: ${err.code ?? err.message}; choose another --listen`));
     };
     server.once("error", onError);
     server.listen(opts.listen.port, opts.listen.host, () => {

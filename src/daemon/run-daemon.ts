@@ -3,7 +3,7 @@ import { withLease } from "../apply/with-lease.ts";
 import type { Deps } from "../app/deps.ts";
 import type { ConnectWiseTuning } from "../app/sources-session.ts";
 import { targetOf } from "../app/target.ts";
-import { ExitError } from "../errors.ts";
+import { OperationError } from "../errors.ts";
 import type { Clock } from "../ports/clock.ts";
 import { recordDaemonAddress } from "./daemon-address.ts";
 import { DaemonLoop } from "./daemon-loop.ts";
@@ -88,7 +88,7 @@ export async function runDaemon(opts: DaemonOptions, deps: DaemonDeps): Promise<
         await loop.close();
       }
       if (leaseSignal.aborted) {
-        throw new ExitError(1, `the state lease in ${state.dir} was taken over by another cwsync; this daemon stopped (run one daemon per state directory)`);
+        throw new OperationError(`the state lease in ${state.dir} was taken over by another cwsync; this daemon stopped (run one daemon per state directory)`);
       }
       log.info({}, "daemon stopped");
       return 0;

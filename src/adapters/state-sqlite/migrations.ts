@@ -1,5 +1,5 @@
 import { immediate, pragma, type DatabaseSync } from "./sqlite-driver.ts";
-import { ExitError } from "../../errors.ts";
+import { StateError } from "../../errors.ts";
 
 export interface Migration {
   /** The `user_version` the database has after this migration. */
@@ -142,7 +142,7 @@ export function migrate(db: DatabaseSync, where: string, appVersion: string): nu
   });
 }
 
-function newerSchemaError(db: DatabaseSync, where: string, found: number, appVersion: string): ExitError {
+function newerSchemaError(db: DatabaseSync, where: string, found: number, appVersion: string): StateError {
   let writtenBy: string | undefined;
   try {
     const row = db.prepare("SELECT value FROM meta WHERE key = ?").get(WRITTEN_BY_KEY) as { value: string } | undefined;
@@ -152,8 +152,7 @@ function newerSchemaError(db: DatabaseSync, where: string, found: number, appVer
   }
   const by = writtenBy ? `cwsync ${writtenBy}` : "a newer cwsync";
   const need = writtenBy ? `cwsync ${writtenBy} or newer` : `a cwsync that knows state schema ${found}`;
-  return new ExitError(
-    1,
+  return new StateError(
     `the state in ${where} was written by ${by} (state schema ${found}); this cwsync ${appVersion} knows state schema up to ${LATEST_SCHEMA_VERSION}. ` +
       `Run ${need} on this state directory, or point this one at another state directory.`,
   );

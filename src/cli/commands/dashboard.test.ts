@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { DaemonSnapshot } from "../../daemon/snapshot.ts";
 import { ExitError } from "../../errors.ts";
 import type { CustomerView } from "../../status/customer-view.ts";
-import { main } from "../cli-main.ts";
+import { exitCodeOf, main } from "../cli-main.ts";
 import { createDeps, type Deps } from "../../app/deps.ts";
 import { dashboardCommand, type Terminal } from "./dashboard.ts";
 
@@ -112,16 +112,18 @@ describe("dashboardCommand", () => {
   it("says no daemon answers, and how to start one, when nothing listens at --url (exit 1)", async () => {
     const { url, server } = await fakeDaemon();
     await new Promise((resolve) => server.close(resolve));
-    const run = dashboardCommand({ url }, io(), fakeTerminal());
-    await expect(run).rejects.toMatchObject({
-      code: 1,
+    const run = dashboardCommand({ url }, io(), fakeTerminal()).catch((e: unknown) => e);
+    expect(exitCodeOf(await run)).toBe(1);
+    await expect(run).resolves.toMatchObject({
       message: `no cwsync daemon answers at ${url} (GET ${url}/api/status: connection refused); start one with \`cwsync run\`, or pass --url with the address it listens on (its --listen)`,
     });
   });
 
   it("asks for CWSYNC_API_TOKEN when the daemon wants one", async () => {
     const { url } = await fakeDaemon("s3cret");
-    await expect(dashboardCommand({ url }, io(), fakeTerminal())).rejects.toMatchObject({ code: 1, message: expect.stringContaining("set CWSYNC_API_TOKEN") });
+    const refused = await dashboardCommand({ url }, io(), fakeTerminal()).catch((e: unknown) => e);
+    expect(exitCodeOf(refused)).toBe(1);
+    expect(refused).toMatchObject({ message: expect.stringContaining("set CWSYNC_API_TOKEN") });
   });
 
   it("shows the daemon's customers, maps r, R and s+y to its POST routes with the token, and exits 0 on q", async () => {

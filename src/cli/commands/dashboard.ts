@@ -1,4 +1,4 @@
-import { ExitError, UsageError } from "../../errors.ts";
+import { OperationError, UsageError } from "../../errors.ts";
 import { createDaemonClient, type DaemonClient } from "../../ui/daemon-client.ts";
 import { shortTime } from "../../ui/format.ts";
 import { createNoticeStore } from "../../ui/notice-store.ts";
@@ -33,7 +33,7 @@ export async function dashboardCommand(opts: DashboardOptions, io: Deps, termina
 
   const client = createDaemonClient(url, { token: io.settings.apiToken });
   const first = await client.status().catch((e: unknown) => {
-    throw new ExitError(1, unreachableMessage(client, e));
+    throw new OperationError(unreachableMessage(client, e));
   });
 
   const store = createStatusStore(first);

@@ -1,4 +1,4 @@
-import { ExitError } from "../../errors.ts";
+import { OperationError } from "../../errors.ts";
 import type { Deps } from "../../app/deps.ts";
 import { existsSync } from "node:fs";
 
@@ -10,10 +10,10 @@ export interface HistoryOptions {
 
 /** `cwsync history`: a customer's ledger (what was sent, missed, skipped) and journal, newest first. */
 export async function historyCommand(opts: HistoryOptions, io: Deps): Promise<number> {
-  if (!existsSync(io.settings.stateDir)) throw new ExitError(1, `no state in ${io.settings.stateDir} yet: run cwsync reconcile first (or set CWSYNC_STATE_DIR)`);
+  if (!existsSync(io.settings.stateDir)) throw new OperationError(`no state in ${io.settings.stateDir} yet: run cwsync reconcile first (or set CWSYNC_STATE_DIR)`);
   const { store, dir } = io.openState();
   try {
-    if (!store.customer(opts.customer)) throw new ExitError(1, `no customer \`${opts.customer}\` in ${dir}: it has not been reconciled yet`);
+    if (!store.customer(opts.customer)) throw new OperationError(`no customer \`${opts.customer}\` in ${dir}: it has not been reconciled yet`);
     const sends = store.ledgerOf(opts.customer, opts.limit);
     const journal = store.journal({ customer: opts.customer, limit: opts.limit });
     if (opts.format === "json") {

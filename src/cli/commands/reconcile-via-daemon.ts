@@ -1,4 +1,4 @@
-import { ExitError } from "../../errors.ts";
+import { OperationError } from "../../errors.ts";
 import { createDaemonApi } from "../daemon-api.ts";
 import type { DaemonTarget } from "../daemon-url.ts";
 import type { Deps } from "../../app/deps.ts";
@@ -16,7 +16,7 @@ const short = (rev: string | undefined) => (rev && /^[0-9a-f]{40}$/.test(rev) ? 
 export async function reconcileViaDaemon(opts: { format: "text" | "json"; strict: boolean }, daemon: DaemonTarget, io: Deps): Promise<number> {
   const api = createDaemonApi(daemon.url, { token: io.settings.apiToken });
   const r = await api.reconcile();
-  if (!r.report) throw new ExitError(1, `the daemon at ${api.url} did not reconcile: ${r.error ?? "it answered without a report"}`);
+  if (!r.report) throw new OperationError(`the daemon at ${api.url} did not reconcile: ${r.error ?? "it answered without a report"}`);
   const cycle = cycleFromJson(r.report);
   io.stdout(opts.format === "json" ? `${JSON.stringify(r.report, null, 2)}\n` : renderCycleText(cycle));
   let code = cycleExitCode(cycle, opts.strict);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { ExitError } from "../../errors.ts";
+import { OperationError } from "../../errors.ts";
 import type { ReportName } from "../../ports/state-store.ts";
 import { createDaemonApi } from "../daemon-api.ts";
 import type { DaemonTarget } from "../daemon-url.ts";
@@ -22,7 +22,7 @@ export async function sendNowViaDaemon(opts: SendNowViaDaemonOptions, daemon: Da
   const api = createDaemonApi(daemon.url, { token: io.settings.apiToken });
   const result = await api.sendNow(opts.customer, opts.report, opts.idempotencyKey ?? randomUUID());
   // refused before any send was planned (no applied config, no such report): the daemon's words
-  if (result.sends.length === 0) throw new ExitError(1, result.message);
+  if (result.sends.length === 0) throw new OperationError(result.message);
   io.stdout(renderSendNow(result, opts.format));
   return result.ok ? 0 : 1;
 }

@@ -5,7 +5,7 @@ import { ALL_REPORTS, appliedFiles, appliedRecord, checkCustomerName, reportsOf,
 import { loadConfig } from "../../config/load.ts";
 import { textHash } from "../../core/desired.ts";
 import { SERVICE_OF } from "../../core/poll-targets.ts";
-import { ExitError } from "../../errors.ts";
+import { OperationError } from "../../errors.ts";
 import type { ReportName } from "../../ports/state-store.ts";
 import { askTheDaemon } from "../daemon-lease.ts";
 import { daemonTarget } from "../daemon-url.ts";
@@ -65,7 +65,7 @@ export async function sendNowCommand(opts: SendNowOptions, io: Deps): Promise<nu
       }
       if (text === undefined || textHash(text) !== record.configHash) {
         const what = text === undefined ? "is missing from the working copy" : "has changes that are not in the applied revision";
-        throw new ExitError(1, `${file} ${what} (${record.appliedRevision?.slice(0, 12) ?? "?"}) — save first: commit and push it and let cwsync reconcile it, or discard the local edit; nothing was sent`);
+        throw new OperationError(`${file} ${what} (${record.appliedRevision?.slice(0, 12) ?? "?"}) — save first: commit and push it and let cwsync reconcile it, or discard the local edit; nothing was sent`);
       }
       const { files, globalPath } = await appliedFiles(repo, state.dir, rev, io);
       const load = loadConfig(files, globalPath);

@@ -1,5 +1,5 @@
 import { stateMeta } from "../../ports/state-meta.ts";
-import { ExitError } from "../../errors.ts";
+import { OperationError } from "../../errors.ts";
 import { customerView, type CustomerView } from "../../status/customer-view.ts";
 import type { Deps } from "../../app/deps.ts";
 import { existsSync } from "node:fs";
@@ -48,14 +48,14 @@ function table(views: readonly CustomerView[], revision: string | undefined): st
 
 /** `cwsync status`: what the state directory knows, without calling anything. */
 export async function statusCommand(opts: StatusOptions, io: Deps): Promise<number> {
-  if (!existsSync(io.settings.stateDir)) throw new ExitError(1, `no state in ${io.settings.stateDir} yet: run cwsync reconcile first (or set CWSYNC_STATE_DIR)`);
+  if (!existsSync(io.settings.stateDir)) throw new OperationError(`no state in ${io.settings.stateDir} yet: run cwsync reconcile first (or set CWSYNC_STATE_DIR)`);
   const { store, dir } = io.openState();
   try {
     const global = stateMeta(store).lastGlobal()?.config;
     const now = opts.at ?? new Date(io.clock.now());
     const cursors = store.cursors();
     const records = opts.customer ? [store.customer(opts.customer)].filter((r) => r !== undefined) : store.customers();
-    if (opts.customer && records.length === 0) throw new ExitError(1, `no customer \`${opts.customer}\` in ${dir}: it has not been reconciled yet (run cwsync reconcile)`);
+    if (opts.customer && records.length === 0) throw new OperationError(`no customer \`${opts.customer}\` in ${dir}: it has not been reconciled yet (run cwsync reconcile)`);
     const views = records.map((r) => customerView(r, global, store, cursors, now));
     if (opts.format === "json") io.stdout(JSON.stringify(opts.customer ? views[0] : { revision: stateMeta(store).appliedRevision() ?? null, customers: views }, null, 2) + "\n");
     else io.stdout(opts.customer ? detail(views[0]) : table(views, stateMeta(store).appliedRevision()));

@@ -4,7 +4,7 @@ import { loadConfig } from "../../config/load.ts";
 import { didYouMean } from "../../config/hints.ts";
 import { asRecord } from "../../config/notification-rules.ts";
 import { checkCompany, type CompanyCheck } from "../../core/connectwise-checks.ts";
-import { ExitError, UsageError } from "../../errors.ts";
+import { OperationError, UsageError } from "../../errors.ts";
 import { openConnectWise } from "../../app/connectwise-session.ts";
 import type { Deps } from "../../app/deps.ts";
 
@@ -24,10 +24,10 @@ function companyIdOf(name: string, repo: string, io: Deps): { id: string; note?:
   const c = result?.customers.find((x) => x.name === name);
   if (!c) {
     const hint = didYouMean(name, result?.customers.map((x) => x.name) ?? []);
-    throw new ExitError(1, `no customer \`${name}\` in customers/${hint ? ` — ${hint}` : ""}`);
+    throw new OperationError(`no customer \`${name}\` in customers/${hint ? ` — ${hint}` : ""}`);
   }
   const cw = asRecord(asRecord(c.data)?.connectwise);
-  if (typeof cw?.companyId !== "string") throw new ExitError(1, `${c.file} has no \`connectwise.companyId\` to verify`);
+  if (typeof cw?.companyId !== "string") throw new OperationError(`${c.file} has no \`connectwise.companyId\` to verify`);
   const notes = [c.config ? undefined : `${c.file} has errors (run \`cwsync validate\`)`, cw.enabled === false ? "its integration is disabled" : undefined].filter(Boolean);
   return { id: cw.companyId, note: notes.join("; ") || undefined };
 }
@@ -50,7 +50,7 @@ export async function verifyCommand(opts: VerifyOptions, io: Deps): Promise<numb
       const [companies, statuses] = await Promise.all([session.cw.findCompanies([id]), session.cw.companyStatuses()]);
       check = checkCompany(id, companies, statuses);
     } catch (e) {
-      if (e instanceof UnsafeConditionValue) throw new ExitError(1, `company ID \`${id}\` cannot be looked up: ${e.message.split(": ").slice(1).join(": ")}`);
+      if (e instanceof UnsafeConditionValue) throw new OperationError(`company ID \`${id}\` cannot be looked up: ${e.message.split(": ").slice(1).join(": ")}`);
       throw e;
     }
     if (opts.format === "json") {
