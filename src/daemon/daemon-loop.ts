@@ -1,29 +1,14 @@
 import { setMaxListeners } from "node:events";
-import { pollDetections } from "../apply/poll-detections.ts";
-import { lastGlobalOf, reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
-import { pruneDetectionsDaily } from "../apply/prune-detections.ts";
-import { appliedRecord, checkCustomerName, reportsOf, runSendNow, sendLine } from "../app/send-now.ts";
 import { cycleJson } from "../app/cycle-json.ts";
-import { NO_NEEDS, sourceNeeds } from "../app/sources-env.ts";
-import { unconfiguredInUse, type SourcesSession } from "../app/sources-session.ts";
-import { loadConfig, type LoadResult } from "../config/load.ts";
-import type { Desired } from "../core/desired.ts";
-import { pollTargets } from "../core/poll-targets.ts";
-import type { ReportName, StateStore } from "../ports/state-store.ts";
-import { LeaseLostError } from "../ports/state-store.ts";
 import { ExitError, OperationError } from "../errors.ts";
-import { AlertLog } from "./alert-log.ts";
+import type { ReportName, StateStore } from "../ports/state-store.ts";
 import type { ReconcileResult, SendNowResult } from "./api-types.ts";
-import { buildSnapshot, reportLag, ViewCache } from "./build-snapshot.ts";
-import { desiredNow, detectionSendDue } from "./cycle-inputs.ts";
 import { collectGarbage } from "./collect-garbage.ts";
-import { ScopeKeeper } from "./scope-keeper.ts";
-import { ALL_SOURCES, DETECTION_SOURCES, SourceHealth } from "./source-health.ts";
-import { fenceWrites, StoppedError } from "./fence-writes.ts";
-import { RequestCounter } from "./request-counter.ts";
-import { RequestQueue, type ReconcileRequest, type SendNowJob } from "./request-queue.ts";
-import type { GitSync, SyncedRevision, SyncStatus } from "./git-sync.ts";
+import { DaemonWorker, jittered, messageOf, type CycleEnd } from "./daemon-worker.ts";
+import { StoppedError } from "./fence-writes.ts";
+import type { GitSync, SyncStatus } from "./git-sync.ts";
 import type { DaemonControl } from "./http-server.ts";
+import { RequestQueue, type ReconcileRequest } from "./request-queue.ts";
 import type { DaemonDeps, DaemonOptions } from "./run-daemon.ts";
 import type { DaemonSnapshot } from "./snapshot.ts";
 
@@ -36,60 +21,28 @@ export interface LoopDeps extends DaemonDeps {
   sync: GitSync;
 }
 
-const JITTER = 0.1;
-
-/** What a cycle came to, for those waiting on a reconcile they asked for. */
-interface CycleEnd {
-  reason: string;
-  at: string;
-  durationMs: number;
-  report?: CycleReport;
-  error?: string;
-}
-
-const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
 /**
- * The daemon's single worker: git sync, reconciles, polls and send-now requests run one at a
- * time, in this loop, under the lease the daemon holds. Every step ends with a fresh snapshot.
+ * The daemon's scheduling: what runs when. Git sync and reconcile every interval (jittered), on a
+ * webhook or an API request, send-now requests first, the poller between reconciles, one step at a
+ * time under the lease the daemon holds. The steps themselves are the worker's (daemon-worker.ts);
+ * every step ends with a fresh snapshot.
  */
 export class DaemonLoop {
   readonly control: DaemonControl;
-  private readonly store: StateStore;
-  private readonly alerts: AlertLog;
+  private readonly worker: DaemonWorker;
   /** Aborted on stop or lease loss: the in-flight cycle's requests and state writes end there. */
   private readonly work = new AbortController();
   private readonly offsetMs: number;
-  private sources?: SourcesSession;
   /** The first git sync, made by `start` before the daemon listens: the first tick's own. */
   private firstSync?: { changed: boolean; after: SyncStatus };
-  /** The revision whose missing credentials were last logged. */
-  private credentialsChecked?: string;
-  private loaded?: { revision: string; load: LoadResult };
   private nextReconcileAt = 0;
-  private nextPollAt = 0;
-  /** Which customers a cycle looks at: what the daemon keeps between cycles to decide it. */
-  private readonly scopes: ScopeKeeper;
-  /** A whole reconcile is needed first (start, after an error or ConnectWise being unreadable). */
-  private wholeNeeded = true;
-  /** Notices already logged: each is logged once for the daemon's life, not every cycle. */
-  private readonly noticed = new Set<string>();
-
   private readonly queue: RequestQueue;
   private wake?: () => void;
   private snap: DaemonSnapshot;
-  private readonly views = new ViewCache();
-  private lastReconcile?: DaemonSnapshot["lastReconcile"];
-  private lastPoll?: DaemonSnapshot["lastPoll"];
-  private cw: Pick<DaemonSnapshot["connectwise"], "target" | "healthy" | "lastError"> = { target: "not connected yet", healthy: true };
-  private readonly requests: RequestCounter;
-  private readonly health: SourceHealth;
 
   constructor(private readonly opts: DaemonOptions, private readonly deps: LoopDeps) {
     this.offsetMs = opts.at ? opts.at.getTime() - deps.clock.now() : 0;
-    this.requests = new RequestCounter(deps.metrics);
     this.queue = new RequestQueue(() => deps.clock.now());
-    this.scopes = new ScopeKeeper(opts.fullVerifyIntervals);
     // every request of a cycle listens on the work signal: more than Node's default of 10 is expected
     setMaxListeners(0, this.work.signal);
     const stopSignal = AbortSignal.any([deps.stop, deps.leaseSignal]);
@@ -98,10 +51,7 @@ export class DaemonLoop {
       this.wake?.();
     }, { once: true });
     if (stopSignal.aborted) this.work.abort(stopSignal.reason);
-    // after a stop, a write fails as a crash would at that point: the ledger resolves it next time
-    this.store = fenceWrites(deps.store, this.work.signal);
-    this.alerts = new AlertLog(deps.log, deps.store.customers());
-    this.health = new SourceHealth(deps.log);
+    this.worker = new DaemonWorker(opts, deps, this.work.signal, () => this.now());
     this.snap = this.snapshotNow();
     this.control = {
       snapshot: () => this.snap,
@@ -126,11 +76,16 @@ export class DaemonLoop {
       const job = this.queue.takeSendNow();
       const reconcileAt = this.queue.reconcileAt;
       try {
-        if (job) await this.sendNow(job);
+        if (job) {
+          await this.worker.sendNow(job);
+          this.snap = this.snapshotNow();
+        }
         else if (reconcileAt !== undefined && this.deps.clock.now() >= reconcileAt) await this.requested();
         else if (this.deps.clock.now() >= this.nextReconcileAt) await this.tick("interval", { whole: false, customers: new Set() }, false);
-        else if (this.loaded && this.deps.clock.now() >= this.nextPollAt) await this.poll();
-        else await this.sleep(Math.min(this.nextReconcileAt, reconcileAt ?? Infinity, this.loaded ? this.nextPollAt : Infinity));
+        else if (this.worker.loaded && this.deps.clock.now() >= this.worker.nextPollAt) {
+          await this.worker.poll();
+          this.snap = this.snapshotNow();
+        } else await this.sleep(Math.min(this.nextReconcileAt, reconcileAt ?? Infinity, this.worker.loaded ? this.worker.nextPollAt : Infinity));
       } catch (e) {
         if (this.stopping) break;
         throw e;
@@ -175,7 +130,7 @@ export class DaemonLoop {
   }
 
   async close(): Promise<void> {
-    await this.sources?.close();
+    await this.worker.close();
   }
 
   /**
@@ -185,9 +140,9 @@ export class DaemonLoop {
    */
   async start(): Promise<void> {
     try {
-      this.firstSync = await this.syncSource(false);
+      this.firstSync = await this.worker.syncSource(false);
       const current = this.firstSync.after.current;
-      if (current) await this.openSources(current, true);
+      if (current) await this.worker.openSources(current, true);
     } catch (e) {
       if (this.stopping || e instanceof StoppedError) return;
       if (e instanceof ExitError || e instanceof OperationError) throw e;
@@ -197,7 +152,7 @@ export class DaemonLoop {
   }
 
   private jittered(ms: number): number {
-    return ms * (1 - JITTER + 2 * JITTER * (this.deps.random ?? Math.random)());
+    return jittered(ms, this.deps.random);
   }
 
   private sleep(untilMs: number): Promise<void> {
@@ -211,11 +166,12 @@ export class DaemonLoop {
     if (this.stopping) return { ready: false, reason: "shutting down" };
     const { current, syncError, refused } = this.deps.sync.state();
     if (!current) return { ready: false, reason: `no revision yet${refused ? `: ${refused.reason}` : syncError ? `: ${syncError}` : ""}` };
-    if (!this.lastReconcile) return { ready: false, reason: "the first reconcile has not finished" };
-    const down = this.health.notReady();
+    const last = this.worker.lastReconcile;
+    if (!last) return { ready: false, reason: "the first reconcile has not finished" };
+    const down = this.worker.health.notReady();
     if (down) return { ready: false, reason: down };
-    const age = this.deps.clock.now() - Date.parse(this.lastReconcile.at);
-    if (age > 3 * this.opts.intervalMs + this.lastReconcile.durationMs) return { ready: false, reason: `the last reconcile was ${Math.round(age / 1000)} s ago` };
+    const age = this.deps.clock.now() - Date.parse(last.at);
+    if (age > 3 * this.opts.intervalMs + last.durationMs) return { ready: false, reason: `the last reconcile was ${Math.round(age / 1000)} s ago` };
     return { ready: true };
   }
 
@@ -247,7 +203,7 @@ export class DaemonLoop {
 
   /** A git sync, then a reconcile of the revision in use (new or not: due sends go out on time). */
   private async tick(reason: string, request: ReconcileRequest, force: boolean): Promise<CycleEnd> {
-    const { changed, after } = this.firstSync ?? (await this.syncSource(force));
+    const { changed, after } = this.firstSync ?? (await this.worker.syncSource(force));
     this.firstSync = undefined;
     this.nextReconcileAt = this.deps.clock.now() + this.jittered(this.opts.intervalMs);
     // the sync's outcome shows while the reconcile runs
@@ -257,243 +213,19 @@ export class DaemonLoop {
       error: `no revision to reconcile yet${after.refused ? `: ${after.refused.reason}` : after.syncError ? `: ${after.syncError}` : ""}`,
     };
     if (after.current) {
-      end = await this.reconcile(after.current, changed ? "revision" : reason, request);
+      end = await this.worker.reconcile(after.current, changed ? "revision" : reason, request);
       // a slow reconcile does not eat into the pause before the next one
       this.nextReconcileAt = this.deps.clock.now() + this.jittered(this.opts.intervalMs);
     }
     this.snap = this.snapshotNow();
-    this.prune();
+    this.worker.prune();
     // a whole cycle parses every file and builds every view once: let that go now, or an idle daemon
     // (which allocates little) keeps the heap it grew to for a long time
     if (end.whole) collectGarbage();
     return end;
   }
 
-  /** Old detection counters deleted once a day, also when no revision or send makes a whole cycle. */
-  private prune(): void {
-    try {
-      const pruned = pruneDetectionsDaily(this.store, this.deps.token, this.now(), () => lastGlobalOf(this.store)?.config);
-      if (pruned) this.deps.log.info(pruned, "old detection counters deleted");
-    } catch (e) {
-      if (this.stopping || e instanceof StoppedError || e instanceof LeaseLostError) throw e;
-      this.deps.log.warn({ error: messageOf(e) }, "deleting old detection counters failed; tried again next cycle");
-    }
-  }
-
-  /** A git sync, with its metric, alert and log lines. */
-  private async syncSource(force: boolean): Promise<{ changed: boolean; after: SyncStatus }> {
-    const { sync, metrics, log } = this.deps;
-    const before = sync.state();
-    const { changed, attempted } = await sync.sync({ force, signal: this.work.signal });
-    const after = sync.state();
-    if (attempted) metrics.gitSync(after.syncError === undefined, this.deps.clock.now());
-    this.alerts.gitSync(after.syncError, sync.source);
-    if (after.refused && after.refused.revision !== before.refused?.revision) {
-      log.warn({ revision: after.refused.revision, reason: after.refused.reason, running: after.current?.revision }, "revision refused");
-    }
-    if (changed && after.current) log.info({ revision: after.current.revision, previous: before.current?.revision }, "new revision");
-    return { changed, after };
-  }
-
-  /**
-   * ConnectWise and every Trend Micro source, opened once for the daemon's life. `strict` (at start,
-   * before the daemon listens): a source a customer of `current` uses is required. Afterwards none
-   * is: one whose variables are missing stands in failing every call, so a later commit that needs
-   * it fails only the customers that use it, naming the variables, and the daemon runs on.
-   */
-  private async openSources(current: SyncedRevision, strict = false): Promise<SourcesSession> {
-    this.sources ??= await this.deps.io.openSources({
-      sandbox: this.opts.sandbox, repo: current.dir, license: true, detections: true,
-      needs: strict ? sourceNeeds(this.loadOf(current), this.now()) : NO_NEEDS,
-      connectwise: { ...this.opts.connectwise, onEvent: this.requests.observe }, now: () => this.now().getTime(),
-    });
-    this.cw.target = this.sources.target;
-    return this.sources;
-  }
-
-  private noticeOnce(fields: Record<string, unknown>, message: string): void {
-    const key = `${message} ${JSON.stringify(fields)}`;
-    if (this.noticed.has(key)) return;
-    this.noticed.add(key);
-    this.deps.log.warn(fields, message);
-  }
-
-  /** Once per revision, a warning per source that stands in for missing credentials and that customers of the revision use. */
-  private logMissingCredentials(revision: string, load: LoadResult, now: Date, sources: SourcesSession): void {
-    if (this.credentialsChecked === revision) return;
-    this.credentialsChecked = revision;
-    for (const missing of unconfiguredInUse(sources, sourceNeeds(load, now), this.deps.io.settings.env)) this.deps.log.warn(missing, "credentials missing");
-  }
-
-  private loadOf(current: SyncedRevision): LoadResult {
-    if (this.loaded?.revision !== current.revision) this.loaded = { revision: current.revision, load: loadConfig(current.files, current.globalPath) };
-    return this.loaded.load;
-  }
-
-  private desired(revision: string, load: LoadResult, now: Date): Desired {
-    return desiredNow(this.store, { revision, load, now, allowMassRemoval: this.opts.allowMassRemoval });
-  }
-
-  /**
-   * One cycle; resolves to whether it was whole. A whole one (a new revision, a start, after an
-   * error or ConnectWise being unreadable, on request) observes and plans every customer.
-   * Otherwise only the customers the ScopeKeeper names: something due, a suspension ended, an
-   * unfinished send, a polling failure or recovery, a request, a ConnectWise change.
-   */
-  private async reconcile(current: SyncedRevision, reason: string, request: ReconcileRequest): Promise<CycleEnd & { whole: boolean }> {
-    const { clock, metrics, log } = this.deps;
-    const started = clock.now();
-    const now = this.now();
-    let report: CycleReport | undefined;
-    let error: string | undefined;
-    let scope: Set<string> | undefined;
-    let verified = "whole";
-    try {
-      const sources = await this.openSources(current);
-      this.health.begin(sources.budgets, ALL_SOURCES);
-      const scoped = this.wholeNeeded || request.whole
-        ? undefined
-        : await this.scopes.scopeFor({ revision: current.revision, requested: request.customers, now: now.getTime(), cw: sources.cw, store: this.store, signal: this.work.signal });
-      if (scoped) ({ scope, verified } = scoped);
-      // the files are parsed for a whole cycle only, and let go after it (5,000 parsed files are most of the memory)
-      const load = scope ? undefined : this.loadOf(current);
-      if (load) this.logMissingCredentials(current.revision, load, now, sources);
-      const desired = load ? this.desired(current.revision, load, now) : this.scopes.desired(current.revision)!;
-      // the poller runs on its own interval; a cycle polls only when a detection report needs fresh counts
-      const polls = scope
-        ? this.scopes.detectionDue(scope, now.getTime())
-        : started >= this.nextPollAt || detectionSendDue(this.store, desired, now);
-      if (!scope || scope.size > 0) {
-        report = await reconcileCycle(
-          {
-            revision: current.revision, ...(load ? { load } : {}), now, allowMassRemoval: this.opts.allowMassRemoval, dryRun: false,
-            desired, ...(scope ? { scope } : {}), pollErrors: this.scopes.pollErrors(),
-          },
-          {
-            cw: sources.cw, license: sources.license!, store: this.store, clock, token: this.deps.token, signal: this.work.signal, settleMs: this.opts.settleMs,
-            notice: (fields, message) => this.noticeOnce(fields, message),
-            ...(polls ? { detections: { tmes: sources.tmes, hes: sources.hes } } : {}),
-          },
-        );
-      }
-      this.scopes.afterCycle({ revision: current.revision, desired, scope, started, now: now.getTime(), cursors: this.store.cursors() });
-      if (!scope) this.loaded = undefined;
-    } catch (e) {
-      // a stop, a lost lease and a usage error (the environment lacks a credential) end the daemon
-      if (this.stopping || e instanceof StoppedError || e instanceof LeaseLostError || e instanceof ExitError || e instanceof OperationError) throw e;
-      error = messageOf(e);
-    }
-    this.health.end(this.sources?.budgets, ALL_SOURCES, new Date(clock.now()));
-    const durationMs = clock.now() - started;
-    metrics.reconcileDuration(durationMs / 1000, error === undefined);
-    this.lastReconcile = { at: new Date(clock.now()).toISOString(), durationMs, ok: error === undefined, reason };
-    this.alerts.reconcile(error, current.revision);
-    if (report?.poll) {
-      this.scopes.notePoll(report.poll.errors, scope ?? "all");
-      if (!scope) this.polled(report.poll.errors.length === 0, report.poll.errors[0]?.message);
-    }
-    const cwIssue = report && [...report.plan.issues.values()].flat().find((i) => i.reason === "connectwise.unavailable" || i.reason === "connectwise.unreadable");
-    // ConnectWise unreadable or the cycle failed: the next one looks at everyone again
-    this.wholeNeeded = error !== undefined || cwIssue !== undefined;
-    this.cw = { ...this.cw, healthy: error === undefined && !cwIssue, lastError: error ?? cwIssue?.message };
-    this.alerts.connectwise(this.cw.healthy ? undefined : this.cw.lastError);
-    for (const o of report?.outcomes ?? []) {
-      this.views.forget(o.customer);
-      metrics.send(o.report, o.result);
-      if (o.result === "done") log.info({ customer: o.customer, report: o.report, period: o.periodKey, key: o.key, ticketId: o.ticketId }, "report sent");
-    }
-    if (report) {
-      this.views.touch();
-      this.alerts.customers(report.statuses);
-    }
-    log.debug({ revision: current.revision, reason, durationMs, verified, customers: scope?.size ?? "all", ...(scope && scope.size <= 20 ? { scope: [...scope].sort() } : {}), actions: report?.plan.actions.length ?? 0, ok: error === undefined }, "reconcile finished");
-    return { whole: verified === "whole", reason, at: this.lastReconcile.at, durationMs, report, error };
-  }
-
-  private polled(ok: boolean, error?: string): void {
-    const at = this.deps.clock.now();
-    this.lastPoll = { at: new Date(at).toISOString(), ok };
-    this.deps.metrics.poll(ok, at);
-    this.alerts.poll(ok ? undefined : (error ?? "poll failed"));
-    this.nextPollAt = at + this.jittered(this.opts.pollIntervalMs);
-  }
-
-  /** The detection poller, between reconciles. */
-  private async poll(): Promise<void> {
-    const current = this.deps.sync.state().current;
-    const sources = this.sources;
-    if (!current || !sources || (!sources.tmes && !sources.hes)) {
-      this.nextPollAt = this.deps.clock.now() + this.jittered(this.opts.pollIntervalMs);
-      return;
-    }
-    const now = this.now();
-    this.health.begin(sources.budgets, DETECTION_SOURCES);
-    try {
-      const desired = this.scopes.desired(current.revision) ?? this.desired(current.revision, this.loadOf(current), now);
-      const result = await pollDetections(pollTargets(desired), {
-        sources: { tmes: sources.tmes, hes: sources.hes }, store: this.store, token: this.deps.token, now, realNow: () => this.deps.clock.now(), signal: this.work.signal,
-      });
-      // a customer whose polling failed or recovered shows it from the next cycle on
-      this.scopes.notePoll(result.errors, "all", true);
-      this.polled(result.errors.length === 0, result.errors[0] && `${result.errors[0].customer} ${result.errors[0].domain}: ${result.errors[0].message}`);
-    } catch (e) {
-      if (this.stopping || e instanceof StoppedError) throw e;
-      this.polled(false, messageOf(e));
-    }
-    this.health.end(sources.budgets, DETECTION_SOURCES, new Date(this.deps.clock.now()));
-    this.snap = this.snapshotNow();
-  }
-
-  /** `cwsync send-now`'s code path, under the daemon's lease, from the applied revision. */
-  private async sendNow(job: SendNowJob): Promise<void> {
-    let result: SendNowResult;
-    try {
-      checkCustomerName(job.customer);
-      const current = this.deps.sync.state().current;
-      if (!current) throw new Error("no revision is loaded yet; try again after the first reconcile");
-      const { revision } = appliedRecord(this.store, job.customer, this.deps.stateDir);
-      const files = await this.deps.sync.filesAt(revision);
-      const sources = await this.openSources(current);
-      this.health.begin(sources.budgets, ALL_SOURCES);
-      // the daemon's desired state of the revision serves when the customer is simply in it; else the files are read
-      const kept = this.scopes.desired(revision);
-      const mine = kept?.customers.find((d) => d.name === job.customer);
-      const desired = mine && (mine.source === "current" || mine.source === "last-valid") ? kept : undefined;
-      const load = desired ? undefined : revision === current.revision ? this.loadOf(current) : loadConfig(files.files, files.globalPath);
-      const reports = job.report ? [job.report] : reportsOf(this.store, job.customer);
-      const now = this.now();
-      const sent = await runSendNow(
-        { customer: job.customer, report: job.report, reports, now, revision, ...(load ? { load } : {}), ...(desired ? { desired } : {}) },
-        { cw: sources.cw, license: sources.license!, store: this.store, clock: this.deps.clock, token: this.deps.token, signal: this.work.signal, settleMs: this.opts.settleMs, detections: { tmes: sources.tmes, hes: sources.hes } },
-      );
-      result = { ok: sent.ok, customer: job.customer, message: sent.sends.map(sendLine).join("\n"), sends: sent.sends, at: now.toISOString(), revision };
-      this.deps.log.info({ customer: job.customer, report: job.report ?? "all", ok: sent.ok, detail: result.message }, "send-now finished");
-    } catch (e) {
-      if (this.stopping || e instanceof StoppedError) {
-        job.done({ ok: false, customer: job.customer, message: "the daemon is shutting down; an unfinished send is resolved by the next run, never repeated blind", sends: [] });
-        throw e;
-      }
-      result = { ok: false, customer: job.customer, message: messageOf(e), sends: [] };
-    }
-    this.health.end(this.sources?.budgets, ALL_SOURCES, new Date(this.deps.clock.now()));
-    job.done(result);
-    this.views.forget(job.customer);
-    this.snap = this.snapshotNow();
-  }
-
   private snapshotNow(): DaemonSnapshot {
-    const s = this.deps.sync.state();
-    const snap = buildSnapshot({
-      store: this.deps.store, cache: this.views, now: this.now(), at: new Date(this.deps.clock.now()),
-      repo: {
-        source: this.deps.sync.source, branch: this.opts.branch, attempted: this.loaded?.revision,
-        lastSync: s.lastSync === undefined ? undefined : new Date(s.lastSync).toISOString(), syncError: s.syncError, refused: s.refused,
-      },
-      connectwise: { ...this.cw, requests: { ...this.requests.requests }, rateLimitWaits: this.requests.rateLimitWaits }, unavailable: this.health.unavailable(), lastReconcile: this.lastReconcile, lastPoll: this.lastPoll,
-      nextReconcile: this.stopping ? undefined : new Date(this.queue.reconcileAt ?? this.nextReconcileAt).toISOString(),
-    });
-    this.deps.metrics.customersByState(snap.states);
-    for (const [report, seconds] of Object.entries(reportLag(snap, this.now()))) this.deps.metrics.reportLag(report, seconds);
-    return snap;
+    return this.worker.snapshot(this.stopping ? undefined : (this.queue.reconcileAt ?? this.nextReconcileAt));
   }
 }
