@@ -3,7 +3,7 @@ import type { LoadResult } from "../config/load.ts";
 import type { GlobalFile } from "../config/model.ts";
 import type { Action } from "../core/actions.ts";
 import { assembleDesired, type Desired } from "../core/desired.ts";
-import { buildPlan, dueSends, type LedgerView, type Observed, type Plan, type SendNowRequest } from "../core/plan.ts";
+import { buildPlan, dueSends, type DueSend, type LedgerView, type Observed, type Plan, type SendNowRequest } from "../core/plan.ts";
 import { primaryIssue, withSince, type Issue } from "../core/status.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { ConnectWise } from "../ports/connectwise.ts";
@@ -91,18 +91,29 @@ function outcomeIssues(outcomes: readonly Outcome[]): Map<string, Issue[]> {
   return m;
 }
 
-/** One reconcile: desired state, observation, plan, apply, then statuses, cursors and journal stored. */
-export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promise<CycleReport> {
+/** What one cycle acts on: the desired state (all of it, and the part in scope) and its scope. */
+interface CycleScope {
+  all: Desired;
+  desired: Desired;
+  scope?: ReadonlySet<string>;
+  previous: readonly CustomerRecord[];
+}
+
+/** What a cycle saw: ConnectWise, the LMP reports and additions it needs, detections, and the ledger of its due sends. */
+interface CycleObservation {
+  observed: Observed;
+  ledger: LedgerView;
+  /** Every send the schedules make due, before the ledger is read (the cursors advance over these). */
+  firstPass: DueSend[];
+  /** The due sends without a terminal ledger entry. */
+  due: DueSend[];
+  poll?: PollResult;
+}
+
+/** Observe: read ConnectWise and the sources for exactly what is due; poll detections first in a one-shot run. */
+async function observe(input: CycleInput, deps: CycleDeps, { desired, scope }: CycleScope): Promise<CycleObservation> {
   const { store, clock } = deps;
   const { now } = input;
-  const previous = store.customers();
-  if (!input.desired && !input.load) throw new Error("reconcileCycle needs the revision's files or its desired state");
-  const all = input.desired ?? assembleDesired({ revision: input.revision, load: input.load!, previous, lastGlobal: lastGlobalOf(store), allowMassRemoval: input.allowMassRemoval, now });
-  // send-now acts on its customer only, a scoped cycle on its scope: nothing else is observed, planned or stored
-  const scope = input.sendNow ? new Set([input.sendNow.customer]) : input.scope;
-  const desired = scope ? { ...all, customers: all.customers.filter((d) => scope.has(d.name)) } : all;
-  const whole = !scope;
-
   const checks = await observeChecks(deps.cw, desired, deps.signal, deps.notice);
   // two passes: the candidates first, then the ledger entries of exactly those keys
   const firstPass = dueSends(desired, { entries: new Map(), cursors: store.cursors(), unfinished: [] }, now, input.sendNow);
@@ -118,29 +129,31 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
     poll = await pollDetections(pollTargets(desired), { sources: deps.detections, store, token: deps.token, now, realNow: () => clock.now(), signal: deps.signal });
   }
   const observed: Observed = { ...checks, ...billing, ...(deps.detections ? { detections: detectionData(due, store, poll, deps.detections) } : {}) };
+  return { observed, ledger, firstPass, due, ...(poll ? { poll } : {}) };
+}
+
+/** Plan: the pure core's actions and issues, and the LMP customers no file claims. */
+function plan(input: CycleInput, { all, desired, scope }: CycleScope, seen: CycleObservation): CycleReport {
   // the plan sees every customer (it sends for the send-now one only): an LMP customer name that
   // another file also claims stays ambiguous for send-now, as it is for the scheduled send
-  const plan = buildPlan(whole ? desired : all, observed, ledger, now, input.sendNow, due, scope);
+  const planned = buildPlan(scope ? all : desired, seen.observed, seen.ledger, input.now, input.sendNow, seen.due, scope);
   const claimed = all.customers.flatMap((d) => (d.customer ? [d.customer.lmpCustomer] : []));
-  const unclaimedLmp = [...observed.licenses].flatMap(([month, rows]) => {
+  const unclaimedLmp = [...seen.observed.licenses].flatMap(([month, rows]) => {
     const customers = Array.isArray(rows) ? unclaimedLmpCustomers(rows, claimed) : [];
     return customers.length ? [{ month, customers }] : [];
   });
-  const report: CycleReport = { revision: input.revision, now, dryRun: input.dryRun, desired, plan, outcomes: [], statuses: new Map(), unclaimedLmp, ...(poll ? { poll } : {}) };
-  if (input.dryRun || deps.token === undefined) {
-    const prev = new Map(previous.map((r) => [r.name, r.status]));
-    for (const d of desired.customers) report.statuses.set(d.name, withSince(primaryIssue(plan.issues.get(d.name) ?? []), prev.get(d.name), now));
-    return report;
-  }
-  const token = deps.token;
+  return { revision: input.revision, now: input.now, dryRun: input.dryRun, desired, plan: planned, outcomes: [], statuses: new Map(), unclaimedLmp, ...(seen.poll ? { poll: seen.poll } : {}) };
+}
+
+/** Record: statuses, customer records, the applied revision, cursors and the journal, under the lease. */
+function record(input: CycleInput, deps: CycleDeps & { token: number }, { desired, scope, previous }: CycleScope, seen: CycleObservation, report: CycleReport): void {
+  const { store, clock, token } = deps;
+  const { now } = input;
+  const whole = !scope;
   const stamp = () => new Date(clock.now()).toISOString();
-  store.appendJournal([{ at: stamp(), kind: "reconcile", message: "reconcile started", data: { revision: input.revision, at: now.toISOString(), actions: countKinds(plan.actions) } }], token);
-
-  report.outcomes = await applyActions(plan.actions, { cw: deps.cw, store, token, clock, concurrency: deps.concurrency, settleMs: deps.settleMs, signal: deps.signal });
-
   const failures = outcomeIssues(report.outcomes);
   // a polling failure is shown at once, even with no report due: events older than 72 hours are lost
-  for (const e of poll ? poll.errors : (input.pollErrors ?? []).filter((e) => !scope || scope.has(e.customer))) {
+  for (const e of seen.poll ? seen.poll.errors : (input.pollErrors ?? []).filter((e) => !scope || scope.has(e.customer))) {
     const list = failures.get(e.customer) ?? [];
     // one polling issue per customer: the first failure says what to do
     if (!list.some((i) => POLL_REASONS.has(i.reason))) {
@@ -154,10 +167,10 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   for (const d of desired.customers) {
     const prev = byName.get(d.name);
     // what went wrong in this run comes first among issues of the same state
-    const issue = primaryIssue([...(failures.get(d.name) ?? []), ...(plan.issues.get(d.name) ?? [])]);
+    const issue = primaryIssue([...(failures.get(d.name) ?? []), ...(report.plan.issues.get(d.name) ?? [])]);
     const status = withSince(issue, prev?.status, now);
     report.statuses.set(d.name, status);
-    const checksOf = observed.checks?.get(d.name);
+    const checksOf = seen.observed.checks?.get(d.name);
     const applied = d.source === "current" || d.source === "last-valid" || d.source === "removal-held";
     records.push({
       name: d.name,
@@ -188,7 +201,7 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
     meta.setLastGlobal(desired.global, input.revision, token);
   }
   if (whole && meta.appliedRevision() !== input.revision) meta.setAppliedRevision(input.revision, token);
-  store.setCursors(advanceCursors(firstPass, store), token);
+  store.setCursors(advanceCursors(seen.firstPass, store), token);
   // a one-shot reconcile run from cron keeps the state from growing, as the daemon does
   const pruned = whole ? pruneDetectionsDaily(store, token, now, () => desired.global) : undefined;
   if (pruned && pruned.counts + pruned.gaps > 0) {
@@ -196,6 +209,34 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   }
   journal.push({ at: stamp(), kind: "reconcile", message: "reconcile finished", data: { revision: input.revision, outcomes: countResults(report.outcomes) } });
   store.appendJournal(journal, token);
+}
+
+/**
+ * One reconcile, in four steps: observe (ConnectWise, the LMP, detections, the ledger), plan (the
+ * pure core), apply (the sends, exactly once) and record (statuses, cursors, journal). A dry run,
+ * or one without the lease, stops after the plan and writes nothing.
+ */
+export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promise<CycleReport> {
+  const { store, clock } = deps;
+  const { now } = input;
+  const previous = store.customers();
+  if (!input.desired && !input.load) throw new Error("reconcileCycle needs the revision's files or its desired state");
+  const all = input.desired ?? assembleDesired({ revision: input.revision, load: input.load!, previous, lastGlobal: lastGlobalOf(store), allowMassRemoval: input.allowMassRemoval, now });
+  // send-now acts on its customer only, a scoped cycle on its scope: nothing else is observed, planned or stored
+  const scope = input.sendNow ? new Set([input.sendNow.customer]) : input.scope;
+  const cycle: CycleScope = { all, desired: scope ? { ...all, customers: all.customers.filter((d) => scope.has(d.name)) } : all, previous, ...(scope ? { scope } : {}) };
+
+  const seen = await observe(input, deps, cycle);
+  const report = plan(input, cycle, seen);
+  if (input.dryRun || deps.token === undefined) {
+    const prev = new Map(previous.map((r) => [r.name, r.status]));
+    for (const d of cycle.desired.customers) report.statuses.set(d.name, withSince(primaryIssue(report.plan.issues.get(d.name) ?? []), prev.get(d.name), now));
+    return report;
+  }
+  const token = deps.token;
+  store.appendJournal([{ at: new Date(clock.now()).toISOString(), kind: "reconcile", message: "reconcile started", data: { revision: input.revision, at: now.toISOString(), actions: countKinds(report.plan.actions) } }], token);
+  report.outcomes = await applyActions(report.plan.actions, { cw: deps.cw, store, token, clock, concurrency: deps.concurrency, settleMs: deps.settleMs, signal: deps.signal });
+  record(input, { ...deps, token }, cycle, seen, report);
   return report;
 }
 
@@ -204,7 +245,7 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
  * CWSYNC_POLL_LAG behind each poll, has passed its period's end, so that late events are in it; a
  * send-now covers its period "so far", up to what this run read.
  */
-function polledUntil(d: ReturnType<typeof dueSends>[number], mine: readonly PollCursor[], poll: PollResult | undefined): string {
+function polledUntil(d: DueSend, mine: readonly PollCursor[], poll: PollResult | undefined): string {
   const settled = mine.map((c) => c.at).sort()[0];
   if (d.trigger !== "send-now" || !poll || d.report.report === "billing") return settled;
   const service = SERVICE_OF[d.report.report];
@@ -216,7 +257,7 @@ const POLL_REASONS = new Set(["detections.unavailable", "email-security.unreadab
 
 /** The counters, gaps and poll progress behind each due detection send. */
 function detectionData(
-  due: ReturnType<typeof dueSends>, store: StateStore, poll: PollResult | undefined, sources: Partial<Record<DetectionService, DetectionSource>>,
+  due: readonly DueSend[], store: StateStore, poll: PollResult | undefined, sources: Partial<Record<DetectionService, DetectionSource>>,
 ): Map<string, DetectionData> {
   const cursors = new Map<string, PollCursor[]>();
   for (const c of store.pollCursors()) cursors.set(c.customer, [...(cursors.get(c.customer) ?? []), c]);
@@ -248,7 +289,7 @@ export function lastGlobalOf(store: StateStore): { config: GlobalFile; revision:
 }
 
 /** Per customer and report, the cursor moves over the scheduled sends that reached a terminal ledger state, in order. */
-function advanceCursors(due: ReturnType<typeof dueSends>, store: StateStore): { customer: string; report: ReportName; at: string }[] {
+function advanceCursors(due: readonly DueSend[], store: StateStore): { customer: string; report: ReportName; at: string }[] {
   const states = new Map(store.ledgerEntries(due.map((d) => d.key)).map((e) => [e.key, e.state]));
   const blocked = new Set<string>();
   const out = new Map<string, { customer: string; report: ReportName; at: string }>();
