@@ -1,4 +1,5 @@
-import { request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
+import { daemonExchange, type DaemonExchange } from "../adapters/daemon-http.ts";
 import type { ReconcileResult, SendNowResult } from "../daemon/api-types.ts";
 import { OperationError } from "../errors.ts";
 import type { ReportName } from "../ports/state-store.ts";
@@ -55,22 +56,13 @@ export function createDaemonApi(baseUrl: string, opts: DaemonApiOptions = {}): D
   const customerPath = (name: string, action: string) => `/api/customers/${encodeURIComponent(name)}/${action}`;
 
   async function post<T extends object>(path: string, p: PostOptions): Promise<DaemonAnswer<T>> {
-    const headers: Record<string, string> = { accept: "application/json", ...p.headers };
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    let res: Dispatcher.ResponseData;
+    let res: DaemonExchange;
     try {
-      res = await request(`${base}${path}`, { method: "POST", headers, dispatcher: opts.dispatcher, headersTimeout: timeout, bodyTimeout: timeout });
+      res = await daemonExchange(base, "POST", path, { token: opts.token, dispatcher: opts.dispatcher, timeoutMs: timeout, headers: p.headers });
     } catch (e) {
       throw unanswered(e, p.unanswered);
     }
-    const text = await res.body.text().catch(() => "");
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    const status = res.statusCode;
+    const { status, json: body, text } = res;
     if ((status < 300 || p.accept?.includes(status)) && typeof body === "object" && body !== null) {
       const retryAfter = Number(res.headers["retry-after"]);
       return { status, body: body as T, ...(Number.isFinite(retryAfter) ? { retryAfterSeconds: retryAfter } : {}) };

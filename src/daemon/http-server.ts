@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { OperationError, UsageError } from "../errors.ts";
+import { OperationError } from "../errors.ts";
 import type { ReportName } from "../ports/state-store.ts";
 import { createApiRoutes } from "./api-routes.ts";
 import type { ReconcileResult, SendNowResult } from "./api-types.ts";
@@ -192,18 +192,6 @@ function isLoopbackOrigin(origin: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** `--listen` text: `HOST:PORT` (`127.0.0.1:9464`, `[::1]:9464`, `0.0.0.0:9464`); port 0 picks a free one. */
-export function parseListen(text: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) {
-    throw new UsageError(
-      `--listen "${text}" is not HOST:PORT; expected e.g. 127.0.0.1:9464 or [::1]:9464 (the host is required; listening beyond loopback also needs CWSYNC_API_TOKEN for the API)`,
-    );
-  }
-  return { host: m[1] ?? m[2], port };
 }
 
 function formatHost(host: string): string {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
+import { daemonExchange, type DaemonExchange } from "../adapters/daemon-http.ts";
 import type { DaemonSnapshot } from "../daemon/snapshot.ts";
 
 /** A request to the daemon that got no answer, or an answer that was not a success. */
@@ -38,28 +39,21 @@ export function createDaemonClient(baseUrl: string, opts: DaemonClientOptions = 
   const timeout = opts.timeoutMs ?? 10_000;
 
   async function call(method: "GET" | "POST", path: string, signal?: AbortSignal, extra: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
-    const headers: Record<string, string> = { accept: "application/json", ...extra };
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    let res: Dispatcher.ResponseData;
+    let res: DaemonExchange;
     try {
-      res = await request(`${base}${path}`, { method, headers, signal, dispatcher: opts.dispatcher, headersTimeout: timeout, bodyTimeout: timeout });
+      res = await daemonExchange(base, method, path, { token: opts.token, dispatcher: opts.dispatcher, timeoutMs: timeout, headers: extra, signal });
     } catch (e) {
       const code = (e as { code?: string }).code;
       throw new DaemonRequestError(`${method} ${base}${path}: ${code === "ECONNREFUSED" ? "connection refused" : (code ?? (e as Error).message)}`);
     }
-    const text = await res.body.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // a proxy's HTML error page, say: shown as text
-    }
-    if (res.statusCode >= 300) {
+    // a proxy's HTML error page, say: shown as text
+    const body = res.json ?? res.text;
+    if (res.status >= 300) {
       const said = typeof body === "object" && body !== null ? (body as { error?: unknown; message?: unknown }) : undefined;
       const reason = said ? String(said.error ?? said.message ?? "") : String(body).trim().split("\n")[0];
-      throw new DaemonRequestError(`${method} ${path} answered ${res.statusCode}${reason ? `: ${reason.slice(0, 300)}` : ""}`, res.statusCode, reason || undefined);
+      throw new DaemonRequestError(`${method} ${path} answered ${res.status}${reason ? `: ${reason.slice(0, 300)}` : ""}`, res.status, reason || undefined);
     }
-    return { status: res.statusCode, body };
+    return { status: res.status, body };
   }
 
   const customerPath = (name: string, action: string) => `/api/customers/${encodeURIComponent(name)}/${action}`;

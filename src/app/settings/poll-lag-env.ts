@@ -1,6 +1,5 @@
 import { UsageError } from "../../errors.ts";
-
-const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000 };
+import { durationMs } from "./duration.ts";
 
 /**
  * `CWSYNC_POLL_LAG`: how late Email Security events may reach the log API. A poll reads up to now
@@ -12,9 +11,8 @@ export function pollLagMsFromEnv(env: Readonly<Record<string, string | undefined
   const text = env.CWSYNC_POLL_LAG?.trim();
   if (!text) return undefined;
   if (text === "0") return 0;
-  const m = /^(\d+)\s*([smh])$/.exec(text);
-  const ms = m ? Number(m[1]) * UNIT_MS[m[2]] : NaN;
-  if (!(ms >= 0 && ms <= 24 * 3_600_000)) {
+  const ms = durationMs(text, { whole: true });
+  if (ms === undefined || ms > 24 * 3_600_000) {
     throw new UsageError(`CWSYNC_POLL_LAG: \`${text}\` is not a duration such as 90s, 10m or 1h (0 turns it off; at most 24h; default 10m)`);
   }
   return ms;

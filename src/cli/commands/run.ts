@@ -2,13 +2,15 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../../config/load.ts";
 import { splitCredentials } from "../../adapters/git-credentials.ts";
-import { parseListen, type DaemonControl } from "../../daemon/http-server.ts";
+import type { DaemonControl } from "../../daemon/http-server.ts";
+import { parseListen } from "../listen-flag.ts";
 import { createLogger } from "../../daemon/logger.ts";
 import { createMetrics } from "../../daemon/metrics.ts";
 import { runDaemon } from "../../daemon/run-daemon.ts";
 import { UsageError } from "../../errors.ts";
 import type { ReportName } from "../../ports/state-store.ts";
 import type { Deps } from "../../app/deps.ts";
+import { durationMs } from "../../app/settings/duration.ts";
 import { NO_NEEDS, sourceNeeds } from "../../app/sources-env.ts";
 import { requireCredentials, type ConnectWiseTuning } from "../../app/sources-session.ts";
 
@@ -27,15 +29,12 @@ export interface RunOptions {
   connectwise?: Omit<ConnectWiseTuning, "onEvent">;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `30s`, `5m`, `1h`, `1.5h`, `500ms` → milliseconds. */
+/** `30s`, `5m`, `1h`, `1.5h`, `500ms` → milliseconds, or a usage error naming the flag. */
 export function parseDuration(flag: string, text: string, minMs = 1000): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
-  const ms = m ? Number(m[1]) * UNIT_MS[m[2]] : NaN;
-  if (!m || !Number.isFinite(ms)) throw new UsageError(`${flag}: \`${text}\` is not a duration; use e.g. 30s, 5m or 1h`);
+  const ms = durationMs(text);
+  if (ms === undefined) throw new UsageError(`${flag}: \`${text}\` is not a duration; use e.g. 30s, 5m or 1h`);
   if (ms < minMs) throw new UsageError(`${flag}: ${text} is too short; the minimum is ${minMs / 1000}s`);
-  return Math.round(ms);
+  return ms;
 }
 
 /** The Ink dashboard inside the daemon: reads its snapshot every second; `q` stops the daemon. */

@@ -2,12 +2,8 @@ import { resolve } from "node:path";
 import { UsageError } from "../../errors.ts";
 import type { Deps } from "../../app/deps.ts";
 import { sandboxFaultsFromEnv } from "../../app/settings/sandbox-faults-env.ts";
+import { parseListen } from "../listen-flag.ts";
 
-export function parseListen(value: string): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
-  if (!m || Number(m[2]) > 65535) throw new UsageError(`--listen: \`${value}\` is not host:port (e.g. 127.0.0.1:9464)`);
-  return { host: m[1].replace(/^\[|\]$/g, ""), port: Number(m[2]) };
-}
 
 /** `cwsync sandbox`: the embedded fakes on loopback until SIGINT/SIGTERM, with the environment to point cwsync at them. */
 export async function sandboxCommand(opts: { listen: string; repo: string; fault?: readonly string[] }, io: Deps, stop?: Promise<void>): Promise<number> {
