@@ -1,4 +1,10 @@
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { withLease, type LeaseOptions } from "../apply/with-lease.ts";
+import { loadConfig } from "../config/load.ts";
+import { textHash } from "../core/desired.ts";
+import { SERVICE_OF } from "../core/poll-targets.ts";
+import { targetOf } from "./target.ts";
 import { reconcileCycle, type CycleDeps } from "../apply/reconcile-cycle.ts";
 import type { LoadResult, SourceFile } from "../config/load.ts";
 import type { Deps } from "./deps.ts";
@@ -97,3 +103,68 @@ export async function runSendNow(req: SendNowRequestInput, deps: CycleDeps): Pro
   return { ok: sends.every((s) => s.result === "sent"), sends };
 }
 
+
+/** The reports a customer has in the applied config the state holds (every kind before the first reconcile). */
+function configuredReports(deps: Deps, customer: string): ReportName[] {
+  if (!existsSync(deps.settings.stateDir)) return [...ALL_REPORTS];
+  const { store } = deps.openState();
+  try {
+    return reportsOf(store, customer);
+  } finally {
+    store.close();
+  }
+}
+
+export interface SendNowOnceOptions {
+  customer: string;
+  report?: ReportName;
+  repo: string;
+  /** The instant the send is asked for. */
+  now: Date;
+  sandbox: boolean;
+  /** What to say when another cwsync holds the state's lease (the CLI names the daemon to ask). */
+  heldError?: (store: StateStore, stateDir: string) => LeaseOptions["heldError"];
+}
+
+/**
+ * `send-now` outside the daemon: "save first" (the working copy's file must be the applied one),
+ * then the send from the applied revision, as its own ledger entries, under the state's lease.
+ */
+export async function sendNowOnce(opts: SendNowOnceOptions, deps: Deps): Promise<{ ok: boolean; sends: SendResult[]; revision: string }> {
+  const repo = resolve(deps.cwd, opts.repo);
+  const { now } = opts;
+  const wanted: ReportName[] = opts.report ? [opts.report] : configuredReports(deps, opts.customer);
+  const services = wanted.flatMap((r) => (r === "billing" ? [] : [SERVICE_OF[r]]));
+  const sources = await deps.openSources({ sandbox: opts.sandbox, repo, license: wanted.includes("billing"), detections: services.length > 0, services, now: () => now.getTime() });
+  try {
+    const state = deps.openState(targetOf(opts.sandbox, deps.settings.env));
+    try {
+      const { record, revision: rev } = appliedRecord(state.store, opts.customer, state.dir);
+      const file = join("customers", `${opts.customer}.yaml`);
+      let text: string | undefined;
+      try {
+        text = readFileSync(join(repo, file), "utf8");
+      } catch {
+        text = undefined;
+      }
+      if (text === undefined || textHash(text) !== record.configHash) {
+        const what = text === undefined ? "is missing from the working copy" : "has changes that are not in the applied revision";
+        throw new OperationError(`${file} ${what} (${record.appliedRevision?.slice(0, 12) ?? "?"}) — save first: commit and push it and let cwsync reconcile it, or discard the local edit; nothing was sent`);
+      }
+      const { files, globalPath } = await appliedFiles(repo, state.dir, rev, deps);
+      const load = loadConfig(files, globalPath);
+      const result = await withLease(state.store, deps.clock, { stateDir: state.dir, heldError: opts.heldError?.(state.store, state.dir) }, (token, signal) => {
+        state.checkTarget(token);
+        return runSendNow(
+          { customer: opts.customer, report: opts.report, reports: wanted, now, revision: rev, load },
+          { cw: sources.cw, license: sources.license!, store: state.store, clock: deps.clock, token, signal, settleMs: deps.settings.settleMs, detections: { tmes: sources.tmes, hes: sources.hes } },
+        );
+      });
+      return { ...result, revision: rev };
+    } finally {
+      state.store.close();
+    }
+  } finally {
+    await sources.close();
+  }
+}
