@@ -34,7 +34,7 @@ describe("cwsync validate", () => {
     const r = await runCli(["validate"], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("customers/acme-corp.yaml:12:3 error schema.additionalProperties: unknown key `compnyId` in `connectwise`");
-    expect(r.stdout).toContain("> 12 |   compnyId: AcmeCorp\n     |   ^^^^^^^^\n  13 | agreements:\n  hint: did you mean `companyId`?");
+    expect(r.stdout).toContain("> 12 |   compnyId: AcmeCorp\n     |   ^^^^^^^^\n  hint: did you mean `companyId`?");
     expect(r.stdout).toContain("customers/northwind-logistics.yaml:12:14 error schema.type: `connectwise.companyId` must be a string, found number `42`");
     expect(r.stdout).toContain('hint: quote it: `"0042"`');
     // the missing companyId of an enabled integration is reported at its parent mapping

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, type Stats } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import type { Diagnostic } from "../config/diagnostic.ts";
 import { GLOBAL_FILE, type SourceFile } from "../config/load.ts";
@@ -28,21 +28,61 @@ const display = (abs: string, cwd: string) => {
   return (rel.startsWith("..") ? abs : rel).split(sep).join("/");
 };
 
+/** What a directory entry is when it is not a regular file, in words for its diagnostic. */
+export function entryKind(st: Stats): string | undefined {
+  if (st.isFile()) return undefined;
+  if (st.isSymbolicLink()) return "a symbolic link";
+  if (st.isDirectory()) return "a folder";
+  if (st.isFIFO()) return "a FIFO (named pipe)";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  return "an entry of another kind";
+}
+
+// O_NOFOLLOW: a symlink swapped in after the lstat fails to open; O_NONBLOCK: a FIFO swapped in does not hang the open
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
 /**
- * Reads one file; anything over the size limit is refused before parsing. Reading first and
- * measuring after is one system call per file fewer than a stat (10,000 files: ~70 ms).
+ * Reads one file, after an `lstat`: anything that is not a regular file (a symlink, even one into the
+ * repository, a FIFO, a device, a folder) is refused unopened, and anything over the size limit unread.
  */
 export function readSource(entry: FileEntry): SourceFile {
-  let text: string;
+  const refused = (st: Stats): SourceFile | undefined => {
+    const kind = entryKind(st);
+    if (kind !== undefined) return { path: entry.path, size: 0, notRegular: kind };
+    if (st.size > MAX_FILE_BYTES) return { path: entry.path, size: st.size };
+    return undefined;
+  };
+  const before = refused(lstatSync(entry.abs));
+  if (before) return before;
+  let fd: number;
   try {
-    text = readFileSync(entry.abs, "utf8");
+    fd = openSync(entry.abs, OPEN_FLAGS);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ERR_FS_FILE_TOO_LARGE" || code === "ERR_STRING_TOO_LONG") return { path: entry.path, size: statSync(entry.abs).size };
+    // replaced by a symlink between the lstat and the open
+    if ((e as NodeJS.ErrnoException).code === "ELOOP") return { path: entry.path, size: 0, notRegular: "a symbolic link" };
     throw e;
   }
-  const size = Buffer.byteLength(text);
-  return size > MAX_FILE_BYTES ? { path: entry.path, size } : { path: entry.path, size, text };
+  try {
+    const st = fstatSync(fd);
+    const after = refused(st);
+    if (after) return after;
+    // the size stat gave, plus one byte: a file that grew since is read on up to one byte past the limit
+    let buf = Buffer.allocUnsafe(st.size + 1);
+    let size = 0;
+    for (;;) {
+      if (size === buf.length) {
+        if (size > MAX_FILE_BYTES) break;
+        buf = Buffer.concat([buf, Buffer.allocUnsafe(MAX_FILE_BYTES + 1 - size)]);
+      }
+      const n = readSync(fd, buf, size, buf.length - size, null);
+      if (n === 0) break;
+      size += n;
+    }
+    return size > MAX_FILE_BYTES ? { path: entry.path, size } : { path: entry.path, size, text: buf.toString("utf8", 0, size) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -61,7 +101,8 @@ export function listConfigFiles(paths: readonly string[], cwd: string): { groups
     const abs = resolve(cwd, p);
     let isDir: boolean;
     try {
-      isDir = statSync(abs).isDirectory();
+      // lstat: a symlink given by name is refused like one found in a folder (readSource says so)
+      isDir = lstatSync(abs).isDirectory();
     } catch {
       throw new UsageError(`no such file or folder: ${p}`);
     }
@@ -71,9 +112,9 @@ export function listConfigFiles(paths: readonly string[], cwd: string): { groups
     }
     const set = folder(abs);
     for (const entry of readdirSync(abs, { withFileTypes: true })) {
-      if (!entry.isFile()) continue;
+      // every `*.yaml` entry, whatever it is: one that is not a regular file is refused with a diagnostic, not skipped
       if (entry.name.endsWith(".yaml")) set.add(join(abs, entry.name));
-      else if (entry.name.endsWith(".yml")) {
+      else if (entry.name.endsWith(".yml") && entry.isFile()) {
         diagnostics.push({
           severity: "warning", code: "file.ignored", file: display(join(abs, entry.name), cwd), path: "",
           message: "`.yml` files are not read", hint: `rename it to \`${entry.name.replace(/\.yml$/, ".yaml")}\``,
@@ -85,7 +126,9 @@ export function listConfigFiles(paths: readonly string[], cwd: string): { groups
     const globalAbs = join(dir, GLOBAL_FILE);
     let hasGlobal = false;
     try {
-      hasGlobal = statSync(globalAbs).isFile();
+      // whatever it is: a symlink, a FIFO or a folder is refused by readSource, never followed
+      lstatSync(globalAbs);
+      hasGlobal = true;
     } catch {
       // reported by the loader as global.missing
     }

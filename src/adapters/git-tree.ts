@@ -5,6 +5,15 @@ import type { RevisionFiles } from "../ports/git-source.ts";
 import { UsageError } from "../errors.ts";
 import { runGit, type GitContext } from "./git-run.ts";
 
+/** What a tree entry is when it is not a regular file (`ls-tree` modes: 100644/100755 files, 120000 symlinks, 160000 submodules). */
+function kindOf(mode: string, type: string): string | undefined {
+  if (type === "blob" && (mode === "100644" || mode === "100755")) return undefined;
+  if (mode === "120000") return "a symbolic link";
+  if (type === "commit") return "a submodule";
+  if (type === "tree") return "a folder";
+  return "an entry of another kind";
+}
+
 /**
  * The `*.yaml` files of `customers/` at a commit, as the loader's source files (paths relative to
  * the repository). One `ls-tree` and one `cat-file --batch`, whatever the number of files.
@@ -24,11 +33,12 @@ export async function readTree(ctx: GitContext, repo: string, rev: string, opts:
     .filter(Boolean)
     .map((line) => {
       const [meta, path] = line.split("\t");
-      const [, type, oid, size] = meta.split(/\s+/);
-      return { type, oid, size: Number(size), path };
+      const [mode, type, oid, size] = meta.split(/\s+/);
+      return { notRegular: kindOf(mode, type), oid, size: type === "blob" ? Number(size) : 0, path };
     })
-    .filter((e) => e.type === "blob" && e.path.endsWith(".yaml"));
-  const readable = entries.filter((e) => e.size <= MAX_FILE_BYTES);
+    // every `*.yaml` entry, whatever it is: a symlink, a submodule or a folder is refused with a diagnostic, never read
+    .filter((e) => e.path.endsWith(".yaml"));
+  const readable = entries.filter((e) => e.notRegular === undefined && e.size <= MAX_FILE_BYTES);
   const blobs = readable.length ? await runGit(ctx, repo, ["cat-file", "--batch"], { ...opts, input: readable.map((e) => e.oid).join("\n") + "\n" }) : Buffer.alloc(0);
   const texts = new Map<string, string>();
   let offset = 0;
@@ -39,7 +49,7 @@ export async function readTree(ctx: GitContext, repo: string, rev: string, opts:
     offset = headerEnd + 1 + size + 1;
   }
   return {
-    files: entries.map((e) => ({ path: e.path, size: e.size, text: texts.get(e.path) })),
+    files: entries.map((e) => (e.notRegular !== undefined ? { path: e.path, size: 0, notRegular: e.notRegular } : { path: e.path, size: e.size, text: texts.get(e.path) })),
     globalPath: posix.join(dir, GLOBAL_FILE),
   };
 }

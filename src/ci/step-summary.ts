@@ -1,6 +1,7 @@
 import { appendFile } from "node:fs/promises";
 import type { Diagnostic } from "../config/diagnostic.ts";
 import { location } from "./annotations.ts";
+import { escapeMarkdown, escapeMarkdownMessage } from "../cli/markdown-escape.ts";
 
 /** GitHub rejects a step summary over 1 MiB ("supports content up to a size of 1024k"). */
 export const STEP_SUMMARY_LIMIT = 1_048_576;
@@ -15,22 +16,13 @@ export interface StepSummaryOptions {
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-// Outside code spans: `<` would open raw HTML, a newline would end the row.
-const escapeProse = (s: string): string =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r?\n|\r/g, "<br>");
-
 /**
  * One Markdown table cell. Backtick code spans stay code spans (hints like "did you mean
- * `companyId`?" read as intended); `|` is escaped everywhere, which GFM honours even inside
- * code spans.
+ * `companyId`?" read as intended); everything else is escaped (mentions, links, images, HTML), and
+ * `|` everywhere, which GFM honours even inside code spans.
  */
 export function escapeCell(text: string): string {
-  let s = text.length > CELL_LIMIT ? `${text.slice(0, CELL_LIMIT)}…` : text;
-  s = s
-    .split(/(`[^`\r\n]*`)/)
-    .map((part, i) => (i % 2 === 1 ? part : escapeProse(part)))
-    .join("");
-  return s.replace(/\|/g, "\\|");
+  return escapeMarkdownMessage(text.length > CELL_LIMIT ? `${text.slice(0, CELL_LIMIT)}…` : text, { table: true });
 }
 
 function verdict(diags: readonly Diagnostic[], filesChecked: number): string {
@@ -55,7 +47,7 @@ const leftOut = (n: number, total: number): string =>
  */
 export function renderStepSummary(diags: readonly Diagnostic[], options: StepSummaryOptions): string {
   const maxBytes = options.maxBytes ?? STEP_SUMMARY_LIMIT;
-  let out = `## ${escapeProse(options.title)}\n\n${verdict(diags, options.filesChecked)}\n`;
+  let out = `## ${escapeMarkdown(options.title)}\n\n${verdict(diags, options.filesChecked)}\n`;
   if (diags.length === 0) return out;
   out += "\n| File:line:col | Severity | Code | Message | Hint |\n| --- | --- | --- | --- | --- |\n";
   const rows = diags.map(row);

@@ -1,5 +1,7 @@
 import type { CustomerChecks } from "../core/connectwise-checks.ts";
+import { escapeMarkdown, escapeMarkdownMessage } from "./markdown-escape.ts";
 import type { PlanView } from "./plan-model.ts";
+import { escapeControls } from "./text-escape.ts";
 
 /** One customer's ConnectWise checks as lines: a verdict, then every problem (and each resolved agreement). */
 export function onlineLines(c: CustomerChecks): { ok: boolean; head: string; details: string[] } {
@@ -41,14 +43,17 @@ export function renderOnlineText(online: NonNullable<PlanView["online"]>): strin
     out.push(`  ${ok ? "✔" : "✖"} ${c.name}: ${head}`, ...details.map((d) => `      ${d}`));
   }
   for (const name of online.skipped) out.push(`  – ${name}: integration disabled, not checked`);
-  return out;
+  // company names come from ConnectWise, customer names from files: escaped, one line each
+  return out.map(escapeControls);
 }
 
 export function renderOnlineMarkdown(online: NonNullable<PlanView["online"]>): string {
   const rows = online.checks.flatMap((c) => {
     const { ok, head, details } = onlineLines(c);
-    return ok ? [] : [`| **${c.name}** | ${head} | ${details.filter((d) => d.startsWith("✖")).join("<br>").replace(/\|/g, "\\|")} |`];
+    // the head and details quote names in code spans; everything else in them is escaped
+    const problems = details.filter((d) => d.startsWith("✖")).map((d) => escapeMarkdownMessage(d, { table: true })).join("<br>");
+    return ok ? [] : [`| **${escapeMarkdown(c.name)}** | ${escapeMarkdownMessage(head, { table: true })} | ${problems} |`];
   });
   const table = rows.length ? `\n\n| Customer | Company | Problems |\n| --- | --- | --- |\n${rows.slice(0, 200).join("\n")}` : "";
-  return `### ConnectWise\n\n${onlineSummary(online)}.${table}`;
+  return `### ConnectWise\n\n${escapeMarkdownMessage(onlineSummary(online))}.${table}`;
 }

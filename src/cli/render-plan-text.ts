@@ -4,30 +4,34 @@ import { formatLocal } from "../core/zoned-time.ts";
 import { location } from "./format-diagnostics.ts";
 import { changeCount, type PlanView } from "./plan-model.ts";
 import { renderOnlineText } from "./render-online.ts";
+import { escapeControls } from "./text-escape.ts";
+
+/** How a user-controlled value goes into a line: escaped for the terminal, or for Markdown. */
+export type Escape = (value: string) => string;
 
 export const utc = (d: Date): string => d.toISOString().slice(0, 16) + "Z";
 
-export function sendLine(s: PreviewSend, tz: string): string {
-  const extra = [s.note, s.skipped && `not sent: ${s.skipped}`].filter(Boolean).join("; ");
+export function sendLine(s: PreviewSend, tz: string, v: Escape = escapeControls): string {
+  const extra = v([s.note, s.skipped && `not sent: ${s.skipped}`].filter(Boolean).join("; "));
   return `${formatLocal(s.due, tz)} (${utc(s.due)})  period ${s.periodKey}${extra ? `  — ${extra}` : ""}`;
 }
 
-export function agreementsLine(p: CustomerPreview): string {
+export function agreementsLine(p: CustomerPreview, v: Escape = escapeControls): string {
   const entries = Object.entries(p.customer.agreements);
   if (entries.length === 0) return "none";
-  return entries.map(([k, a]) => `${k} → ${a === "default" ? "default" : `${a.type} / ${a.name}`}`).join("; ");
+  return entries.map(([k, a]) => `${v(k)} → ${a === "default" ? "default" : `${v(a.type)} / ${v(a.name)}`}`).join("; ");
 }
 
-export function headline(p: CustomerPreview): string {
+export function headline(p: CustomerPreview, v: Escape = escapeControls): string {
   const c = p.customer;
-  const state = !c.enabled ? "integration disabled" : c.suspend ? `suspended${c.suspend.until ? ` until ${c.suspend.until}` : ""}: ${c.suspend.reason}` : `company ${c.companyId}`;
-  return `${c.name} (${c.displayName}) — ${c.settings} settings, ${c.timezone}, at ${c.at}; ${state}`;
+  const state = !c.enabled ? "integration disabled" : c.suspend ? `suspended${c.suspend.until ? ` until ${v(c.suspend.until)}` : ""}: ${v(c.suspend.reason)}` : `company ${v(String(c.companyId))}`;
+  return `${v(c.name)} (${v(c.displayName)}) — ${v(c.settings)} settings, ${v(c.timezone)}, at ${v(c.at)}; ${state}`;
 }
 
-export function reportLabel(r: CustomerPreview["reports"][number], p: CustomerPreview): string {
+export function reportLabel(r: CustomerPreview["reports"][number], p: CustomerPreview, v: Escape = escapeControls): string {
   const spec = p.customer.reports.find((x) => x.report === r.report);
   const what = spec?.products?.join(", ") ?? [spec?.edition, spec?.detections?.join(", ")].filter(Boolean).join(": ");
-  return `${REPORT_TITLES[r.report]} (${what}) — ${r.schedule}`;
+  return `${REPORT_TITLES[r.report]} (${v(what)}) — ${v(r.schedule)}`;
 }
 
 function customerText(p: CustomerPreview, indent: string): string[] {
@@ -93,7 +97,8 @@ export function renderPlanText(view: PlanView): string {
     out.push("", `✖ ${view.invalid.length} customer file(s) invalid — each keeps its last valid config (run \`cwsync validate\`):`);
     for (const i of view.invalid) out.push(`  ${i.name}: ${i.errors.length} error(s), first at ${location(i.errors[0])} ${i.errors[0].code}`);
   }
-  return out.join("\n") + "\n";
+  // names, display names and file paths are the user's: a line break or a bidi control in one is shown escaped
+  return out.map(escapeControls).join("\n") + "\n";
 }
 
 const count = (changes: CustomerChange[], kind: CustomerChange["kind"]) => changes.filter((c) => c.kind === kind).length;

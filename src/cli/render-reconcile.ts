@@ -2,7 +2,7 @@ import type { CycleReport } from "../apply/reconcile-cycle.ts";
 import type { Outcome } from "../apply/apply-actions.ts";
 import type { Action, BillingSend } from "../core/actions.ts";
 import { cycleJson, type CycleView } from "../app/cycle-json.ts";
-
+import { escapeControls } from "./text-escape.ts";
 
 const short = (rev: string) => (/^[0-9a-f]{40}$/.test(rev) ? rev.slice(0, 12) : rev);
 
@@ -70,7 +70,8 @@ export function renderCycleText(r: CycleView): string {
       (r.dryRun ? `${writes} send(s) or record(s) would be written` : `${sent} sent, ${r.outcomes.filter((o) => o.result === "failed").length} failed, ${r.outcomes.filter((o) => o.result === "unknown").length} unresolved`) +
       (writes === 0 ? " — nothing to do" : ""),
   );
-  return out.join("\n") + "\n";
+  // customer names, file locations and remote messages: a line break or a bidi control in one is shown escaped
+  return out.map(escapeControls).join("\n") + "\n";
 }
 
 export function renderCycleJson(r: CycleView): string {

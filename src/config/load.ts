@@ -9,16 +9,19 @@ import { checkCrossFile } from "./cross-file-rules.ts";
 import { validateAgainstSchema, type SchemaName } from "./schema.ts";
 import { schemaDiagnostics } from "./schema-diagnostics.ts";
 import { anchorsIn, type Anchors } from "./anchors.ts";
+import { withExcerpts } from "./excerpt.ts";
 import { fastParse } from "./fast-path.ts";
 import { MAX_FILE_BYTES, parseYaml } from "./yaml.ts";
 
 export const GLOBAL_FILE = "_global.yaml";
 
-/** A file to load: its display path (repository-relative), its size, and its text (absent when too large to read). */
+/** A file to load: its display path (repository-relative), its size, and its text (absent when too large to read, or refused). */
 export interface SourceFile {
   path: string;
   size: number;
   text?: string;
+  /** What the entry is when it is not a regular file ("a symbolic link", "a FIFO" …): it was never opened. */
+  notRegular?: string;
 }
 
 export interface LoadedFile<T> {
@@ -57,6 +60,7 @@ const SUBSUMING_RULES = new Set(["rule.credential", "rule.unknown-product", "rul
 
 function loadFile(source: SourceFile, schema: SchemaName, check: (ctx: FileContext, data: unknown) => void): LoadedFile<unknown> {
   const file = source.path;
+  if (source.notRegular !== undefined) return { file, anchors: {}, diagnostics: [notRegular(file, source.notRegular)] };
   if (source.size > MAX_FILE_BYTES || source.text === undefined) {
     return {
       file,
@@ -83,6 +87,20 @@ function loadFile(source: SourceFile, schema: SchemaName, check: (ctx: FileConte
   const diagnostics = [...parsed.diagnostics, ...schemaDiags, ...ctx.diagnostics, ...modelineWarning(file, source.text, schema)];
   const anchors = anchorsIn(parsed.doc, parsed.lines);
   return { file, config: errorsIn(diagnostics) ? undefined : parsed.data, diagnostics, data: parsed.data, anchors, source };
+}
+
+/** An entry of customers/ that is not a regular file: refused before it is opened, never quoted. */
+function notRegular(file: string, what: string): Diagnostic {
+  const link = what === "a symbolic link";
+  return {
+    severity: "error", code: "file.not-regular", file, path: "",
+    message: `\`${file}\` is ${what}, not a regular file: it is not read`,
+    hint: link
+      ? "replace the symlink with the file itself: cwsync reads only regular files, even for a link that points inside the repository"
+      : what === "a submodule"
+        ? "replace the submodule with the file itself: cwsync reads only regular files committed in this repository"
+        : "replace it with a regular YAML file, or remove it",
+  };
 }
 
 /** True when nothing at all would be reported: then positions are never needed. */
@@ -133,7 +151,11 @@ export function loadCustomerFile(source: SourceFile, global: GlobalFile | undefi
 export function assembleLoad(globalLoaded: LoadedFile<GlobalFile>, loaded: LoadedCustomer[], globalPath: string, globalPresent: boolean): LoadResult {
   const customers = [...loaded].sort((a, b) => a.name.localeCompare(b.name));
   checkCrossFile(customers);
-  for (const c of customers) if (errorsIn(c.diagnostics)) c.config = undefined;
+  for (const c of customers) {
+    c.diagnostics = c.diagnostics.map(withExcerpts);
+    if (errorsIn(c.diagnostics)) c.config = undefined;
+  }
+  globalLoaded.diagnostics = globalLoaded.diagnostics.map(withExcerpts);
   const global = globalLoaded.config;
   const blocked = global === undefined;
   const diagnostics = [...globalLoaded.diagnostics, ...customers.flatMap((c) => c.diagnostics)];

@@ -1,6 +1,7 @@
 import type { ErrorObject } from "ajv";
 import { isScalar, type Document, type LineCounter, type Node } from "yaml";
 import type { Diagnostic } from "./diagnostic.ts";
+import { excerpt } from "./excerpt.ts";
 import { didYouMean, displayPath } from "./hints.ts";
 import { keyNodeAt, nodeAt, pathToPointer, pointerToPath, positionOf, type PathSegment } from "./locate.ts";
 
@@ -38,16 +39,16 @@ const TYPE_HINTS: Record<string, string> = {
 function typeHint(expected: string, data: unknown, src: string | undefined, last: string | undefined): string | undefined {
   if (expected === "boolean") return "write `true` or `false` (YAML 1.2 reads `yes`, `no`, `on` and `off` as text)";
   if ((expected === "integer" || expected === "number") && typeof data === "string" && data.trim() !== "" && !Number.isNaN(Number(data))) {
-    return `remove the quotes: \`${data.trim()}\``;
+    return `remove the quotes: \`${excerpt(data.trim())}\``;
   }
   if (last === "products" && data === "all") return "only the global settings may bill `all`: list the products, e.g. `products: [wfbs-svc]`";
   if (last !== undefined && TYPE_HINTS[last]) return TYPE_HINTS[last];
-  if (expected === "string" && src !== undefined) return `quote it: \`"${src.replace(/^["']|["']$/g, "")}"\``;
+  if (expected === "string" && src !== undefined) return `quote it: \`"${excerpt(src.replace(/^["']|["']$/g, ""))}"\``;
   return undefined;
 }
 
 const describe = (v: unknown): string =>
-  v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "a mapping" : `${typeof v} \`${String(v)}\``;
+  v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "a mapping" : `${typeof v} \`${excerpt(String(v))}\``;
 
 function sourceText(node: Node | undefined, text: string): string | undefined {
   const r = node?.range;
@@ -90,7 +91,7 @@ export function schemaDiagnostics(
     if (e.propertyName !== undefined) continue; // reported by its propertyNames error
     const path = pointerToPath(e.instancePath);
     let node = nodeAt(ctx.doc, path);
-    let at = displayPath(path);
+    let at = excerpt(displayPath(path), 200);
     let message: string;
     let hint: string | undefined;
     let diagPath = path;
@@ -108,7 +109,7 @@ export function schemaDiagnostics(
         node = keyNodeAt(ctx.doc, path, key) ?? node;
         diagPath = [...path, key];
         const allowed = Object.keys((e.parentSchema as SchemaLike | undefined)?.properties ?? {});
-        message = `unknown key \`${key}\`${path.length ? ` in \`${at}\`` : ""}`;
+        message = `unknown key \`${excerpt(key)}\`${path.length ? ` in \`${at}\`` : ""}`;
         hint = key === "<<"
           ? "merge keys (`<<`) are not supported: write the keys out"
           : didYouMean(key, allowed) ?? (allowed.length ? `allowed keys: ${allowed.join(", ")}` : undefined);
@@ -118,7 +119,7 @@ export function schemaDiagnostics(
         const key = String(e.params.propertyName);
         node = keyNodeAt(ctx.doc, path, key) ?? node;
         diagPath = [...path, key];
-        message = `\`${key}\` in \`${at}\` is not a valid product key (lowercase letters, digits and \`-\`)`;
+        message = `\`${excerpt(key)}\` in \`${at}\` is not a valid product key (lowercase letters, digits and \`-\`)`;
         hint = "use a key of the global `products` catalogue, e.g. `wfbs-svc`";
         break;
       }
@@ -134,7 +135,7 @@ export function schemaDiagnostics(
       case "enum": {
         const allowed = e.keyword === "const" ? [e.params.allowedValue] : (e.params.allowedValues as unknown[]);
         message = `\`${at}\` must be ${allowed.map((v) => `\`${String(v)}\``).join(" or ")}, found ${describe(e.data)}`;
-        hint = typeof e.data === "string" ? didYouMean(e.data, allowed.map(String)) : undefined;
+        hint = typeof e.data === "string" && e.data.length <= 100 ? didYouMean(e.data, allowed.map(String)) : undefined;
         if (!hint && last === "kind") hint = "`_global.yaml` is `kind: Global`; every customer file is `kind: Customer`";
         break;
       }
@@ -153,13 +154,13 @@ export function schemaDiagnostics(
           : e.params.pattern === PRINTABLE
             ? PRINTABLE_MESSAGE
             : (PATTERN_MESSAGES[last ?? ""] ?? [`does not match ${e.params.pattern}`, undefined]);
-        message = `\`${at}\` ${m}: found \`${String(e.data)}\``;
+        message = `\`${at}\` ${m}: found \`${excerpt(String(e.data))}\``;
         hint = h;
         break;
       }
       case "minimum":
       case "maximum":
-        message = `\`${at}\` must be ${e.keyword === "minimum" ? "at least" : "at most"} ${e.params.limit}, found ${String(e.data)}`;
+        message = `\`${at}\` must be ${e.keyword === "minimum" ? "at least" : "at most"} ${e.params.limit}, found ${excerpt(String(e.data))}`;
         hint = last === "dayOfMonth" ? "use 1–31; 29, 30 and 31 fall back to the last day of shorter months" : undefined;
         break;
       case "minItems":
@@ -171,7 +172,7 @@ export function schemaDiagnostics(
         // at the repeat: ajv's `j` is the later of the two equal items
         diagPath = [...path, e.params.j as number];
         node = nodeAt(ctx.doc, diagPath) ?? node;
-        message = `\`${at}\` lists \`${String((e.data as unknown[])[e.params.j as number])}\` twice`;
+        message = `\`${at}\` lists \`${excerpt(String((e.data as unknown[])[e.params.j as number]))}\` twice`;
         hint = "remove the repeated item";
         break;
       case "minLength":

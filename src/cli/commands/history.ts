@@ -1,6 +1,7 @@
 import { OperationError } from "../../errors.ts";
 import type { Deps } from "../../app/deps.ts";
 import { existsSync } from "node:fs";
+import { escapeControls } from "../text-escape.ts";
 
 export interface HistoryOptions {
   customer: string;
@@ -33,7 +34,7 @@ export async function historyCommand(opts: HistoryOptions, io: Deps): Promise<nu
       const extra = d ? Object.entries(d).filter(([k, v]) => v !== undefined && k !== "lines").map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(" ") : "";
       out.push(`  ${j.at.slice(0, 19)}Z  ${j.kind.padEnd(6)} ${j.message}${extra ? `  ${extra}` : ""}`);
     }
-    io.stdout(out.join("\n") + "\n");
+    io.stdout(out.map(escapeControls).join("\n") + "\n");
     return 0;
   } finally {
     store.close();

@@ -3,6 +3,7 @@ import { OperationError } from "../../errors.ts";
 import { customerView, type CustomerView } from "../../status/customer-view.ts";
 import type { Deps } from "../../app/deps.ts";
 import { existsSync } from "node:fs";
+import { escapeControls } from "../text-escape.ts";
 
 export interface StatusOptions {
   customer?: string;
@@ -28,7 +29,7 @@ function detail(v: CustomerView): string {
     ...v.heldDecreases.map((h) => `  held        ${h.product} ${h.previous} → ${h.quantity} seats (${h.periodKey}): a decrease waiting for a human (decreases: hold)`),
     ...v.missed.map((m) => `  missed      ${m.report} ${m.periodKey}${m.reason ? ` (${m.reason})` : ""}`),
   ];
-  return out.join("\n") + "\n";
+  return out.map(escapeControls).join("\n") + "\n";
 }
 
 function table(views: readonly CustomerView[], revision: string | undefined): string {
@@ -38,7 +39,7 @@ function table(views: readonly CustomerView[], revision: string | undefined): st
       v.name, v.status.state, v.status.reason + (v.status.location ? ` ${v.status.location}` : ""), v.company?.identifier ?? "-",
       next ? `${next.report} ${when(next.due)}${next.overdue ? " (overdue)" : ""}` : "-",
       v.lastSend ? `${v.lastSend.report} ${v.lastSend.periodKey}` : "-",
-    ];
+    ].map(escapeControls);
   });
   const head = ["CUSTOMER", "STATE", "REASON", "COMPANY", "NEXT DUE", "LAST SEND"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
