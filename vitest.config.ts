@@ -16,6 +16,8 @@ const E2E_FILES = [
   "test/package.test.ts",
   "test/reconcile-states.test.ts",
   "test/detections.test.ts",
+  "test/state-failures.test.ts",
+  "test/http-bounds.test.ts",
 ];
 
 export default defineConfig({

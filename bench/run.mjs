@@ -43,3 +43,11 @@ if (process.env.BENCH_DAEMON_CYCLES !== "0") {
   printDaemon(await benchDaemon(Number(process.env.BENCH_DAEMON_CUSTOMERS ?? 5000), Number(process.env.BENCH_DAEMON_CYCLES ?? 60)));
   console.log("(targets: RSS ≤ 200 MB after the hour, CPU ≤ 50 ms per idle cycle)");
 }
+
+// ~15 minutes at 5,000 customers: month-end billing at ConnectWise's pace (50–150 ms latency, the
+// sandbox throttle at 1,000 requests a minute, the shipped limiter defaults). Only with
+// BENCH_MONTH_END=1; BENCH_MONTH_END_CUSTOMERS=1000 for ~3 minutes
+if (process.env.BENCH_MONTH_END === "1") {
+  const { benchMonthEnd, printMonthEnd } = await import("./month-end.mjs");
+  printMonthEnd(await benchMonthEnd(Number(process.env.BENCH_MONTH_END_CUSTOMERS ?? 5000)));
+}

@@ -43,6 +43,22 @@ export class StateError extends OperationError {
   }
 }
 
+/** Why the state cannot be used right now, in plain words. */
+export type StateFailureCause = "disk full" | "read-only" | "corrupt" | "I/O error" | "cannot open";
+
+/**
+ * The state cannot be written or read (`state.unavailable`): the disk is full, it is read-only,
+ * corrupt, or the disk fails. The message names the file, the cause and what to do. The CLI exits
+ * 1; the daemon keeps running, sends nothing, and resumes when the cause is gone.
+ */
+export class StateUnavailableError extends StateError {
+  readonly condition = "state.unavailable";
+  constructor(message: string, readonly file: string, readonly reason: StateFailureCause, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StateUnavailableError";
+  }
+}
+
 /** A bug: exit 70 with a "please report" hint. */
 export class InternalError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

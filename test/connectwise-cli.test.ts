@@ -43,8 +43,9 @@ describe("cwsync verify", () => {
     const env = await sandboxEnv();
     const before = sandbox!.requests.length;
     const r = await runCli(["verify", "--company", 'AC"ME'], { cwd: ROOT, env });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("company ID `AC\"ME` cannot be looked up");
+    // the rule of connectwise.companyId in a customer file: a usage error before any request
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain("--company: not a valid company ID (it contains `\"`)");
     expect(sandbox!.requests.length).toBe(before);
   });
 

@@ -44,6 +44,14 @@ const killGroup = (pid: number) => {
   }
 };
 
+/** Out of file descriptors or processes is this machine's limit, not git's failure: the message says so (the caller retries). */
+function cannotStart(e: unknown): GitError {
+  const err = e as NodeJS.ErrnoException;
+  const limit = err.code === "EMFILE" || err.code === "ENFILE" ? "too many open files" : err.code === "EAGAIN" ? "too many processes" : undefined;
+  if (limit) return new GitError(`cannot start git: ${limit} (${err.code}); it is tried again later, and the limit may need raising (LimitNOFILE in the systemd unit, ulimit -n)`);
+  return new GitError(`cannot run git: ${err.message}`);
+}
+
 /**
  * Runs `git <args>` in `cwd` and resolves to its stdout. git runs in a process group of its own,
  * so a timeout or an abort kills it with every helper it started (ssh, git-remote-https,
@@ -53,7 +61,12 @@ export function runGit(ctx: GitContext, cwd: string, args: readonly string[], op
   const what = `git ${args.find((a) => !a.startsWith("-") && !a.includes("=")) ?? ""}`.trim();
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason);
-    const child = spawn("git", args, { cwd, env: ctx.env, detached: true, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn("git", args, { cwd, env: ctx.env, detached: true, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    } catch (e) {
+      return reject(cannotStart(e));
+    }
     const pid = child.pid;
     if (pid !== undefined) {
       running.add(pid);
@@ -74,7 +87,7 @@ export function runGit(ctx: GitContext, cwd: string, args: readonly string[], op
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     child.stdout?.on("data", (b: Buffer) => out.push(b));
     child.stderr?.on("data", (b: Buffer) => err.push(b));
-    child.on("error", (e) => stop(new GitError(`cannot run git: ${e.message}`)));
+    child.on("error", (e) => stop(cannotStart(e)));
     child.on("exit", () => {
       // a helper still holding the output pipes would keep "close" away: it goes with git
       if (pid !== undefined && running.delete(pid)) killGroup(pid);

@@ -19,8 +19,11 @@ export interface Deps extends CommandIO {
   settings: Settings;
   /** ConnectWise and the Trend Micro sources a command reads (the real ones, or the embedded fakes with `sandbox`). */
   openSources(opts: SourcesOptions): Promise<SourcesSession>;
-  /** The state store in the state directory, checked to belong to `target` when given. */
-  openState(target?: string): StateSession;
+  /**
+   * The state store in the state directory, checked to belong to `target` when given. A state that
+   * vanished is refused unless `acceptNewState` (the commands that write: --accept-new-state).
+   */
+  openState(target?: string, opts?: { acceptNewState?: boolean }): StateSession;
   /** The committed customers of a repository (a folder, a local repository or a URL cloned into the state directory). */
   readRevision(opts: Pick<GitSourceOptions, "repo" | "branch">): Promise<Revision>;
   /** The customer files of a commit in a local repository. */
@@ -40,7 +43,7 @@ export function createDeps(io: CommandIO & { clock?: Clock }): Deps {
     clock: io.clock ?? systemClock,
     settings,
     openSources: (opts) => openSources(opts, deps),
-    openState: (target) => openState(settings.stateDir, target),
+    openState: (target, opts) => openState(settings.stateDir, target, { acceptNewState: opts?.acceptNewState, now: new Date(deps.clock.now()) }),
     readRevision: (opts) => readRevision({ ...opts, stateDir: settings.stateDir, cwd: io.cwd, env: io.env }),
     readFilesAt: (dir, rev) => readFilesAt(dir, rev, { env: io.env }),
     readWorkingFiles: readConfigFiles,

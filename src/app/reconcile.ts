@@ -17,6 +17,8 @@ export interface ReconcileOnceOptions {
   dryRun: boolean;
   allowMassRemoval: boolean;
   sandbox: boolean;
+  /** `--accept-new-state`: start a new history where the state vanished (refused otherwise). A dry run never does. */
+  acceptNewState?: boolean;
   connectwise?: ConnectWiseTuning;
   /** What to say when another cwsync holds the state's lease (the CLI names the daemon to ask). */
   heldError?: (store: StateStore, stateDir: string) => LeaseOptions["heldError"];
@@ -41,7 +43,7 @@ export async function reconcileOnce(opts: ReconcileOnceOptions, deps: Deps): Pro
     detections: true, needs: sourceNeeds(load, now), now: () => now.getTime(),
   });
   try {
-    const state = deps.openState(targetOf(opts.sandbox, deps.settings.env));
+    const state = deps.openState(targetOf(opts.sandbox, deps.settings.env), { acceptNewState: opts.acceptNewState && !opts.dryRun });
     try {
       const input = { revision: revision.id, load, now, allowMassRemoval: opts.allowMassRemoval, dryRun: opts.dryRun };
       const cycle = {

@@ -105,9 +105,9 @@ export async function runSendNow(req: SendNowRequestInput, deps: CycleDeps): Pro
 
 
 /** The reports a customer has in the applied config the state holds (every kind before the first reconcile). */
-function configuredReports(deps: Deps, customer: string): ReportName[] {
+function configuredReports(deps: Deps, customer: string, acceptNewState?: boolean): ReportName[] {
   if (!existsSync(deps.settings.stateDir)) return [...ALL_REPORTS];
-  const { store } = deps.openState();
+  const { store } = deps.openState(undefined, { acceptNewState });
   try {
     return reportsOf(store, customer);
   } finally {
@@ -122,6 +122,8 @@ export interface SendNowOnceOptions {
   /** The instant the send is asked for. */
   now: Date;
   sandbox: boolean;
+  /** `--accept-new-state`: start a new history where the state vanished (refused otherwise). */
+  acceptNewState?: boolean;
   /** What to say when another cwsync holds the state's lease (the CLI names the daemon to ask). */
   heldError?: (store: StateStore, stateDir: string) => LeaseOptions["heldError"];
 }
@@ -133,11 +135,11 @@ export interface SendNowOnceOptions {
 export async function sendNowOnce(opts: SendNowOnceOptions, deps: Deps): Promise<{ ok: boolean; sends: SendResult[]; revision: string }> {
   const repo = resolve(deps.cwd, opts.repo);
   const { now } = opts;
-  const wanted: ReportName[] = opts.report ? [opts.report] : configuredReports(deps, opts.customer);
+  const wanted: ReportName[] = opts.report ? [opts.report] : configuredReports(deps, opts.customer, opts.acceptNewState);
   const services = wanted.flatMap((r) => (r === "billing" ? [] : [SERVICE_OF[r]]));
   const sources = await deps.openSources({ sandbox: opts.sandbox, repo, license: wanted.includes("billing"), detections: services.length > 0, services, now: () => now.getTime() });
   try {
-    const state = deps.openState(targetOf(opts.sandbox, deps.settings.env));
+    const state = deps.openState(targetOf(opts.sandbox, deps.settings.env), { acceptNewState: opts.acceptNewState });
     try {
       const { record, revision: rev } = appliedRecord(state.store, opts.customer, state.dir);
       const file = join("customers", `${opts.customer}.yaml`);

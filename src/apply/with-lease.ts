@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
-import { OperationError } from "../errors.ts";
+import { OperationError, StateError } from "../errors.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { StateStore } from "../ports/state-store.ts";
 
@@ -13,6 +13,12 @@ export interface LeaseOptions {
   holder?: string;
   /** The error when another writer holds the lease, for a caller that can say more than who it is; undefined keeps the default. */
   heldError?: (held: { holder: string; acquiredAt: string; expiresAt: string }) => OperationError | undefined;
+  /**
+   * A renewal that failed (the state cannot be written: a full disk, say), for a caller that
+   * outlives it (the daemon): the lease stays, renewal goes on, and the caller stops its own work.
+   * Undefined: the work under the lease is aborted and `withLease` throws that error.
+   */
+  onRenewError?: (e: unknown) => void;
 }
 
 export const DEFAULT_LEASE_TTL_MS = 30_000;
@@ -38,17 +44,39 @@ export async function withLease<T>(store: StateStore, clock: Clock, opts: LeaseO
   const controller = new AbortController();
   // every request of the run listens on this one signal: more than Node's default of 10 at once is expected, not a leak
   setMaxListeners(0, controller.signal);
+  let renewFailure: unknown;
   const timer = setInterval(() => {
-    if (!store.renewLease(token, ttl, clock.now())) {
+    // an exception here would be uncaught and end the process (a daemon on a full disk)
+    try {
+      if (!store.renewLease(token, ttl, clock.now())) {
+        clearInterval(timer);
+        controller.abort(new Error("the state lease was lost"));
+      }
+    } catch (e) {
+      if (opts.onRenewError) return opts.onRenewError(e);
       clearInterval(timer);
-      controller.abort(new Error("the state lease was lost"));
+      renewFailure = e;
+      // nothing further is sent: the in-flight work ends here
+      controller.abort(e);
     }
   }, Math.max(50, Math.floor(ttl / 3)));
   timer.unref();
+  let failed = false;
   try {
-    return await fn(token, controller.signal);
+    const result = await fn(token, controller.signal);
+    if (renewFailure !== undefined) throw renewFailure;
+    return result;
+  } catch (e) {
+    failed = true;
+    // the work's own state error names the failing write; otherwise the renewal's is why it stopped
+    throw e instanceof StateError || renewFailure === undefined ? e : renewFailure;
   } finally {
     clearInterval(timer);
-    store.releaseLease(token);
+    try {
+      store.releaseLease(token);
+    } catch (e) {
+      // the error that ended the work is the one to show; an unreleased lease expires by itself
+      if (!failed) throw e;
+    }
   }
 }

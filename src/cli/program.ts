@@ -65,7 +65,8 @@ export function buildProgram(io: Deps, setResult: (p: Promise<number>) => void):
     .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
     .option("--sandbox", "use the embedded fake ConnectWise and Licensing Management Platform", false)
     .option("--url <url>", "ask the running daemon (cwsync run) at this address to reconcile now, wait for it and print it (default: CWSYNC_URL)")
-    .action(async (opts: { repo: string; branch?: string; at?: string; dryRun: boolean; allowMassRemoval: boolean; strict: boolean; format: "text" | "json"; sandbox: boolean; url?: string }, cmd: Command) => {
+    .option("--accept-new-state", "start a new history where the state vanished (state.db missing or empty where the state directory shows one existed); refused without it", false)
+    .action(async (opts: { repo: string; branch?: string; at?: string; dryRun: boolean; allowMassRemoval: boolean; strict: boolean; format: "text" | "json"; sandbox: boolean; url?: string; acceptNewState: boolean }, cmd: Command) => {
       const { reconcileCommand } = await import("./commands/reconcile.ts");
       setResult(reconcileCommand({ ...opts, at: parseInstant(opts.at), connectwise: io.settings.connectwiseTuning, given: givenFlags(cmd) }, io));
     });
@@ -81,7 +82,8 @@ export function buildProgram(io: Deps, setResult: (p: Promise<number>) => void):
     .addOption(new Option("--format <format>", "output format (json: one object with every send's result)").choices(["text", "json"]).default("text"))
     .option("--url <url>", "ask the running daemon (cwsync run) at this address to send, under its lease (default: CWSYNC_URL)")
     .option("--idempotency-key <key>", "with --url: the daemon sends once per key (default: a new key per run); a script retrying a run whose answer it lost passes the same key")
-    .action(async (customer: string, report: string | undefined, opts: { repo: string; at?: string; sandbox: boolean; format: "text" | "json"; url?: string; idempotencyKey?: string }, cmd: Command) => {
+    .option("--accept-new-state", "start a new history where the state vanished (state.db missing or empty where the state directory shows one existed); refused without it", false)
+    .action(async (customer: string, report: string | undefined, opts: { repo: string; at?: string; sandbox: boolean; format: "text" | "json"; url?: string; idempotencyKey?: string; acceptNewState: boolean }, cmd: Command) => {
       const { sendNowCommand } = await import("./commands/send-now.ts");
       setResult(sendNowCommand({ customer, report: report as "billing" | undefined, ...opts, at: parseInstant(opts.at), given: givenFlags(cmd) }, io));
     });
@@ -93,14 +95,16 @@ export function buildProgram(io: Deps, setResult: (p: Promise<number>) => void):
     .option("--branch <branch>", "branch or tag to follow (default: the remote's HEAD)")
     .option("--interval <duration>", "time between reconciles, ±10 % jitter (30s, 5m, 1h)", "60s")
     .option("--poll-interval <duration>", "time between polls of the email-security sources", "15m")
-    .option("--listen <host:port>", "address of the HTTP server (loopback unless CWSYNC_API_TOKEN is set)", "127.0.0.1:9464")
+    .option("--listen <host:port>", "address of the HTTP server; beyond loopback CWSYNC_API_TOKEN is required and every route but /healthz needs it", "127.0.0.1:9464")
+    .option("--metrics-public", "beyond loopback, serve /metrics without the token (for a Prometheus without credentials)", false)
     .option("--no-tui", "no dashboard even on a terminal: JSON logs on stderr, as without a terminal or under CI (with the dashboard they go to <state dir>/cwsync.log)")
     .option("--sandbox", "start the embedded fakes of ConnectWise, LMPI and TMES/HES for the daemon's lifetime", false)
     .option("--allow-mass-removal", "apply revisions that remove more than a quarter of the customers", false)
     .option("--require-signed <file>", "apply only commits signed (ssh) by a key in this allowed-signers file; others are refused")
+    .option("--accept-new-state", "start a new history where the state vanished (state.db missing or empty where the state directory shows one existed); refused without it", false)
     .addOption(new Option("--at <iso>", "act as if the clock read this instant at start (demos and tests)").hideHelp())
     .addHelpText("after", "\nEnvironment: CWSYNC_WEBHOOK_SECRET (POST /hooks/github), CWSYNC_API_TOKEN (bearer token for /api), CWSYNC_LOG_LEVEL, CWSYNC_FULL_VERIFY_INTERVALS (every customer verified in full at least once in this many intervals; default 60).\nGit credentials: an ssh agent (SSH_AUTH_SOCK), a credential helper or GIT_ASKPASS; a password in an https URL is sent as a header, never stored or logged.")
-    .action(async (opts: { repo: string; branch?: string; interval: string; pollInterval: string; listen: string; tui: boolean; sandbox: boolean; allowMassRemoval: boolean; requireSigned?: string; at?: string }) => {
+    .action(async (opts: { repo: string; branch?: string; interval: string; pollInterval: string; listen: string; metricsPublic: boolean; tui: boolean; sandbox: boolean; allowMassRemoval: boolean; requireSigned?: string; at?: string; acceptNewState: boolean }) => {
       const { runCommand } = await import("./commands/run.ts");
       setResult(runCommand({ ...opts, at: parseInstant(opts.at), connectwise: io.settings.connectwiseTuning }, io));
     });
@@ -125,6 +129,22 @@ export function buildProgram(io: Deps, setResult: (p: Promise<number>) => void):
     .action(async (customer: string, opts: { limit: string; format: "text" | "json" }) => {
       const { historyCommand } = await import("./commands/history.ts");
       setResult(historyCommand({ customer, format: opts.format, limit: Number(opts.limit) || 50 }, io));
+    });
+
+  const state = program
+    .command("state")
+    .description("the state directory (CWSYNC_STATE_DIR): backup FILE")
+    .action(() => {
+      throw new UsageError("cwsync state needs a subcommand: cwsync state backup FILE");
+    });
+  state
+    .command("backup")
+    .description("copy the state to FILE, consistently, even while the daemon runs (it only reads); refuses an existing FILE")
+    .argument("<file>", "where to write the copy (must not exist)")
+    .addHelpText("after", "\nRestoring: stop the daemon, copy FILE to <state dir>/state.db, delete state.db-wal and state.db-shm, start again (see the README).")
+    .action(async (file: string) => {
+      const { stateBackupCommand } = await import("./commands/state-backup.ts");
+      setResult(stateBackupCommand({ file }, io));
     });
 
   program

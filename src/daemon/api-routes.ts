@@ -8,8 +8,12 @@ import type { Logger } from "./logger.ts";
 
 const REPORTS: readonly ReportName[] = ["billing", "hostedEmailSecurity", "emailSecurity"];
 
-/** Idempotency keys remembered: the last 1,000, for a day (a client's retries come within minutes). */
-export const IDEMPOTENCY_KEYS = { max: 1000, ttlMs: 24 * 3_600_000 };
+/**
+ * Idempotency keys remembered: for a day (a client's retries come within minutes), the last 10,000
+ * (a few MB), and each for an hour at least: a repeat within the hour always gets the first result,
+ * and a new key that would push out a younger one is refused as busy.
+ */
+export const IDEMPOTENCY_KEYS = { max: 10_000, ttlMs: 24 * 3_600_000, keepMs: 3_600_000 };
 /** What a full send-now queue asks a client to wait before trying again. */
 export const BUSY_RETRY_AFTER_SECONDS = 5;
 // printable ASCII without spaces: a UUID, a CI run id, a ticket number
@@ -22,7 +26,10 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
  */
 export function createApiRoutes(control: DaemonControl, log: Logger, now: () => number = Date.now): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
   // a request that did nothing (a full queue, a stop) is not remembered: its retry must run
-  const keys = new IdempotencyCache<SendNowResult>({ ...IDEMPOTENCY_KEYS, now, keep: (r) => r.refused === undefined });
+  const keys = new IdempotencyCache<SendNowResult>({
+    ...IDEMPOTENCY_KEYS, now, keep: (r) => r.refused === undefined,
+    whenFull: () => ({ ok: false, customer: "", message: `the daemon holds ${IDEMPOTENCY_KEYS.max} idempotency keys of the last hour; try again shortly`, sends: [], refused: "busy" }),
+  });
 
   async function reconcile(res: ServerResponse, url: URL, customer?: string): Promise<void> {
     const wait = url.searchParams.get("wait");

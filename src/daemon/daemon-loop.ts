@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { cycleJson } from "../app/cycle-json.ts";
-import { ExitError, OperationError } from "../errors.ts";
+import { ExitError, OperationError, StateError } from "../errors.ts";
 import type { ReportName, StateStore } from "../ports/state-store.ts";
 import type { ReconcileResult, SendNowResult } from "./api-types.ts";
 import { collectGarbage } from "./collect-garbage.ts";
@@ -11,6 +11,9 @@ import type { DaemonControl } from "./http-server.ts";
 import { RequestQueue, type ReconcileRequest } from "./request-queue.ts";
 import type { DaemonDeps, DaemonOptions } from "./run-daemon.ts";
 import type { DaemonSnapshot } from "./snapshot.ts";
+
+/** The longest wait before the state is probed again after a failure outside a cycle. */
+const STATE_RETRY_MS = 5_000;
 
 export interface LoopDeps extends DaemonDeps {
   store: StateStore;
@@ -88,7 +91,11 @@ export class DaemonLoop {
         } else await this.sleep(Math.min(this.nextReconcileAt, reconcileAt ?? Infinity, this.worker.loaded ? this.worker.nextPollAt : Infinity));
       } catch (e) {
         if (this.stopping) break;
-        throw e;
+        if (!(e instanceof StateError)) throw e;
+        // the state failed outside a step's own handling: the daemon waits for it, it does not exit
+        this.worker.stateFailed(e);
+        this.snap = this.snapshotNow();
+        await this.sleep(this.deps.clock.now() + Math.min(this.opts.intervalMs, STATE_RETRY_MS));
       }
     }
     const left = this.queue.drain();
@@ -134,6 +141,21 @@ export class DaemonLoop {
   }
 
   /**
+   * The lease's renewal failed (`withLease`'s `onRenewError`): on a state failure the step in
+   * flight is aborted and `state.unavailable` shows at once; the daemon keeps its lease and runs on.
+   */
+  renewFailed(e: unknown): void {
+    this.worker.stateFailed(e);
+    if (!(e instanceof StateError)) return;
+    try {
+      this.snap = this.snapshotNow();
+    } catch {
+      // called from the lease's timer, where a throw would end the process: the next step's snapshot shows it
+      this.snap = { ...this.snap, unavailable: this.worker.health.unavailable() };
+    }
+  }
+
+  /**
    * Before the daemon listens: the first git sync and, when it brings a revision, the sources. A
    * credential a customer of that revision uses and the environment lacks is then a usage error,
    * before any port is bound. Any other failure is left to the first reconcile, which retries.
@@ -164,6 +186,8 @@ export class DaemonLoop {
 
   private ready(): { ready: boolean; reason?: string } {
     if (this.stopping) return { ready: false, reason: "shutting down" };
+    const state = this.worker.health.stateUnavailable;
+    if (state) return { ready: false, reason: `state.unavailable since ${state.since}: ${state.message}` };
     const { current, syncError, refused } = this.deps.sync.state();
     if (!current) return { ready: false, reason: `no revision yet${refused ? `: ${refused.reason}` : syncError ? `: ${syncError}` : ""}` };
     const last = this.worker.lastReconcile;

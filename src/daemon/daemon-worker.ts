@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { pollDetections } from "../apply/poll-detections.ts";
 import { lastGlobalOf, reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
 import { pruneDetectionsDaily } from "../apply/prune-detections.ts";
@@ -7,7 +8,7 @@ import { unconfiguredInUse, type SourcesSession } from "../app/sources-session.t
 import { loadConfig, type LoadResult } from "../config/load.ts";
 import type { Desired } from "../core/desired.ts";
 import { pollTargets } from "../core/poll-targets.ts";
-import { ExitError, OperationError } from "../errors.ts";
+import { ExitError, OperationError, StateError } from "../errors.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import { LeaseLostError } from "../ports/state-store.ts";
 import { AlertLog } from "./alert-log.ts";
@@ -40,6 +41,24 @@ export interface CycleEnd {
 
 export const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** `store`, telling `failed` of every state failure (a full disk, a corrupt page) any call of it meets, read or write. */
+function watchState(store: StateStore, failed: (e: StateError) => void): StateStore {
+  return new Proxy(store, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        try {
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        } catch (e) {
+          if (e instanceof StateError) failed(e);
+          throw e;
+        }
+      };
+    },
+  });
+}
+
 /**
  * The daemon's work, one step at a time as the loop (daemon-loop.ts) schedules it: the git sync,
  * a reconcile (whole or scoped), a detection poll, a send-now, the daily prune; and what the
@@ -67,6 +86,9 @@ export class DaemonWorker {
   private lastPoll?: DaemonSnapshot["lastPoll"];
   private cw: Pick<DaemonSnapshot["connectwise"], "target" | "healthy" | "lastError"> = { target: "not connected yet", healthy: true };
   private readonly requests: RequestCounter;
+  /** Aborted when the state becomes unavailable: the step in flight stops there, nothing further is sent. */
+  private stateStop = new AbortController();
+  private lastSnapshot?: DaemonSnapshot;
 
   constructor(
     private readonly opts: DaemonOptions,
@@ -79,7 +101,7 @@ export class DaemonWorker {
     this.requests = new RequestCounter(deps.metrics);
     this.scopes = new ScopeKeeper(opts.fullVerifyIntervals);
     // after a stop, a write fails as a crash would at that point: the ledger resolves it next time
-    this.store = fenceWrites(deps.store, work);
+    this.store = watchState(fenceWrites(deps.store, work), (e) => this.stateFailed(e));
     this.alerts = new AlertLog(deps.log, deps.store.customers());
     this.health = new SourceHealth(deps.log);
   }
@@ -92,17 +114,60 @@ export class DaemonWorker {
     return jittered(ms, this.deps.random);
   }
 
+  /**
+   * The state cannot be written or read (any call of the store, the lease's renewal): the daemon
+   * records `state.unavailable` and aborts the step in flight; it keeps running and serving.
+   * Anything else the renewal meets (a busy database) is logged: the lease expires only after
+   * several renewals failed, and a takeover ends the daemon on its own.
+   */
+  stateFailed(e: unknown): void {
+    if (!(e instanceof StateError)) {
+      this.noticeOnce({ error: messageOf(e) }, "renewing the state lease failed; tried again");
+      return;
+    }
+    this.health.stateFailed(e, new Date(this.deps.clock.now()));
+    this.stateStop.abort(e);
+  }
+
+  /** A step's signal: aborted on stop, and when the state becomes unavailable during it. */
+  private stepSignal(): AbortSignal {
+    if (this.stateStop.signal.aborted) this.stateStop = new AbortController();
+    const signal = AbortSignal.any([this.work, this.stateStop.signal]);
+    setMaxListeners(0, signal);
+    return signal;
+  }
+
+  /**
+   * Whether a step may use the state: while it is unavailable, each step first probes it
+   * (integrity and a committed write) and runs only when that succeeds.
+   */
+  private stateUsable(): boolean {
+    if (!this.health.stateUnavailable) return true;
+    try {
+      this.deps.store.probe?.();
+    } catch (e) {
+      if (!(e instanceof StateError)) throw e;
+      this.stateFailed(e);
+      return false;
+    }
+    this.health.stateRecovered();
+    return true;
+  }
+
   async close(): Promise<void> {
     await this.sources?.close();
   }
 
   /** Old detection counters deleted once a day, also when no revision or send makes a whole cycle. */
   prune(): void {
+    if (this.health.stateUnavailable) return;
     try {
       const pruned = pruneDetectionsDaily(this.store, this.deps.token, this.now(), () => lastGlobalOf(this.store)?.config);
       if (pruned) this.deps.log.info(pruned, "old detection counters deleted");
     } catch (e) {
       if (this.stopping || e instanceof StoppedError || e instanceof LeaseLostError) throw e;
+      // already state.unavailable
+      if (e instanceof StateError) return;
       this.deps.log.warn({ error: messageOf(e) }, "deleting old detection counters failed; tried again next cycle");
     }
   }
@@ -175,12 +240,17 @@ export class DaemonWorker {
     let error: string | undefined;
     let scope: Set<string> | undefined;
     let verified = "whole";
+    if (!this.stateUsable()) {
+      this.lastReconcile = { at: new Date(clock.now()).toISOString(), durationMs: 0, ok: false, reason };
+      return { whole: false, reason, at: this.lastReconcile.at, durationMs: 0, error: this.health.stateUnavailable!.message };
+    }
+    const signal = this.stepSignal();
     try {
       const sources = await this.openSources(current);
       this.health.begin(sources.budgets, ALL_SOURCES);
       const scoped = this.wholeNeeded || request.whole
         ? undefined
-        : await this.scopes.scopeFor({ revision: current.revision, requested: request.customers, now: now.getTime(), cw: sources.cw, store: this.store, signal: this.work });
+        : await this.scopes.scopeFor({ revision: current.revision, requested: request.customers, now: now.getTime(), cw: sources.cw, store: this.store, signal });
       if (scoped) ({ scope, verified } = scoped);
       // the files are parsed for a whole cycle only, and let go after it (5,000 parsed files are most of the memory)
       const load = scope ? undefined : this.loadOf(current);
@@ -197,7 +267,7 @@ export class DaemonWorker {
             desired, ...(scope ? { scope } : {}), pollErrors: this.scopes.pollErrors(),
           },
           {
-            cw: sources.cw, license: sources.license!, store: this.store, clock, token: this.deps.token, signal: this.work, settleMs: this.opts.settleMs,
+            cw: sources.cw, license: sources.license!, store: this.store, clock, token: this.deps.token, signal, settleMs: this.opts.settleMs,
             notice: (fields, message) => this.noticeOnce(fields, message),
             ...(polls ? { detections: { tmes: sources.tmes, hes: sources.hes } } : {}),
           },
@@ -206,9 +276,23 @@ export class DaemonWorker {
       this.scopes.afterCycle({ revision: current.revision, desired, scope, started, now: now.getTime(), cursors: this.store.cursors() });
       if (!scope) this.loaded = undefined;
     } catch (e) {
-      // a stop, a lost lease and a usage error (the environment lacks a credential) end the daemon
-      if (this.stopping || e instanceof StoppedError || e instanceof LeaseLostError || e instanceof ExitError || e instanceof OperationError) throw e;
+      if (this.stopping || e instanceof StoppedError || e instanceof LeaseLostError) throw e;
+      // the state failing (a full disk, corruption) does not end the daemon: it waits for the state
+      if (e instanceof StateError) this.stateFailed(e);
+      // a usage error (the environment lacks a credential) ends it
+      else if (e instanceof ExitError || e instanceof OperationError) throw e;
       error = messageOf(e);
+    }
+    const state = this.health.stateUnavailable;
+    if (state) {
+      // the cycle ended on the state, not on a source: no alert blames ConnectWise, and the next cycle looks at everyone
+      const durationMs = clock.now() - started;
+      metrics.reconcileDuration(durationMs / 1000, false);
+      this.lastReconcile = { at: new Date(clock.now()).toISOString(), durationMs, ok: false, reason };
+      this.wholeNeeded = true;
+      this.logOutcomes(report);
+      this.views.touch();
+      return { whole: false, reason, at: this.lastReconcile.at, durationMs, report, error: state.message };
     }
     this.health.end(this.sources?.budgets, ALL_SOURCES, new Date(clock.now()));
     const durationMs = clock.now() - started;
@@ -224,17 +308,21 @@ export class DaemonWorker {
     this.wholeNeeded = error !== undefined || cwIssue !== undefined;
     this.cw = { ...this.cw, healthy: error === undefined && !cwIssue, lastError: error ?? cwIssue?.message };
     this.alerts.connectwise(this.cw.healthy ? undefined : this.cw.lastError);
-    for (const o of report?.outcomes ?? []) {
-      this.views.forget(o.customer);
-      metrics.send(o.report, o.result);
-      if (o.result === "done") log.info({ customer: o.customer, report: o.report, period: o.periodKey, key: o.key, ticketId: o.ticketId }, "report sent");
-    }
+    this.logOutcomes(report);
     if (report) {
       this.views.touch();
       this.alerts.customers(report.statuses);
     }
     log.debug({ revision: current.revision, reason, durationMs, verified, customers: scope?.size ?? "all", ...(scope && scope.size <= 20 ? { scope: [...scope].sort() } : {}), actions: report?.plan.actions.length ?? 0, ok: error === undefined }, "reconcile finished");
     return { whole: verified === "whole", reason, at: this.lastReconcile.at, durationMs, report, error };
+  }
+
+  private logOutcomes(report: CycleReport | undefined): void {
+    for (const o of report?.outcomes ?? []) {
+      this.views.forget(o.customer);
+      this.deps.metrics.send(o.report, o.result);
+      if (o.result === "done") this.deps.log.info({ customer: o.customer, report: o.report, period: o.periodKey, key: o.key, ticketId: o.ticketId }, "report sent");
+    }
   }
 
   private polled(ok: boolean, error?: string): void {
@@ -249,23 +337,30 @@ export class DaemonWorker {
   async poll(): Promise<void> {
     const current = this.deps.sync.state().current;
     const sources = this.sources;
-    if (!current || !sources || (!sources.tmes && !sources.hes)) {
+    if (!current || !sources || (!sources.tmes && !sources.hes) || !this.stateUsable()) {
       this.nextPollAt = this.deps.clock.now() + this.jittered(this.opts.pollIntervalMs);
       return;
     }
     const now = this.now();
     this.health.begin(sources.budgets, DETECTION_SOURCES);
+    const signal = this.stepSignal();
     try {
       const desired = this.scopes.desired(current.revision) ?? this.desired(current.revision, this.loadOf(current), now);
       const result = await pollDetections(pollTargets(desired), {
-        sources: { tmes: sources.tmes, hes: sources.hes }, store: this.store, token: this.deps.token, now, realNow: () => this.deps.clock.now(), signal: this.work,
+        sources: { tmes: sources.tmes, hes: sources.hes }, store: this.store, token: this.deps.token, now, realNow: () => this.deps.clock.now(), signal,
       });
-      // a customer whose polling failed or recovered shows it from the next cycle on
-      this.scopes.notePoll(result.errors, "all", true);
-      this.polled(result.errors.length === 0, result.errors[0] && `${result.errors[0].customer} ${result.errors[0].domain}: ${result.errors[0].message}`);
+      // the state failed, not the sources: polled again once it can record what it reads
+      if (this.health.stateUnavailable) this.nextPollAt = this.deps.clock.now() + this.jittered(this.opts.pollIntervalMs);
+      else {
+        // a customer whose polling failed or recovered shows it from the next cycle on
+        this.scopes.notePoll(result.errors, "all", true);
+        this.polled(result.errors.length === 0, result.errors[0] && `${result.errors[0].customer} ${result.errors[0].domain}: ${result.errors[0].message}`);
+      }
     } catch (e) {
       if (this.stopping || e instanceof StoppedError) throw e;
-      this.polled(false, messageOf(e));
+      if (e instanceof StateError) this.stateFailed(e);
+      if (this.health.stateUnavailable) this.nextPollAt = this.deps.clock.now() + this.jittered(this.opts.pollIntervalMs);
+      else this.polled(false, messageOf(e));
     }
     this.health.end(sources.budgets, DETECTION_SOURCES, new Date(this.deps.clock.now()));
       }
@@ -273,6 +368,11 @@ export class DaemonWorker {
   /** `cwsync send-now`'s code path, under the daemon's lease, from the applied revision. */
   async sendNow(job: SendNowJob): Promise<void> {
     let result: SendNowResult;
+    if (!this.stateUsable()) {
+      job.done({ ok: false, customer: job.customer, message: `nothing was sent: ${this.health.stateUnavailable!.message}`, sends: [] });
+      return;
+    }
+    const signal = this.stepSignal();
     try {
       checkCustomerName(job.customer);
       const current = this.deps.sync.state().current;
@@ -290,7 +390,7 @@ export class DaemonWorker {
       const now = this.now();
       const sent = await runSendNow(
         { customer: job.customer, report: job.report, reports, now, revision, ...(load ? { load } : {}), ...(desired ? { desired } : {}) },
-        { cw: sources.cw, license: sources.license!, store: this.store, clock: this.deps.clock, token: this.deps.token, signal: this.work, settleMs: this.opts.settleMs, detections: { tmes: sources.tmes, hes: sources.hes } },
+        { cw: sources.cw, license: sources.license!, store: this.store, clock: this.deps.clock, token: this.deps.token, signal, settleMs: this.opts.settleMs, detections: { tmes: sources.tmes, hes: sources.hes } },
       );
       result = { ok: sent.ok, customer: job.customer, message: sent.sends.map(sendLine).join("\n"), sends: sent.sends, at: now.toISOString(), revision };
       this.deps.log.info({ customer: job.customer, report: job.report ?? "all", ok: sent.ok, detail: result.message }, "send-now finished");
@@ -299,6 +399,7 @@ export class DaemonWorker {
         job.done({ ok: false, customer: job.customer, message: "the daemon is shutting down; an unfinished send is resolved by the next run, never repeated blind", sends: [] });
         throw e;
       }
+      if (e instanceof StateError) this.stateFailed(e);
       result = { ok: false, customer: job.customer, message: messageOf(e), sends: [] };
     }
     this.health.end(this.sources?.budgets, ALL_SOURCES, new Date(this.deps.clock.now()));
@@ -309,8 +410,23 @@ export class DaemonWorker {
   /** What the daemon knows now; `nextReconcile` from the loop (absent while stopping). */
   snapshot(nextReconcile: number | undefined): DaemonSnapshot {
     const s = this.deps.sync.state();
+    let built: DaemonSnapshot;
+    try {
+      built = this.buildSnapshot(s, nextReconcile);
+    } catch (e) {
+      if (!(e instanceof StateError)) throw e;
+      // a corrupt state cannot show its customers: the last snapshot's, with the condition
+      const at = new Date(this.deps.clock.now()).toISOString();
+      const unavailable = this.health.unavailable();
+      return { ...(this.lastSnapshot ?? { repo: { source: this.deps.sync.source }, connectwise: { ...this.cw, requests: {}, rateLimitWaits: 0 }, states: {}, customers: [] }), at, unavailable };
+    }
+    this.lastSnapshot = built;
+    return built;
+  }
+
+  private buildSnapshot(s: SyncStatus, nextReconcile: number | undefined): DaemonSnapshot {
     const snap = buildSnapshot({
-      store: this.deps.store, cache: this.views, now: this.now(), at: new Date(this.deps.clock.now()),
+      store: this.store, cache: this.views, now: this.now(), at: new Date(this.deps.clock.now()),
       repo: {
         source: this.deps.sync.source, branch: this.opts.branch, attempted: this.loaded?.revision,
         lastSync: s.lastSync === undefined ? undefined : new Date(s.lastSync).toISOString(), syncError: s.syncError, refused: s.refused,

@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import { request, type IncomingHttpHeaders } from "node:http";
+import { connect, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -304,6 +305,109 @@ describe("API token", () => {
     }
     expect(apiAccess("0.0.0.0", TOKEN)).toEqual({ mode: "token" });
     expect(apiAccess("127.0.0.1", TOKEN)).toEqual({ mode: "token" });
+  });
+});
+
+describe("listening beyond loopback", () => {
+  const beyond = (extra: Partial<HttpServerOptions> = {}) => start({ listen: { host: "0.0.0.0", port: 0 }, ...extra });
+  const bearer = { headers: { authorization: `Bearer ${TOKEN}` } };
+
+  it("opens only /healthz without the token: /readyz, /metrics and the API answer 401", async () => {
+    const { url } = await beyond({ token: TOKEN });
+    expect((await call(url, "GET", "/healthz")).status).toBe(200);
+    for (const p of ["/readyz", "/metrics", "/api/status"]) {
+      const r = await call(url, "GET", p);
+      expect(r.status, p).toBe(401);
+      expect(r.headers["www-authenticate"], p).toBe("Bearer");
+      expect(r.text, p).not.toContain("cwsync_");
+      expect((await call(url, "GET", p, bearer)).status, p).toBe(200);
+    }
+  });
+
+  it("opens /metrics too with metricsPublic (--metrics-public), and nothing else", async () => {
+    const { url } = await beyond({ token: TOKEN, metricsPublic: true });
+    const m = await call(url, "GET", "/metrics");
+    expect(m.status).toBe(200);
+    expect(m.text).toContain("cwsync_");
+    expect((await call(url, "GET", "/readyz")).status).toBe(401);
+    expect((await call(url, "GET", "/api/status")).status).toBe(401);
+  });
+
+  it("refuses /readyz and /metrics without a token configured, as the API", async () => {
+    const { url, control } = await beyond();
+    control.readyState = { ready: false, reason: "git sync failing: cannot reach https://internal.example/repo.git" };
+    expect((await call(url, "GET", "/healthz")).status).toBe(200);
+    for (const p of ["/readyz", "/metrics"]) {
+      const r = await call(url, "GET", p);
+      expect(r.status, p).toBe(403);
+      expect(r.text, p).not.toContain("internal.example");
+    }
+  });
+
+  it("keeps loopback as it was: health, readiness and metrics open", async () => {
+    const { url } = await start({ token: TOKEN });
+    for (const p of ["/healthz", "/readyz", "/metrics"]) expect((await call(url, "GET", p)).status, p).toBe(200);
+  });
+});
+
+describe("connection limits", () => {
+  const sockets: Socket[] = [];
+  afterEach(() => sockets.splice(0).forEach((s) => s.destroy()));
+  /** Opens a connection that sends nothing; resolves once connected, with when it was closed. */
+  const idle = (url: string) =>
+    new Promise<{ closedAt: () => number | undefined }>((resolve) => {
+      let closedAt: number | undefined;
+      const s = connect(Number(new URL(url).port), "127.0.0.1");
+      sockets.push(s);
+      s.on("error", () => undefined);
+      s.on("close", () => (closedAt = Date.now()));
+      s.on("connect", () => resolve({ closedAt: () => closedAt }));
+    });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("closes connections past the limit at once and idle ones after idleMs, and goes on answering", async () => {
+    const { url, lines } = await start({ limits: { maxConnections: 5, idleMs: 600 } });
+    const opened = Date.now();
+    const conns = [];
+    for (let i = 0; i < 8; i++) conns.push(await idle(url));
+    await sleep(300);
+    // the 3 past the limit are gone before the idle timeout
+    expect(conns.filter((c) => c.closedAt() !== undefined)).toHaveLength(3);
+    expect(lines.find((l) => l.msg === "http connection refused: too many connections")).toMatchObject({ level: 40, max: 5 });
+    await sleep(900);
+    // the 5 within it sent nothing: closed after idleMs (Node's headersTimeout spares them)
+    expect(conns.every((c) => c.closedAt() !== undefined && c.closedAt()! - opened < 1500)).toBe(true);
+    expect((await call(url, "GET", "/healthz")).status).toBe(200);
+  });
+
+  it("leaves a request that waits for its answer longer than idleMs alone", async () => {
+    const { url, control } = await start({ limits: { idleMs: 200 } });
+    let open!: () => void;
+    control.sendGate = new Promise((r) => (open = r));
+    const answer = call(url, "POST", "/api/customers/acme-corp/send-now");
+    await sleep(600);
+    open();
+    expect((await answer).status).toBe(200);
+  });
+
+  it("reads at most 8 webhook bodies at once: a 9th is answered 503 with Retry-After", async () => {
+    const { url, control } = await start({ webhookSecret: SECRET });
+    const port = Number(new URL(url).port);
+    for (let i = 0; i < 8; i++) {
+      const s = connect(port, "127.0.0.1");
+      sockets.push(s);
+      s.on("error", () => undefined);
+      s.write(`POST /hooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"ref":`);
+    }
+    await sleep(200);
+    const ninth = await call(url, "POST", "/hooks/github", hook(PUSH, "push", sign(PUSH)));
+    expect(ninth.status).toBe(503);
+    expect(ninth.headers["retry-after"]).toBe("5");
+    sockets.splice(0).forEach((s) => s.destroy());
+    await sleep(100);
+    // the slots came back when those clients went away
+    expect((await call(url, "POST", "/hooks/github", hook(PUSH, "push", sign(PUSH)))).status).toBe(202);
+    expect(control.reconciles).toEqual([{ reason: "webhook" }]);
   });
 });
 

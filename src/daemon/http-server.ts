@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { OperationError } from "../errors.ts";
 import type { ReportName } from "../ports/state-store.ts";
 import { createApiRoutes } from "./api-routes.ts";
@@ -27,16 +27,35 @@ export interface DaemonControl {
 
 export interface HttpServerOptions {
   listen: { host: string; port: number };
-  /** CWSYNC_API_TOKEN: when set, /api and POST routes need `Authorization: Bearer <token>` (constant-time compare). */
+  /**
+   * CWSYNC_API_TOKEN: when set, /api and POST routes need `Authorization: Bearer <token>` (constant-time
+   * compare); on an address beyond loopback, /readyz and /metrics need it too (only /healthz is open).
+   */
   token?: string;
+  /** `--metrics-public`: /metrics answers without the token on an address beyond loopback (a Prometheus without credentials). */
+  metricsPublic?: boolean;
   /** CWSYNC_WEBHOOK_SECRET: when absent, POST /hooks/github answers 404 (not configured). */
   webhookSecret?: string;
   control: DaemonControl;
   metrics: Metrics;
   log: Logger;
+  /** HTTP_LIMITS, for tests that cannot wait for or open that many. */
+  limits?: Partial<typeof HTTP_LIMITS>;
 }
 
 const MAX_BODY = 1024 * 1024;
+/** Webhook bodies read at once (each up to MAX_BODY, before its signature can be checked); more wait for GitHub's redelivery or the next interval. */
+const WEBHOOK_READS = 8;
+
+/**
+ * What one daemon's HTTP side may hold. Connections past `maxConnections` are closed as they are
+ * accepted; a socket with no request in progress is closed after `idleMs` (Node's headersTimeout
+ * spares a connection that never sends a byte); a slow client is cut off by the header and request
+ * timeouts, checked every `checkEveryMs`. 256 connections stay well under LimitNOFILE=4096.
+ */
+export const HTTP_LIMITS = { maxConnections: 256, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, idleMs: 10_000, checkEveryMs: 2_000 };
+/** Accept errors (EMFILE, ENFILE) and dropped connections come in bursts: one log line per this many ms. */
+const LOG_EVERY_MS = 10_000;
 
 /**
  * The daemon's HTTP side (node:http, no framework): health, readiness, Prometheus metrics, the
@@ -44,19 +63,24 @@ const MAX_BODY = 1024 * 1024;
  */
 export async function startHttpServer(opts: HttpServerOptions): Promise<{ url: string; close(): Promise<void> }> {
   let access: ApiAccess = { mode: "refused", reason: "not listening yet" };
+  let boundTo = "";
+  const reading = { webhooks: 0 };
   const api = createApiRoutes(opts.control, opts.log);
-  const server = createServer((req, res) => {
+  const limits = { ...HTTP_LIMITS, ...opts.limits };
+  const server = createServer({
+    headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs, connectionsCheckingInterval: limits.checkEveryMs,
+  }, (req, res) => {
     const started = Date.now();
     const path = (req.url ?? "/").split("?")[0];
     res.on("finish", () => opts.log.debug({ method: req.method, path, status: res.statusCode, ms: Date.now() - started }, "http request"));
-    handle(req, res, opts, access, api).catch((err: unknown) => {
+    handle(req, res, opts, { access, bound: boundTo, reading }, api).catch((err: unknown) => {
       opts.log.error({ err, method: req.method, path }, "http handler failed");
       if (!res.headersSent) json(res, 500, { error: "internal error; see the daemon log" });
       else res.destroy();
     });
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  limitConnections(server, limits, opts.log);
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       reject(new OperationError(`cannot listen on ${formatHost(opts.listen.host)}:${opts.listen.port}: ${err.code ?? err.message}; choose another --listen`));
@@ -67,11 +91,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ url: s
       resolve();
     });
   });
-  server.on("error", (err) => opts.log.error({ err }, "http server error"));
-  const bound = server.address() as AddressInfo;
-  access = apiAccess(bound.address, opts.token);
-  if (access.mode === "refused") opts.log.warn({ address: bound.address, port: bound.port }, "api disabled: not loopback and no CWSYNC_API_TOKEN");
-  const url = `http://${formatHost(connectableHost(bound.address))}:${bound.port}`;
+  // EMFILE/ENFILE on accept: the server keeps listening (libuv sheds the pending connection)
+  const serverError = throttled((err: NodeJS.ErrnoException, skipped) => opts.log.error({ err, code: err.code, skipped }, "http server error"));
+  server.on("error", serverError);
+  const address = server.address() as AddressInfo;
+  access = apiAccess(address.address, opts.token);
+  boundTo = address.address;
+  if (access.mode === "refused") opts.log.warn({ address: address.address, port: address.port }, "api disabled: not loopback and no CWSYNC_API_TOKEN");
+  const url = `http://${formatHost(connectableHost(address.address))}:${address.port}`;
   return {
     url,
     close: () =>
@@ -82,7 +109,35 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ url: s
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpServerOptions, access: ApiAccess, api: ReturnType<typeof createApiRoutes>): Promise<void> {
+/** The connection limit and the idle-socket timeout; Node's own header and request timeouts are set at creation. */
+function limitConnections(server: Server, limits: typeof HTTP_LIMITS, log: Logger): void {
+  server.maxConnections = limits.maxConnections;
+  server.on("drop", throttled((_: unknown, skipped) => log.warn({ max: limits.maxConnections, skipped }, "http connection refused: too many connections")));
+  // a socket with a request in progress waits for its answer (`?wait=1`, a send-now): only idle ones are closed
+  const busy = new WeakSet<Socket>();
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    busy.add(req.socket);
+    res.once("close", () => busy.delete(req.socket));
+  });
+  server.setTimeout(limits.idleMs, (socket: Socket) => {
+    if (!busy.has(socket)) socket.destroy();
+  });
+}
+
+/** `fn` at most once per LOG_EVERY_MS, told how many calls it skipped. */
+function throttled<T>(fn: (value: T, skipped: number) => void): (value: T) => void {
+  let last = -Infinity;
+  let skipped = 0;
+  return (value) => {
+    const now = Date.now();
+    if (now - last < LOG_EVERY_MS) return void skipped++;
+    last = now;
+    fn(value, skipped);
+    skipped = 0;
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpServerOptions, { access, bound, reading }: { access: ApiAccess; bound: string; reading: { webhooks: number } }, api: ReturnType<typeof createApiRoutes>): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   const path = url.pathname;
   const method = req.method ?? "GET";
@@ -90,6 +145,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpServe
     req.resume();
     if (method !== "GET" && method !== "HEAD") return notAllowed(res, "GET");
     if (path === "/healthz") return text(res, 200, "ok\n");
+    // beyond loopback only /healthz is open: the readiness reason and the metrics tell a stranger too much
+    if (!isLoopback(bound) && !(path === "/metrics" && opts.metricsPublic)) {
+      const denied = authorize(req, access, opts.token);
+      if (denied) return json(res, denied.status, { error: denied.error }, denied.headers);
+    }
     if (path === "/readyz") {
       const r = opts.control.ready();
       return r.ready ? text(res, 200, "ready\n") : text(res, 503, `not ready: ${r.reason ?? "unknown"}\n`);
@@ -99,7 +159,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpServe
     res.end(body);
     return;
   }
-  if (path === "/hooks/github") return webhook(req, res, opts);
+  if (path === "/hooks/github") return webhook(req, res, opts, reading);
 
   req.resume();
   const denied = authorize(req, access, opts.token);
@@ -108,7 +168,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: HttpServe
   return api(req, res, url);
 }
 
-async function webhook(req: IncomingMessage, res: ServerResponse, opts: HttpServerOptions): Promise<void> {
+async function webhook(req: IncomingMessage, res: ServerResponse, opts: HttpServerOptions, reading: { webhooks: number }): Promise<void> {
   if (!opts.webhookSecret) {
     req.resume();
     return json(res, 404, { error: "the GitHub webhook is not configured: set CWSYNC_WEBHOOK_SECRET" });
@@ -117,7 +177,13 @@ async function webhook(req: IncomingMessage, res: ServerResponse, opts: HttpServ
     req.resume();
     return notAllowed(res, "POST");
   }
-  const body = await readBody(req, MAX_BODY);
+  if (reading.webhooks >= WEBHOOK_READS) {
+    req.resume();
+    return json(res, 503, { error: `${WEBHOOK_READS} webhook deliveries are being read already; the next interval fetches anyway` }, { "retry-after": "5" });
+  }
+  reading.webhooks++;
+  const body = await readBody(req, MAX_BODY).finally(() => reading.webhooks--);
+  if (body === "aborted") return void res.destroy();
   if (body === "too-large") return json(res, 413, { error: `the payload is larger than ${MAX_BODY} bytes` });
   if (!verifyGithubSignature(opts.webhookSecret, body, req.headers["x-hub-signature-256"])) {
     opts.log.warn({ path: "/hooks/github" }, "webhook signature missing or invalid");
@@ -141,7 +207,7 @@ export function verifyGithubSignature(secret: string, body: Buffer, header: stri
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** How the API and POST routes (all but /healthz, /readyz, /metrics and the signed webhook) may be reached. */
+/** How the API and POST routes (all but /healthz, /readyz, /metrics and the signed webhook; beyond loopback also /readyz and /metrics) may be reached. */
 export type ApiAccess = { mode: "open" | "token" } | { mode: "refused"; reason: string };
 
 /**
@@ -181,7 +247,8 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-function isLoopback(host: string): boolean {
+/** Whether a host or address is loopback: `localhost`, `::1`, 127.0.0.0/8 (also `::ffff:`-mapped). */
+export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "").toLowerCase();
   return h === "localhost" || h === "::1" || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
 }
@@ -204,8 +271,8 @@ function connectableHost(address: string): string {
   return address;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-large"> {
-  return new Promise((resolve, reject) => {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-large" | "aborted"> {
+  return new Promise((resolve) => {
     if (Number(req.headers["content-length"] ?? 0) > limit) {
       req.resume();
       return resolve("too-large");
@@ -219,7 +286,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-la
       else chunks.push(c);
     });
     req.on("end", () => resolve(over ? "too-large" : Buffer.concat(chunks)));
-    req.on("error", reject);
+    // a client gone mid-body ("aborted"): the read ends (its slot among WEBHOOK_READS with it), nothing to answer
+    req.on("error", () => resolve("aborted"));
+    req.on("close", () => resolve("aborted"));
   });
 }
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { IdempotencyCache } from "./idempotency.ts";
 
-function cacheOf(opts: { max?: number; ttlMs?: number; keep?: (r: string) => boolean } = {}) {
+function cacheOf(opts: { max?: number; ttlMs?: number; keep?: (r: string) => boolean; keepMs?: number; whenFull?: () => string } = {}) {
   const clock = { now: 0 };
   let runs = 0;
-  const cache = new IdempotencyCache<string>({ max: opts.max ?? 3, ttlMs: opts.ttlMs ?? 1000, now: () => clock.now, keep: opts.keep });
+  const cache = new IdempotencyCache<string>({ max: opts.max ?? 3, ttlMs: opts.ttlMs ?? 1000, now: () => clock.now, keep: opts.keep, keepMs: opts.keepMs, whenFull: opts.whenFull });
   const use = (key: string, what = "send acme billing", result?: () => Promise<string>) => {
     const r = cache.use(key, what, result ?? (async () => `run ${++runs}`));
     if ("conflict" in r) throw new Error(`conflict with ${r.conflict}`);
@@ -28,6 +28,20 @@ describe("IdempotencyCache", () => {
     for (const k of ["a", "b", "c", "d"]) await use(k);
     expect(await use("b")).toBe("run 2");
     expect(await use("a")).toBe("run 5");
+  });
+
+  it("keeps every key for keepMs at least: a new key that would push out a younger one is answered whenFull, unrun", async () => {
+    const { clock, use } = cacheOf({ max: 2, ttlMs: 5000, keepMs: 1000, whenFull: () => "busy" });
+    expect(await use("a")).toBe("run 1");
+    clock.now = 10;
+    expect(await use("b")).toBe("run 2");
+    clock.now = 999;
+    expect(await use("c")).toBe("busy");
+    expect(await use("a")).toBe("run 1");
+    clock.now = 1000;
+    // "a" is keepMs old now: it goes, and "c" runs
+    expect(await use("c")).toBe("run 3");
+    expect(await use("b")).toBe("run 2");
   });
 
   it("shares a result still running with a repeat, and names the first request when a key comes back for another", async () => {

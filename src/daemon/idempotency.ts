@@ -1,8 +1,11 @@
 export interface IdempotencyOptions<T> {
-  /** Keys remembered at most; the oldest is forgotten first. */
+  /** Keys remembered at most; the oldest is forgotten first, but none younger than `keepMs`. */
   max: number;
   /** How long a key is remembered after its first use. */
   ttlMs: number;
+  /** A key is kept this long at least: a new key that would push out a younger one is answered `whenFull()`, unrun and unremembered. */
+  keepMs?: number;
+  whenFull?: () => T;
   now: () => number;
   /** Whether a result is remembered: a request that did nothing (refused as busy) is not, so that a retry with its key runs. */
   keep?: (result: T) => boolean;
@@ -30,7 +33,11 @@ export class IdempotencyCache<T> {
     this.forgetOld();
     const known = this.entries.get(key);
     if (known) return known.fingerprint === fingerprint ? { replayed: true, result: known.result } : { conflict: known.fingerprint };
-    while (this.entries.size >= this.opts.max) this.entries.delete(this.entries.keys().next().value!);
+    while (this.entries.size >= this.opts.max) {
+      const [oldest, e] = this.entries.entries().next().value!;
+      if (this.opts.whenFull && e.at > this.opts.now() - (this.opts.keepMs ?? 0)) return { replayed: false, result: Promise.resolve(this.opts.whenFull()) };
+      this.entries.delete(oldest);
+    }
     // a synchronous throw becomes a rejection like any other failure
     const entry: Entry<T> = { fingerprint, at: this.opts.now(), result: (async () => start())() };
     this.entries.set(key, entry);

@@ -22,6 +22,8 @@ export interface DaemonOptions {
   /** Between polls of the email-security sources. */
   pollIntervalMs: number;
   listen: { host: string; port: number };
+  /** `--metrics-public`: /metrics open without the token beyond loopback. */
+  metricsPublic?: boolean;
   allowMassRemoval: boolean;
   /** Start the embedded fakes for the daemon's lifetime. */
   sandbox: boolean;
@@ -35,6 +37,8 @@ export interface DaemonOptions {
   fullVerifyIntervals?: number;
   /** See ApplyDeps.settleMs (`CWSYNC_SETTLE_SECONDS`). */
   settleMs?: number;
+  /** `--accept-new-state`: start a new history where the state vanished (refused otherwise). */
+  acceptNewState?: boolean;
 }
 
 export interface DaemonDeps {
@@ -57,21 +61,24 @@ export interface DaemonDeps {
  */
 export async function runDaemon(opts: DaemonOptions, deps: DaemonDeps): Promise<number> {
   const { io, log, clock } = deps;
-  const state = io.openState(targetOf(opts.sandbox, io.settings.env));
+  const state = io.openState(targetOf(opts.sandbox, io.settings.env), { acceptNewState: opts.acceptNewState });
   try {
     const sync = new GitSync({
       source: opts.repo, branch: opts.branch, stateDir: state.dir, cwd: io.cwd, requireSigned: opts.requireSigned, clock, random: deps.random,
       backoff: { baseMs: opts.intervalMs, maxMs: Math.max(opts.intervalMs, 15 * 60_000) }, env: io.settings.env, lastApplied: stateMeta(state.store).appliedRevision(),
     });
     const holder = `${process.pid}@${hostname()}`;
-    return await withLease(state.store, clock, { stateDir: state.dir, holder }, async (token, leaseSignal) => {
+    // a renewal that fails (a full disk) makes the state unavailable; it does not end the daemon
+    let renewFailed = (e: unknown) => log.warn({ error: e instanceof Error ? e.message : String(e) }, "renewing the state lease failed; tried again");
+    return await withLease(state.store, clock, { stateDir: state.dir, holder, onRenewError: (e) => renewFailed(e) }, async (token, leaseSignal) => {
       state.checkTarget(token);
       const loop = new DaemonLoop(opts, { ...deps, store: state.store, stateDir: state.dir, token, leaseSignal, sync });
+      renewFailed = (e) => loop.renewFailed(e);
       let http: Awaited<ReturnType<typeof startHttpServer>>;
       try {
         // a credential the configuration needs is checked before the port is bound (for a URL, right after the clone)
         await loop.start();
-        http = await startHttpServer({ listen: opts.listen, token: opts.apiToken, webhookSecret: opts.webhookSecret, control: loop.control, metrics: deps.metrics, log });
+        http = await startHttpServer({ listen: opts.listen, token: opts.apiToken, metricsPublic: opts.metricsPublic, webhookSecret: opts.webhookSecret, control: loop.control, metrics: deps.metrics, log });
       } catch (e) {
         // the sources start() opened (the sandbox's fakes) would keep the process alive
         await loop.close();

@@ -31,6 +31,8 @@ export interface DaemonSnapshot {
   /**
    * The remote sources whose retry budget ran out in the last cycle that used them, and since
    * when: `/readyz` answers 503 naming them until a cycle reads them again. Absent when none is.
+   * The state itself (`source: "state"`, `code: "state.unavailable"`) comes first while it cannot
+   * be written or read (a full disk, read-only, corrupt): nothing is sent until it can.
    */
   unavailable?: SourceOutage[];
   lastReconcile?: { at: string; durationMs: number; ok: boolean; reason: string };
@@ -41,12 +43,18 @@ export interface DaemonSnapshot {
   customers: CustomerView[];
 }
 
-/** A remote source taken to be unavailable: its retries of a cycle were spent. */
+/** A remote source taken to be unavailable (its retries of a cycle were spent), or the state. */
 export interface SourceOutage {
-  source: "connectwise" | "lmpi" | "tmes" | "hes";
+  source: "connectwise" | "lmpi" | "tmes" | "hes" | "state";
   /** `ConnectWise`, `the Licensing Management Platform (LMPI)`, … */
   system: string;
   /** When it was first found unavailable, ISO UTC. */
   since: string;
   message: string;
+  /** `state.unavailable`, for the state. */
+  code?: string;
+  /** For the state: `disk full`, `read-only`, `corrupt`, `I/O error` or `cannot open`. */
+  cause?: string;
+  /** For the state: the file (`…/state.db`). */
+  file?: string;
 }

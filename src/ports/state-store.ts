@@ -203,6 +203,12 @@ export interface StateStore {
   /** Newest first; one customer's or all. */
   journal(opts?: { customer?: string; limit?: number }): JournalEntry[];
 
+  /**
+   * Checks that the state can be used now (integrity, a committed write, free space), throwing the
+   * state's own error when it cannot: the daemon probes before each step while the state is
+   * unavailable, and resumes when this passes. Absent: always usable (test doubles).
+   */
+  probe?(): void;
   close(): void;
 }
 

@@ -8,7 +8,7 @@ import {
   type ReportName,
   type StateStore,
 } from "../../ports/state-store.ts";
-import { mayTakeLease, type LeaseRow } from "./lease-rules.ts";
+import { leaseTakeover, type LeaseRow } from "./lease-rules.ts";
 import { immediate, prepare, type DatabaseSync } from "./sqlite-driver.ts";
 import {
   countToInput,
@@ -130,10 +130,16 @@ export function createSqliteStateStore(db: DatabaseSync, schemaVersion: number):
   const acquire = (holder: string, ttlMs: number, nowMs: number): LeaseResult =>
     immediate(db, () => {
       const lease = q.lease.get()!;
-      if (!mayTakeLease(lease, holder, nowMs)) {
+      const why = leaseTakeover(lease, holder, nowMs);
+      if (why === undefined) {
         return { ok: false, holder: lease.holder!, acquiredAt: lease.acquired_at ?? "", expiresAt: lease.expires_at ?? "" };
       }
       q.takeLease.run(holder, new Date(nowMs).toISOString(), new Date(nowMs + ttlMs).toISOString());
+      // a live lease taken from a holder that no longer runs (exited, a zombie, or from before this boot)
+      if (why.startsWith("holder-")) {
+        const data = { previous: lease.holder, since: lease.acquired_at, until: lease.expires_at, why: why.slice("holder-".length), by: holder };
+        q.appendJournal.run(new Date(nowMs).toISOString(), null, "lease", "lease taken over from a holder that no longer runs", toJson(data));
+      }
       return { ok: true, token: lease.token + 1 };
     });
 

@@ -1,4 +1,5 @@
 import { reconcileOnce } from "../../app/reconcile.ts";
+import { UsageError } from "../../errors.ts";
 import type { ConnectWiseTuning } from "../../app/sources-session.ts";
 import type { Deps } from "../../app/deps.ts";
 import { askTheDaemon } from "../daemon-lease.ts";
@@ -14,6 +15,8 @@ export interface ReconcileOptions {
   format: "text" | "json";
   sandbox: boolean;
   strict: boolean;
+  /** `--accept-new-state`: start a new history where the state vanished. */
+  acceptNewState?: boolean;
   /** For benchmarks against the sandbox: ConnectWise limiter settings. */
   connectwise?: ConnectWiseTuning;
   /** `--url`: ask the running daemon (also `CWSYNC_URL`). */
@@ -26,6 +29,7 @@ export interface ReconcileOptions {
 /** `cwsync reconcile`: one cycle — load the committed revision, observe, plan, apply (or print the plan with --dry-run). */
 export async function reconcileCommand(opts: ReconcileOptions, io: Deps): Promise<number> {
   const daemon = daemonTarget("reconcile", opts.url, opts.given ?? [], io.settings.daemonUrl);
+  if (daemon && opts.acceptNewState) throw new UsageError(`--accept-new-state cannot be sent to the daemon (${daemon.via}): it opened its state when it started; stop it and run cwsync run --accept-new-state, or leave --url out`);
   if (daemon) return (await import("./reconcile-via-daemon.ts")).reconcileViaDaemon(opts, daemon, io);
   const report = await reconcileOnce({
     ...opts, heldError: askTheDaemon,

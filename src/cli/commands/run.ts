@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../../config/load.ts";
 import { splitCredentials } from "../../adapters/git-credentials.ts";
-import type { DaemonControl } from "../../daemon/http-server.ts";
+import { isLoopback, type DaemonControl } from "../../daemon/http-server.ts";
 import { parseListen } from "../listen-flag.ts";
 import { createLogger } from "../../daemon/logger.ts";
 import { createMetrics } from "../../daemon/metrics.ts";
@@ -20,11 +20,15 @@ export interface RunOptions {
   interval: string;
   pollInterval: string;
   listen: string;
+  /** `--metrics-public`: /metrics without the token on an address beyond loopback. */
+  metricsPublic?: boolean;
   /** false with `--no-tui`. */
   tui: boolean;
   sandbox: boolean;
   allowMassRemoval: boolean;
   requireSigned?: string;
+  /** `--accept-new-state`: start a new history where the state vanished. */
+  acceptNewState?: boolean;
   at?: Date;
   connectwise?: Omit<ConnectWiseTuning, "onEvent">;
 }
@@ -95,6 +99,11 @@ export async function runCommand(opts: RunOptions, io: Deps): Promise<number> {
   const intervalMs = parseDuration("--interval", opts.interval);
   const pollIntervalMs = parseDuration("--poll-interval", opts.pollInterval);
   const listen = parseListen(opts.listen);
+  if (!isLoopback(listen.host) && !io.settings.apiToken) {
+    throw new UsageError(
+      `--listen ${opts.listen} is beyond loopback and CWSYNC_API_TOKEN is not set: there every route but /healthz needs a bearer token; set CWSYNC_API_TOKEN (add --metrics-public to leave /metrics open) or listen on 127.0.0.1`,
+    );
+  }
   const signers = opts.requireSigned && resolve(io.cwd, opts.requireSigned);
   if (signers && !existsSync(signers)) throw new UsageError(`--require-signed: ${signers} does not exist; it is an ssh allowed-signers file (see git's gpg.ssh.allowedSignersFile)`);
   if (!opts.sandbox) await checkCredentials(opts, io);
@@ -123,9 +132,9 @@ export async function runCommand(opts: RunOptions, io: Deps): Promise<number> {
   try {
     return await runDaemon(
       {
-        repo: opts.repo, branch: opts.branch, intervalMs, pollIntervalMs, listen, allowMassRemoval: opts.allowMassRemoval, sandbox: opts.sandbox,
+        repo: opts.repo, branch: opts.branch, intervalMs, pollIntervalMs, listen, metricsPublic: opts.metricsPublic === true, allowMassRemoval: opts.allowMassRemoval, sandbox: opts.sandbox,
         ...(signers ? { requireSigned: { allowedSignersFile: signers } } : {}),
-        at: opts.at, webhookSecret: io.settings.webhookSecret, apiToken: io.settings.apiToken,
+        at: opts.at, acceptNewState: opts.acceptNewState, webhookSecret: io.settings.webhookSecret, apiToken: io.settings.apiToken,
         connectwise: opts.connectwise, fullVerifyIntervals: io.settings.fullVerifyIntervals, settleMs: io.settings.settleMs,
       },
       { io, log, metrics: createMetrics(), clock: io.clock, stop: stop.signal, onListening },

@@ -1,4 +1,5 @@
 import { checkCustomerName, sendNowOnce } from "../../app/send-now.ts";
+import { UsageError } from "../../errors.ts";
 import type { Deps } from "../../app/deps.ts";
 import type { ReportName } from "../../ports/state-store.ts";
 import { askTheDaemon } from "../daemon-lease.ts";
@@ -12,6 +13,8 @@ export interface SendNowOptions {
   at?: Date;
   sandbox: boolean;
   format?: "text" | "json";
+  /** `--accept-new-state`: start a new history where the state vanished. */
+  acceptNewState?: boolean;
   /** `--url`: ask the running daemon (also `CWSYNC_URL`). */
   url?: string;
   /** `--idempotency-key` (with --url). */
@@ -28,6 +31,7 @@ export interface SendNowOptions {
 export async function sendNowCommand(opts: SendNowOptions, io: Deps): Promise<number> {
   checkCustomerName(opts.customer);
   const daemon = daemonTarget("send-now", opts.url, opts.given ?? [], io.settings.daemonUrl);
+  if (daemon && opts.acceptNewState) throw new UsageError(`--accept-new-state cannot be sent to the daemon (${daemon.via}): it opened its state when it started; stop it and run cwsync run --accept-new-state, or leave --url out`);
   if (daemon) return (await import("./send-now-via-daemon.ts")).sendNowViaDaemon({ ...opts, format: opts.format ?? "text" }, daemon, io);
   const now = opts.at ?? new Date(io.clock.now());
   const result = await sendNowOnce({ ...opts, now, heldError: askTheDaemon }, io);

@@ -3,6 +3,7 @@ import { UnsafeConditionValue } from "../../adapters/connectwise/conditions.ts";
 import { loadConfig } from "../../config/load.ts";
 import { didYouMean } from "../../config/hints.ts";
 import { asRecord } from "../../config/notification-rules.ts";
+import { loadSchema } from "../../config/schema.ts";
 import { checkCompany, type CompanyCheck } from "../../core/connectwise-checks.ts";
 import { OperationError, UsageError } from "../../errors.ts";
 import { openConnectWise } from "../../app/connectwise-session.ts";
@@ -32,6 +33,30 @@ function companyIdOf(name: string, repo: string, io: Deps): { id: string; note?:
   return { id: cw.companyId, note: notes.join("; ") || undefined };
 }
 
+interface StringRule { description: string; minLength: number; maxLength: number; pattern: string }
+
+/**
+ * `--company ID` against the rule customer files apply to `connectwise.companyId` (read from the
+ * customer schema, so the two cannot drift): a value no file could hold is a usage error before any request.
+ */
+function checkCompanyFlag(id: string): void {
+  const cw = (loadSchema("customer").properties as Record<string, { properties: Record<string, StringRule> }>).connectwise;
+  const rule = cw.properties.companyId;
+  const pattern = new RegExp(rule.pattern, "u");
+  const length = [...id].length; // JSON Schema counts code points
+  const bad = [...new Set([...id].filter((c) => !pattern.test(c)))];
+  const problem =
+    length === 0 ? "it is empty"
+    : length < rule.minLength || length > rule.maxLength ? `it has ${length} characters`
+    : bad.length > 0 ? `it contains ${bad.map((c) => `\`${c}\``).join(" ")}`
+    : !pattern.test(id) ? `it does not match ${rule.pattern}`
+    : undefined;
+  if (!problem) return;
+  // the rule as the schema states it, without its advice on YAML quoting
+  const statement = rule.description.replace(/\s*Quote numeric IDs\.?$/, "");
+  throw new UsageError(`--company: not a valid company ID (${problem}); as in connectwise.companyId of a customer file: ${statement}`);
+}
+
 const VERDICT: Record<CompanyCheck["state"], string> = {
   found: "found and active",
   "not-found": "not found",
@@ -42,6 +67,7 @@ const VERDICT: Record<CompanyCheck["state"], string> = {
 /** `cwsync verify`: the seed's Verify button. Exit 0 only when the company is found and active. */
 export async function verifyCommand(opts: VerifyOptions, io: Deps): Promise<number> {
   if ((opts.customer === undefined) === (opts.company === undefined)) throw new UsageError("verify takes a CUSTOMER or --company ID (one of them)");
+  if (opts.company !== undefined) checkCompanyFlag(opts.company);
   const { id, note } = opts.company !== undefined ? { id: opts.company, note: undefined } : companyIdOf(opts.customer!, opts.repo, io);
   const session = await openConnectWise({ sandbox: opts.sandbox, repo: opts.repo }, io);
   try {
