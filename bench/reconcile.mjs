@@ -10,7 +10,7 @@ const root = new URL("..", import.meta.url).pathname;
 const dist = (p) => import(join(root, "dist", p));
 
 /** ConnectWise's default limits in the client: what a real deployment runs with. */
-export const DEFAULT_CW_RATE = 10;
+export const DEFAULT_CW_RATE = 16;
 /** Raised limits for the bench, so that the ~15,000 requests of the billing run take a minute, not 25. */
 const TUNING = { CWSYNC_CW_RATE: "500", CWSYNC_CW_BURST: "500", CWSYNC_CW_CONCURRENCY: "16" };
 const LATENCY_MS = 20;
@@ -282,7 +282,7 @@ export function printReconcile(r) {
   const noop = r.runs[2];
   console.log(`billing run, requests by route: ${fmt(full.routes)}; LMPI requests: ${full.lmpiRequests}; ConnectWise errors: ${full.failed}`);
   console.log(`no-op run, requests by route: ${fmt(noop.routes)}; non-GET requests: ${noop.requests - (noop.methods.GET ?? 0)} (must be 0)`);
-  console.log(`(measured = this run, limiter raised; projected = computed, not measured: the time the requests alone need at the client's default ${DEFAULT_CW_RATE} requests/s — its burst of 50 saves at most 5 s)`);
+  console.log(`(measured = this run, limiter raised; projected = computed, not measured: the time the requests alone need at the client's default ${DEFAULT_CW_RATE} requests/s — its burst of 30 saves at most 2 s)`);
   const b = r.breakdown;
   console.log(`no-op run: ${s(noop.ms)} (target ≤ ${s(r.noopTargetMs)}: ${noop.ms <= r.noopTargetMs ? "met" : "MISSED"}). Where the time goes (the same no-op cycle again, timed step by step in a fresh process, ${s(b.wallMs)} wall):`);
   console.log(`  node start ${b.nodeStartMs.toFixed(0)} ms, module loading ${b.importModules.toFixed(0)} ms, git read ${b.gitRead.toFixed(0)} ms, config load (${r.n} files) ${b.configLoad.toFixed(0)} ms, open sources ${b.openSources.toFixed(0)} ms, open SQLite ${b.openState.toFixed(0)} ms,`);

@@ -65,6 +65,12 @@ function billing(global) {
           { type: "integer", minimum: 1, maximum: 31 },
         ),
         schedule,
+        seatsFrom: p(
+          "Seats from",
+          "Which month's Licensing Management Platform summary report the seats are read from: `current-month` (the month of the billing day; the default) or `previous-month` (the last complete month). Billing on days 1–3 from `current-month` is warned about: that month's report has barely begun.",
+          ["previous-month", "current-month"],
+          { type: "string", enum: ["current-month", "previous-month"] },
+        ),
       },
     },
   );

@@ -491,6 +491,9 @@ describe("a source whose retry budget runs out", () => {
     const d = await startDaemon(w, ["--repo", ".", "--interval", "1s"]);
     await applied(d, w.repo.git("rev-parse", "HEAD").trim());
     expect((await fetch(`${d.url}/readyz`)).status).toBe(200);
+    // the billing audit after the first cycle reads ConnectWise too: let it finish, so that what is
+    // counted below is one cycle's requests
+    await waitFor("the first billing audit", () => d.logs().some((l) => l.msg === "billing audit computed"), 45_000);
 
     w.cw.faults.add({ kind: "status", status: 503, times: Infinity });
     const from = w.cw.requests.length;

@@ -188,8 +188,36 @@ export class GitCheckout {
       if (!fallback || fallback === fetched || (await this.refusal(fallback, signal)) !== undefined) return { ...held, refused };
       target = fallback;
     }
+    const previous = held.current?.id ?? this.opts.lastApplied;
+    const rewound = previous && previous !== target && !(await this.descends(previous, target, signal)) ? { from: previous, to: target } : undefined;
     await this.git(["reset", "--hard", "--quiet", target], signal);
-    return { current: { id: target, dir: this.dir, ...(await readTree(this.ctx, this.dir, target, { signal })) }, refused };
+    return { current: { id: target, dir: this.dir, ...(await readTree(this.ctx, this.dir, target, { signal })) }, refused, ...(rewound ? { rewound } : {}) };
+  }
+
+  /**
+   * Whether `old` is in the history of `head`. Before the reset the checkout still holds the
+   * revision in use (its branch points there), so an old revision missing from it is one the
+   * checkout was cloned again without: a full clone holds every ancestor of what it fetched, so a
+   * commit the remote no longer has in any branch (a force-push dropped it) is not `head`'s —
+   * a rewind, not an unknown. An `old` that is not a commit id (a plain folder's content hash)
+   * has no history to compare.
+   */
+  private async descends(old: string, head: string, signal?: AbortSignal): Promise<boolean> {
+    if (!/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(old)) return true;
+    try {
+      await this.git(["cat-file", "-e", `${old}^{commit}`], signal);
+    } catch (e) {
+      if (signal?.aborted || (e instanceof GitError && e.timedOut)) throw e;
+      return false;
+    }
+    try {
+      await this.git(["merge-base", "--is-ancestor", old, head], signal);
+      return true;
+    } catch (e) {
+      // exit 1, silent: not an ancestor; anything else is the checkout failing
+      if (e instanceof GitError && !e.timedOut && /exited with code 1$/.test(e.message)) return false;
+      throw e;
+    }
   }
 
   private async isOurClone(signal?: AbortSignal): Promise<boolean> {

@@ -174,9 +174,31 @@ describe("the service policies", () => {
     return s.calls;
   };
 
-  it("ConnectWise retries reads and absolute updates on 500, and sends a create exactly once", async () => {
+  it("ConnectWise retries reads and absolute updates on 500, and sends a create exactly once unless answered 429", async () => {
     for (const method of ["GET", "PUT", "PATCH"]) expect(await calls(connectwisePolicy, method, 500)).toBe(2);
-    for (const status of [429, 500, 502, 503, 504]) expect(await calls(connectwisePolicy, "POST", status)).toBe(1);
+    // a 5xx may have been processed: the create's outcome is unknown, never repeated here
+    for (const status of [500, 502, 503, 504]) expect(await calls(connectwisePolicy, "POST", status)).toBe(1);
+    // a 429 was not processed: the create is sent again after the wait
+    expect(await calls(connectwisePolicy, "POST", 429)).toBe(2);
+  });
+
+  it("a ConnectWise create answered 429 waits Retry-After and is sent again, up to the policy's retries; a lost connection is still never retried", async () => {
+    const throttled = server({ status: 429, retryAfter: "3" }, { status: 429, retryAfter: "4" }, 201);
+    const { clock, retries, opts } = options({ method: "POST" });
+    expect((await retryingRequest(connectwisePolicy, throttled.attempt, opts)).status).toBe(201);
+    expect(throttled.calls).toBe(3);
+    expect(clock.sleeps).toEqual([3000, 4000]);
+    expect(retries.map((r) => r.reason)).toEqual(["status 429", "status 429"]);
+
+    const always = server({ status: 429, retryAfter: "1" });
+    expect(await failure(retryingRequest(connectwisePolicy, always.attempt, options({ method: "POST" }).opts))).toMatchObject({ status: 429, retryable: true });
+    expect(always.calls).toBe(1 + connectwisePolicy.retries);
+
+    const reset = server(lost(), 201);
+    const after = options({ method: "POST" });
+    await failure(retryingRequest(connectwisePolicy, reset.attempt, after.opts));
+    expect(reset.calls).toBe(1);
+    expect(after.clock.sleeps).toEqual([]);
   });
 
   it("LMPI retries its report POST on 429/502/503/504 but not 500; TMES/HES retry every 5xx", async () => {

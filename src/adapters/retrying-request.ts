@@ -18,6 +18,11 @@ export interface RetryPolicy {
   readonly retries: number;
   /** Answers that are sent again, after backoff, when the request is repeatable. */
   retryOn(status: number): boolean;
+  /**
+   * Answers that say the request was not processed (a 429): sent again after the wait whatever the
+   * method, as a repeatable request is — that is no blind repeat of a create.
+   */
+  notProcessed?(status: number): boolean;
   /** Answers returned to the caller rather than thrown (default: 2xx). */
   success?(status: number, method: string): boolean;
   readonly backoffBaseMs: number;
@@ -58,14 +63,16 @@ const is2xx = (status: number) => status >= 200 && status < 300;
 
 /**
  * Runs `attempt` until it answers with a success, retrying what `policy` allows: lost connections
- * and `retryOn` answers of a repeatable method, with exponential backoff and full jitter, never
+ * and `retryOn` answers of a repeatable method, and `notProcessed` answers of any method (only
+ * those, for a method sent once), with exponential backoff and full jitter, never
  * sooner than a (capped) `Retry-After`, each retry charged to the cycle's budget. Errors the
  * attempt throws as `ApiError` (an unreadable answer) and any error after `signal` aborted pass
  * through unchanged; everything else is thrown as the service's error, built by `opts`.
  */
 export async function retryingRequest<A extends Answered>(policy: RetryPolicy, attempt: () => Promise<A>, opts: RetryingRequestOptions<A>): Promise<A> {
   const { method, path, budget, signal, tuning = {} } = opts;
-  const retries = policy.repeatable.has(method) ? (tuning.retries ?? policy.retries) : 0;
+  const allowed = tuning.retries ?? policy.retries;
+  const retries = policy.repeatable.has(method) ? allowed : 0;
   const success = policy.success ?? is2xx;
   const refused = budget?.begin();
   // the source is unavailable for the rest of the cycle: nothing goes out (a create refused here was never sent)
@@ -99,7 +106,7 @@ export async function retryingRequest<A extends Answered>(policy: RetryPolicy, a
       return answer;
     }
     const retryable = retryableStatus(answer.status);
-    if (policy.retryOn(answer.status) && n < retries) {
+    if (policy.notProcessed?.(answer.status) ? n < allowed : policy.retryOn(answer.status) && n < retries) {
       const reason = `status ${answer.status}`;
       const wait = waitMs(n, retryAfterMs(answer.headers["retry-after"], opts.now ? opts.now() : opts.clock.now()));
       if (!budget || budget.take(wait, reason)) {

@@ -1,7 +1,8 @@
 import type { GlobalFile } from "../config/model.ts";
 import { checkCustomer, unlistedCompanyStatuses, type CustomerChecks } from "../core/connectwise-checks.ts";
 import type { Desired } from "../core/desired.ts";
-import { acting, monthOf, skipReason, type DueSend, type Observed } from "../core/plan.ts";
+import { acting, skipReason, type DueSend, type Observed } from "../core/plan.ts";
+import { seatsMonthOf } from "../core/seats-month.ts";
 import { observeConnectWise } from "../observe/observe-connectwise.ts";
 import type { Addition, ConnectWise } from "../ports/connectwise.ts";
 import { UNREADABLE_REPORT, type LicenseRow, type LicenseSource } from "../ports/license-source.ts";
@@ -37,7 +38,7 @@ export function billingNeeds(due: readonly DueSend[], checks: ReadonlyMap<string
     if (d.report.report !== "billing" || d.entry || (d.trigger === "schedule" && skipReason(c, d.send.due))) continue;
     const ch = checks.get(c.name);
     if (!ch || ch.company.state !== "found") continue;
-    months.add(monthOf(d.send.due, c.timezone));
+    months.add(seatsMonthOf(c, d.report, d.send.due));
     for (const m of ch.mappings) if (m.state === "resolved" && d.report.products?.includes(m.product)) agreements.add(m.agreements[0].id);
   }
   return { months: [...months].sort(), agreements: [...agreements] };

@@ -10,6 +10,7 @@ import type { ConnectWise } from "../ports/connectwise.ts";
 import type { LicenseSource } from "../ports/license-source.ts";
 import { TERMINAL_LEDGER_STATES, cursorKey, type CustomerRecord, type CustomerStatus, type JournalEntry, type PollCursor, type ReportName, type StateStore } from "../ports/state-store.ts";
 import { unclaimedLmpCustomers } from "../core/billing-lines.ts";
+import { heldDecreases, type HeldDecrease } from "../core/held-decreases.ts";
 import { eventsFor } from "../core/detection-categories.ts";
 import type { DetectionData } from "../core/detection-report.ts";
 import { pollTargets, SERVICE_OF } from "../core/poll-targets.ts";
@@ -70,13 +71,28 @@ export interface CycleReport {
   unclaimedLmp: { month: string; customers: string[] }[];
 }
 
-function ledgerView(store: StateStore, keys: readonly string[], scope?: ReadonlySet<string>): LedgerView {
+function ledgerView(store: StateStore, keys: readonly string[], desired: Desired, scope?: ReadonlySet<string>): LedgerView {
   const unfinished = store.unfinishedEntries();
   return {
     entries: new Map(store.ledgerEntries(keys).map((e) => [e.key, e])),
     cursors: store.cursors(),
     unfinished: scope ? unfinished.filter((e) => scope.has(e.customer)) : unfinished,
+    held: heldOf(store, desired),
   };
+}
+
+/** Entries of a customer looked through for its last billing send: months of daily reports and more. */
+const HELD_LOOKBACK = 200;
+
+/** The decreases each billing customer's last billing send held and no one released (`cwsync release`). */
+function heldOf(store: StateStore, desired: Desired): Map<string, readonly HeldDecrease[]> {
+  const held = new Map<string, readonly HeldDecrease[]>();
+  for (const d of desired.customers) {
+    if (!d.customer?.reports.some((r) => r.report === "billing")) continue;
+    const mine = heldDecreases(store.ledgerOf(d.name, HELD_LOOKBACK));
+    if (mine.length > 0) held.set(d.name, mine);
+  }
+  return held;
 }
 
 function outcomeIssues(outcomes: readonly Outcome[]): Map<string, Issue[]> {
@@ -117,7 +133,7 @@ async function observe(input: CycleInput, deps: CycleDeps, { desired, scope }: C
   const checks = await observeChecks(deps.cw, desired, deps.signal, deps.notice);
   // two passes: the candidates first, then the ledger entries of exactly those keys
   const firstPass = dueSends(desired, { entries: new Map(), cursors: store.cursors(), unfinished: [] }, now, input.sendNow);
-  const ledger = ledgerView(store, firstPass.map((d) => d.key), scope);
+  const ledger = ledgerView(store, firstPass.map((d) => d.key), desired, scope);
   const due = firstPass.flatMap((d) => {
     const entry = ledger.entries.get(d.key);
     return entry && TERMINAL_LEDGER_STATES.includes(entry.state) ? [] : [{ ...d, entry }];

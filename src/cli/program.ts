@@ -54,6 +54,20 @@ export function buildProgram(io: Deps, setResult: (p: Promise<number>) => void):
     });
 
   program
+    .command("import")
+    .description("draft customer files (suspended until reviewed) from ConnectWise's active companies and the LMP report; never overwrites a file (read-only against every remote)")
+    .option("--out <dir>", "where the drafts go (default: the repository's customers/)")
+    .option("--month <YYYY-MM>", "the LMP report month (default: the current month, UTC)")
+    .option("--at <iso>", "act as if the clock read this instant")
+    .option("--repo <dir>", "repository holding customers/ and _global.yaml", ".")
+    .option("--sandbox", "use the embedded fake ConnectWise and Licensing Management Platform seeded from customers/", false)
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+    .action(async (opts: { out?: string; month?: string; at?: string; repo: string; sandbox: boolean; format: "text" | "json" }) => {
+      const { importCommand } = await import("./commands/import.ts");
+      setResult(importCommand({ ...opts, at: parseInstant(opts.at) }, io));
+    });
+
+  program
     .command("reconcile")
     .description("one reconcile: load the committed revision, verify in ConnectWise, send what is due (exactly once)")
     .option("--repo <dir|url>", "repository holding customers/ (a folder, or a git URL cloned into the state directory)", ".")
@@ -86,6 +100,37 @@ export function buildProgram(io: Deps, setResult: (p: Promise<number>) => void):
     .action(async (customer: string, report: string | undefined, opts: { repo: string; at?: string; sandbox: boolean; format: "text" | "json"; url?: string; idempotencyKey?: string; acceptNewState: boolean }, cmd: Command) => {
       const { sendNowCommand } = await import("./commands/send-now.ts");
       setResult(sendNowCommand({ customer, report: report as "billing" | undefined, ...opts, at: parseInstant(opts.at), given: givenFlags(cmd) }, io));
+    });
+
+  program
+    .command("release")
+    .description("apply the seat decreases held under `decreases: hold` (default: every one of the customer's latest billing), journaled with who ran it")
+    .argument("<customer>", "customer name")
+    .argument("[product]", "one product (its key in _global.yaml, e.g. hes)")
+    .option("--month <YYYY-MM>", "the billing of this month (default: the latest)")
+    .option("--by <name>", "who releases it, for the journal (default: the OS user)")
+    .option("--repo <dir>", "repository holding customers/ (seeds --sandbox)", ".")
+    .option("--sandbox", "use the embedded fake ConnectWise", false)
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+    .option("--url <url>", "ask the running daemon (cwsync run) at this address to release, under its lease (default: CWSYNC_URL)")
+    .action(async (customer: string, product: string | undefined, opts: { month?: string; by?: string; repo: string; sandbox: boolean; format: "text" | "json"; url?: string }, cmd: Command) => {
+      const { releaseCommand } = await import("./commands/release.ts");
+      setResult(releaseCommand({ customer, product, ...opts, given: givenFlags(cmd) }, io));
+    });
+
+  program
+    .command("audit")
+    .description("what is billed and what is not, read-only: unbilled seats, additions changed by hand (drift), additions on unmapped agreements (unmanaged), held decreases; with seats, quantities, unit prices and monthly value")
+    .option("--repo <dir>", "repository holding customers/", ".")
+    .option("--month <YYYY-MM>", "the LMP report month (default: the current month at --at or the clock, UTC)")
+    .option("--at <iso>", "act as if the clock read this instant")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json", "csv", "markdown"]).default("text"))
+    .option("--fail-on <categories>", "exit 1 when one of these categories is not empty: a comma-separated list of unbilled, drift, unmanaged, held")
+    .option("--sandbox", "use the embedded fake ConnectWise and Licensing Management Platform seeded from customers/", false)
+    .addHelpText("after", "\nExit codes (the whole audit is printed first): 0 ok; 1 a category named in --fail-on is not empty, or a read failed; 64 a bad flag.")
+    .action(async (opts: { repo: string; month?: string; at?: string; format: "text" | "json" | "csv" | "markdown"; failOn?: string; sandbox: boolean }) => {
+      const { auditCommand } = await import("./commands/audit.ts");
+      setResult(auditCommand({ ...opts, at: parseInstant(opts.at) }, io));
     });
 
   program

@@ -63,6 +63,10 @@ export type DayOfMonth = number;
  */
 export type CustomSchedule = string;
 /**
+ * Which month's Licensing Management Platform summary report the seats are read from: `current-month` (the month of the billing day; the default) or `previous-month` (the last complete month). Billing on days 1–3 from `current-month` is warned about: that month's report has barely begun.
+ */
+export type SeatsFrom = "current-month" | "previous-month";
+/**
  * `day`: yesterday, sent today at `at`; `week`: the last ISO week (Monday–Sunday), sent on Monday; `month`: last month, sent on the 1st.
  */
 export type Frequency = "day" | "week" | "month";
@@ -176,6 +180,7 @@ export interface Billing {
   products: BilledProducts;
   dayOfMonth?: DayOfMonth;
   schedule?: CustomSchedule;
+  seatsFrom?: SeatsFrom;
 }
 /**
  * Hosted Email Security detection summary, one ticket per period. Absent: not sent.

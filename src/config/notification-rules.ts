@@ -62,6 +62,19 @@ export function checkNotificationBlock(ctx: FileContext, block: Record<string, u
         path,
       );
     }
+    // DESIGN §10: on days 1–3 the month's LMP report has barely begun. Said when `current-month` is
+    // written out: the default bills as it always has, and a warning on every day-1 file would be noise.
+    if (report === "billing" && r.seatsFrom === "current-month" && typeof r.dayOfMonth === "number" && r.dayOfMonth >= 1 && r.dayOfMonth <= 3) {
+      ctx.report(
+        {
+          code: "rule.seats-month-early",
+          severity: "warning",
+          message: `billing on day ${r.dayOfMonth} reads the seats of the month just begun (\`seatsFrom: current-month\`): that month's LMP report has barely begun`,
+          hint: "bill last month's seats with `seatsFrom: previous-month`, or move `dayOfMonth` to the 4th or later",
+        },
+        [...path, "seatsFrom"],
+      );
+    }
     if (typeof r.schedule === "string" && (tzOk || tz === undefined)) {
       const problem = checkCron(r.schedule, tzOk ? (tz as string) : "UTC");
       if (problem) ctx.report({ code: problem.code, message: problem.message, hint: problem.hint, offset: problem.offset }, [...path, "schedule"]);

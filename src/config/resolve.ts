@@ -8,7 +8,11 @@ export interface EffectiveReport {
   products?: string[];
   detections?: string[];
   edition?: "standard" | "advanced";
+  /** billing: which month's LMP summary report the seats come from (DESIGN §10); absent: `current-month`. */
+  seatsFrom?: SeatsFrom;
 }
+
+export type SeatsFrom = "current-month" | "previous-month";
 
 /** A customer with its notification settings resolved (global or custom): what the reconciler acts on. */
 export interface EffectiveCustomer {
@@ -44,7 +48,8 @@ export function resolveCustomer(c: CustomerFile, g: GlobalFile): EffectiveCustom
     const listed = settings.billing.products;
     // a global product list bills the listed products the customer maps; `all` bills every mapped one
     const products = listed === "all" ? mapped : listed.filter((p) => mapped.includes(p));
-    if (products.length > 0) reports.push({ report: "billing", spec: specOf(settings.billing), products });
+    const seatsFrom = settings.billing.seatsFrom;
+    if (products.length > 0) reports.push({ report: "billing", spec: specOf(settings.billing), products, ...(seatsFrom ? { seatsFrom } : {}) });
   }
   if (settings.hostedEmailSecurity && domains.length > 0) {
     reports.push({ report: "hostedEmailSecurity", spec: specOf(settings.hostedEmailSecurity), detections: [...settings.hostedEmailSecurity.detections] });

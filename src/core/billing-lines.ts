@@ -1,9 +1,10 @@
 import type { GlobalFile } from "../config/model.ts";
-import type { EffectiveCustomer } from "../config/resolve.ts";
+import type { EffectiveCustomer, EffectiveReport } from "../config/resolve.ts";
 import type { Addition } from "../ports/connectwise.ts";
 import type { LicenseRow } from "../ports/license-source.ts";
 import type { BillingLine } from "./actions.ts";
 import type { CustomerChecks } from "./connectwise-checks.ts";
+import { seatsMonthLabel } from "./seats-month.ts";
 
 const norm = (s: string) => s.normalize("NFC").replace(/\s+/g, " ").trim().toLowerCase();
 
@@ -145,7 +146,12 @@ export function billingLine(product: string, inp: LineInputs): BillingLine {
 }
 
 /** The ticket text: the seed's billing e-mail, as a plain-text table. */
-export function billingDescription(customer: EffectiveCustomer, periodKey: string, lines: readonly BillingLine[], note?: string): string {
+export function billingDescription(
+  customer: EffectiveCustomer, periodKey: string, lines: readonly BillingLine[],
+  /** The LMP report month the seats were read from, and why that one (`billing.seatsFrom`). */
+  seats: { month: string; seatsFrom?: EffectiveReport["seatsFrom"] },
+  note?: string,
+): string {
   const rows = lines.map((l) => {
     const change = l.previous === undefined ? `${l.quantity ?? "?"} (new)` : `${l.previous} → ${l.quantity}`;
     const what = {
@@ -157,6 +163,7 @@ export function billingDescription(customer: EffectiveCustomer, periodKey: strin
   });
   return [
     `Billing for ${customer.displayName}, ${periodKey}: seats from the Trend Micro Licensing Management Platform.`,
+    `Seats: LMP report for ${seatsMonthLabel(seats.month, seats)}.`,
     ...(note ? [note] : []),
     "",
     ...rows,

@@ -1,5 +1,6 @@
 import type { Action } from "./actions.ts";
 import type { Desired, DesiredCustomer } from "./desired.ts";
+import type { HeldDecrease } from "./held-decreases.ts";
 import type { Observed } from "./plan.ts";
 import { suspendedUntil } from "./preview.ts";
 import type { Issue } from "./status.ts";
@@ -13,8 +14,12 @@ export function connectwiseReason(error: string | undefined): "connectwise.unrea
 /** A product not billed for these reasons is a failure of the run, not a configuration to fix: the rest of the customer's billing goes on. */
 const FAILING_LINES = new Set(["seats.invalid"]);
 
-/** Pure: everything the plan knows about one customer, as issues; the state is picked from these. */
-export function customerIssues(d: DesiredCustomer, desired: Desired, observed: Observed, actions: readonly Action[], now: Date): Issue[] {
+/**
+ * Pure: everything the plan knows about one customer, as issues; the state is picked from these.
+ * `held`: the decreases an earlier billing send held and no one released yet (a billing send in
+ * `actions` says afresh what it holds, and replaces them).
+ */
+export function customerIssues(d: DesiredCustomer, desired: Desired, observed: Observed, actions: readonly Action[], now: Date, held: readonly HeldDecrease[] = []): Issue[] {
   if (d.source === "removed") return [{ state: "removed", reason: "file.deleted", message: `${d.file} was deleted: no more sends` }];
   const issues: Issue[] = [];
   if (d.source === "removal-held" && desired.massRemoval) {
@@ -67,6 +72,10 @@ export function customerIssues(d: DesiredCustomer, desired: Desired, observed: O
         if (l.op === "held") issues.push({ state: "pending", reason: "decrease.held", message: l.message ?? `${l.product}: decrease held` });
       }
     }
+  }
+  // still held until `cwsync release`: the month's billing is done, but the decrease is not applied
+  if (!actions.some((a) => a.kind === "billing")) {
+    for (const h of held) issues.push({ state: "pending", reason: "decrease.held", message: `${h.message}, since billing ${h.periodKey}: \`cwsync release ${d.name}\` applies it` });
   }
   return issues;
 }

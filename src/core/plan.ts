@@ -7,12 +7,13 @@ import { incompleteNote, reportDescription, reportTable, type DetectionData } fr
 import { billingDescription, billingLine } from "./billing-lines.ts";
 import type { CustomerChecks } from "./connectwise-checks.ts";
 import type { Desired, DesiredCustomer } from "./desired.ts";
+import type { HeldDecrease } from "./held-decreases.ts";
 import { connectwiseReason, customerIssues } from "./issues.ts";
 import { scheduleOf, suspendedUntil } from "./preview.ts";
 import { sendsBetween, type ReportSchedule, type Send } from "./schedule.ts";
 import { reportTitle, sendKey, ticketSummary } from "./send-key.ts";
 import type { Issue } from "./status.ts";
-import { localParts } from "./zoned-time.ts";
+import { monthOf, seatsMonthOf } from "./seats-month.ts";
 
 export interface Observed {
   /** ConnectWise checks per customer; absent when ConnectWise could not be read. */
@@ -32,6 +33,8 @@ export interface LedgerView {
   cursors: ReadonlyMap<string, string>;
   /** Every open, unknown or failed entry. */
   unfinished: readonly LedgerEntry[];
+  /** Per customer, the decreases its last billing send held and no one released yet (absent: none). */
+  held?: ReadonlyMap<string, readonly HeldDecrease[]>;
 }
 
 /** A `send-now`: sent even when not due, each report as its own ledger entry; nothing scheduled is sent with it. */
@@ -73,10 +76,7 @@ const isTerminal = (e: LedgerEntry | undefined) => e !== undefined && TERMINAL_L
 export const acting = (d: DesiredCustomer): d is DesiredCustomer & { customer: EffectiveCustomer } =>
   d.customer !== undefined && (d.source === "current" || d.source === "last-valid" || d.source === "removal-held");
 
-export const monthOf = (instant: Date, tz: string) => {
-  const p = localParts(instant, tz);
-  return `${p.year}-${String(p.month).padStart(2, "0")}`;
-};
+export { monthOf };
 
 /** The sends due at `now` that have no terminal ledger entry yet, oldest first per report. */
 export function dueSends(desired: Desired, ledger: LedgerView, now: Date, sendNow?: SendNowRequest): DueSend[] {
@@ -156,7 +156,7 @@ function billingAction(due: DueSend, ctx: Ctx): Action {
   if (checks.company.state !== "found") {
     return { ...base, kind: "wait", reason: `company.${checks.company.state}`, message: `billing ${due.send.periodKey} waits: company ${c.companyId} is ${checks.company.state.replace("-", " ")} in ConnectWise` };
   }
-  const month = monthOf(due.send.due, c.timezone);
+  const month = seatsMonthOf(c, due.report, due.send.due);
   const rows = ctx.observed.licenses.get(month);
   if (!rows || !Array.isArray(rows)) {
     const failed = rows as { error: string; reason?: string } | undefined;
@@ -188,7 +188,7 @@ function billingAction(due: DueSend, ctx: Ctx): Action {
     board: global.connectwise.tickets.board,
     ...(global.connectwise.tickets.status ? { status: global.connectwise.tickets.status } : {}),
     summary: ticketSummary(title, due.send.periodKey, c.displayName, due.key),
-    description: billingDescription(c, due.send.periodKey, lines, sendNow ? `Sent on request (send-now) at ${due.send.due.toISOString()}.` : undefined),
+    description: billingDescription(c, due.send.periodKey, lines, { month, seatsFrom: due.report.seatsFrom }, sendNow ? `Sent on request (send-now) at ${due.send.due.toISOString()}.` : undefined),
     lines,
   };
   return action;
@@ -280,7 +280,7 @@ export function buildPlan(
   for (const a of actions) byCustomer.set(a.customer, [...(byCustomer.get(a.customer) ?? []), a]);
   const issues = new Map<string, Issue[]>();
   for (const d of desired.customers) {
-    if (!only || only.has(d.name)) issues.set(d.name, customerIssues(d, desired, observed, byCustomer.get(d.name) ?? [], now));
+    if (!only || only.has(d.name)) issues.set(d.name, customerIssues(d, desired, observed, byCustomer.get(d.name) ?? [], now, ledger.held?.get(d.name)));
   }
   return { actions, issues };
 }

@@ -26,6 +26,12 @@ export const REPORT_TITLES: Record<EffectiveReport["report"], string> = {
 
 /** How a schedule reads to a person: "day 31 of every month at 07:00 Europe/Rome". */
 export function describeSchedule(r: EffectiveReport, c: Pick<EffectiveCustomer, "at" | "timezone">): string {
+  // the default (the billing day's month) goes unsaid, as it always has
+  const seats = r.seatsFrom === "previous-month" ? ", seats from the previous month's LMP report" : "";
+  return describeWhen(r, c) + seats;
+}
+
+function describeWhen(r: EffectiveReport, c: Pick<EffectiveCustomer, "at" | "timezone">): string {
   const spec = r.spec;
   if (spec.kind === "cron") return `cron \`${spec.expression}\` (${c.timezone})`;
   if (spec.kind === "monthly-day") return `day ${spec.dayOfMonth} of every month at ${c.at} ${c.timezone}`;

@@ -22,7 +22,7 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 /**
  * The JSON API under /api (the caller has authorized the request): the status, reconcile
  * requests (`?wait=1` answers with the reconcile's result once it ran, as `flux reconcile` waits),
- * and send-now, made once per `Idempotency-Key`.
+ * send-now, made once per `Idempotency-Key`, and the release of held decreases.
  */
 export function createApiRoutes(control: DaemonControl, log: Logger, now: () => number = Date.now): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
   // a request that did nothing (a full queue, a stop) is not remembered: its retry must run
@@ -69,6 +69,18 @@ export function createApiRoutes(control: DaemonControl, log: Logger, now: () => 
     return json(res, result.ok ? 200 : 409, result, headers);
   }
 
+  async function release(res: ServerResponse, url: URL, customer: string): Promise<void> {
+    const product = url.searchParams.get("product") || undefined;
+    const month = url.searchParams.get("month") || undefined;
+    const by = url.searchParams.get("by")?.trim() || "api";
+    if (month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) return json(res, 400, { error: `month must be YYYY-MM, found "${month}"` });
+    if (product !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(product)) return json(res, 400, { error: `"${product}" is not a product key of _global.yaml` });
+    const result = await control.requestRelease({ customer, by, ...(product ? { product } : {}), ...(month ? { month } : {}) });
+    log.info({ customer, product: product ?? "all", month, by, ok: result.ok, released: result.released.length, refused: result.refused }, "release requested over http");
+    if (result.refused) return json(res, 503, { ...result, error: result.message }, result.refused === "busy" ? { "retry-after": String(BUSY_RETRY_AFTER_SECONDS) } : {});
+    return json(res, result.ok ? 200 : 409, result);
+  }
+
   return async (req, res, url) => {
     const path = url.pathname;
     const method = req.method ?? "GET";
@@ -76,11 +88,17 @@ export function createApiRoutes(control: DaemonControl, log: Logger, now: () => 
       if (method !== "GET") return notAllowed(res, "GET");
       return json(res, 200, control.snapshot());
     }
+    if (path === "/api/audit" && control.audit) {
+      if (method !== "GET") return notAllowed(res, "GET");
+      // never computed per request: the daemon's last audit, or 503 until the first is ready
+      const answer = control.audit();
+      return json(res, answer.audit ? 200 : 503, answer.audit ? { ...answer.audit, ...(answer.error ? { lastError: answer.error } : {}), nextAt: answer.nextAt } : { error: answer.error ?? "the first billing audit is not ready yet", running: answer.running, nextAt: answer.nextAt });
+    }
     if (path === "/api/reconcile") {
       if (method !== "POST") return notAllowed(res, "POST");
       return reconcile(res, url);
     }
-    const m = /^\/api\/customers\/([^/]+)(?:\/(reconcile|send-now))?\/?$/.exec(path);
+    const m = /^\/api\/customers\/([^/]+)(?:\/(reconcile|send-now|release))?\/?$/.exec(path);
     if (!m) return json(res, 404, { error: `no route ${method} ${path}` });
     let name: string;
     try {
@@ -95,6 +113,7 @@ export function createApiRoutes(control: DaemonControl, log: Logger, now: () => 
     if (!view) return json(res, 404, { error: `no customer named "${name}"; GET /api/status lists them` });
     if (!action) return json(res, 200, view);
     if (action === "reconcile") return reconcile(res, url, name);
+    if (action === "release") return release(res, url, name);
     return sendNow(req, res, url, name);
   };
 }

@@ -1,10 +1,11 @@
 import { setMaxListeners } from "node:events";
 import { cycleJson } from "../app/cycle-json.ts";
+import type { ReleaseAnswer, ReleaseRequest } from "../app/release.ts";
 import { ExitError, OperationError, StateError } from "../errors.ts";
 import type { ReportName, StateStore } from "../ports/state-store.ts";
 import type { ReconcileResult, SendNowResult } from "./api-types.ts";
 import { collectGarbage } from "./collect-garbage.ts";
-import { DaemonWorker, jittered, messageOf, type CycleEnd } from "./daemon-worker.ts";
+import { DaemonWorker, jittered, messageOf, type CycleEnd, type ReleaseJob } from "./daemon-worker.ts";
 import { StoppedError } from "./fence-writes.ts";
 import type { GitSync, SyncStatus } from "./git-sync.ts";
 import type { DaemonControl } from "./http-server.ts";
@@ -40,6 +41,8 @@ export class DaemonLoop {
   private firstSync?: { changed: boolean; after: SyncStatus };
   private nextReconcileAt = 0;
   private readonly queue: RequestQueue;
+  /** Releases of held decreases asked for (the dashboard's `d`, the API), run before send-nows. */
+  private readonly releases: ReleaseJob[] = [];
   private wake?: () => void;
   private snap: DaemonSnapshot;
 
@@ -62,6 +65,8 @@ export class DaemonLoop {
       requestReconcile: (reason, customer) => this.requestReconcile(reason, customer),
       reconcileNow: (reason, customer) => this.reconcileNow(reason, customer),
       requestSendNow: (customer, report) => this.requestSendNow(customer, report),
+      requestRelease: (request) => this.requestRelease(request),
+      audit: () => this.worker.auditAnswer(),
     };
   }
 
@@ -76,10 +81,14 @@ export class DaemonLoop {
 
   async run(): Promise<void> {
     while (!this.stopping) {
-      const job = this.queue.takeSendNow();
+      const release = this.releases.shift();
+      const job = release ? undefined : this.queue.takeSendNow();
       const reconcileAt = this.queue.reconcileAt;
       try {
-        if (job) {
+        if (release) {
+          await this.worker.release(release);
+          this.snap = this.snapshotNow();
+        } else if (job) {
           await this.worker.sendNow(job);
           this.snap = this.snapshotNow();
         }
@@ -100,6 +109,7 @@ export class DaemonLoop {
     }
     const left = this.queue.drain();
     for (const j of left.jobs) j.done(this.refusedSend(j.customer, "stopping"));
+    for (const r of this.releases.splice(0)) r.done({ ok: false, customer: r.request.customer, released: [], message: "the daemon is shutting down; nothing was released", refused: "stopping" });
     for (const w of left.waiters) w(this.stoppedReconcile());
   }
 
@@ -225,6 +235,23 @@ export class DaemonLoop {
     });
   }
 
+  /** Queues a release; its customer is reconciled after it, so that its state shows what is still held. */
+  private requestRelease(request: ReleaseRequest): Promise<ReleaseAnswer> {
+    const refused = (why: "busy" | "stopping", message: string): ReleaseAnswer => ({ ok: false, customer: request.customer, released: [], message, refused: why });
+    if (this.stopping) return Promise.resolve(refused("stopping", "the daemon is shutting down; nothing was released"));
+    // as many as send-now keeps waiting: a person asks for these one at a time
+    if (this.releases.length >= 8) return Promise.resolve(refused("busy", `the daemon has ${this.releases.length} releases waiting; try again shortly`));
+    return new Promise((done) => {
+      this.releases.push({
+        request, done: (a) => {
+          if (a.released.length > 0) this.requestReconcile("release", request.customer);
+          done(a);
+        },
+      });
+      this.wake?.();
+    });
+  }
+
   /** A git sync, then a reconcile of the revision in use (new or not: due sends go out on time). */
   private async tick(reason: string, request: ReconcileRequest, force: boolean): Promise<CycleEnd> {
     const { changed, after } = this.firstSync ?? (await this.worker.syncSource(force));
@@ -243,6 +270,8 @@ export class DaemonLoop {
     }
     this.snap = this.snapshotNow();
     this.worker.prune();
+    // at most once per full verification interval, as a step of its own after a good cycle
+    if (after.current && (await this.worker.auditIfDue(after.current))) this.snap = this.snapshotNow();
     // a whole cycle parses every file and builds every view once: let that go now, or an idle daemon
     // (which allocates little) keeps the heap it grew to for a long time
     if (end.whole) collectGarbage();

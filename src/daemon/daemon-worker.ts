@@ -3,6 +3,8 @@ import { pollDetections } from "../apply/poll-detections.ts";
 import { lastGlobalOf, reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
 import { pruneDetectionsDaily } from "../apply/prune-detections.ts";
 import { appliedRecord, checkCustomerName, reportsOf, runSendNow, sendLine } from "../app/send-now.ts";
+import { releaseLines, type ReleaseAnswer, type ReleaseRequest } from "../app/release.ts";
+import { releaseHeld } from "../apply/release-held.ts";
 import { NO_NEEDS, sourceNeeds } from "../app/sources-env.ts";
 import { unconfiguredInUse, type SourcesSession } from "../app/sources-session.ts";
 import { loadConfig, type LoadResult } from "../config/load.ts";
@@ -22,6 +24,10 @@ import type { DaemonOptions } from "./run-daemon.ts";
 import { RequestCounter } from "./request-counter.ts";
 import type { ReconcileRequest, SendNowJob } from "./request-queue.ts";
 import { ScopeKeeper } from "./scope-keeper.ts";
+import { readAudit } from "../app/audit.ts";
+import type { Audit } from "../core/audit.ts";
+import { FULL_VERIFY_INTERVALS } from "./scope-keeper.ts";
+import type { AuditCounts } from "./snapshot.ts";
 import type { DaemonSnapshot } from "./snapshot.ts";
 import { ALL_SOURCES, DETECTION_SOURCES, SourceHealth } from "./source-health.ts";
 
@@ -29,6 +35,12 @@ const JITTER = 0.1;
 
 /** `ms` ±10 %: daemons started together do not reconcile or poll in step. */
 export const jittered = (ms: number, random: () => number = Math.random) => ms * (1 - JITTER + 2 * JITTER * random());
+
+/** A release of held decreases asked of the daemon, and whom to answer. */
+export interface ReleaseJob {
+  request: ReleaseRequest;
+  done: (a: ReleaseAnswer) => void;
+}
 
 /** What a cycle came to, for those waiting on a reconcile they asked for. */
 export interface CycleEnd {
@@ -184,6 +196,17 @@ export class DaemonWorker {
       log.warn({ revision: after.refused.revision, reason: after.refused.reason, running: after.current?.revision }, "revision refused");
     }
     if (changed && after.current) log.info({ revision: after.current.revision, previous: before.current?.revision }, "new revision");
+    const rewound = after.rewound;
+    if (rewound && rewound !== before.rewound) {
+      // applied all the same (the branch is the truth), but never silently
+      log.warn({ from: rewound.from, to: rewound.to }, "history rewound");
+      try {
+        this.store.appendJournal([{ at: rewound.at, kind: "revision", message: "history rewound", data: { from: rewound.from, to: rewound.to } }], this.deps.token);
+      } catch (e) {
+        // an unavailable state is shown as such; the log line stands for the entry
+        if (!(e instanceof StateError)) throw e;
+      }
+    }
     return { changed, after };
   }
 
@@ -407,6 +430,90 @@ export class DaemonWorker {
     this.views.forget(job.customer);
       }
 
+  /** `cwsync release`'s code path, under the daemon's lease. */
+  async release(job: ReleaseJob): Promise<void> {
+    const { customer } = job.request;
+    if (!this.stateUsable()) {
+      job.done({ ok: false, customer, released: [], message: `nothing was released: ${this.health.stateUnavailable!.message}` });
+      return;
+    }
+    const signal = this.stepSignal();
+    let answer: ReleaseAnswer;
+    try {
+      checkCustomerName(customer);
+      const current = this.deps.sync.state().current;
+      if (!current) throw new Error("no revision is loaded yet; try again after the first reconcile");
+      const sources = await this.openSources(current);
+      this.health.begin(sources.budgets, ["connectwise"]);
+      const r = await releaseHeld(job.request, { cw: sources.cw, store: this.store, token: this.deps.token, clock: this.deps.clock, signal });
+      answer = { ok: true, ...r, message: releaseLines(r, job.request).join("\n") };
+      this.deps.log.info({ customer, product: job.request.product ?? "all", by: job.request.by, released: r.released.length }, "release finished");
+    } catch (e) {
+      if (this.stopping || e instanceof StoppedError) {
+        job.done({ ok: false, customer, released: [], message: "the daemon is shutting down; a release cut short is simply asked for again" });
+        throw e;
+      }
+      if (e instanceof StateError) this.stateFailed(e);
+      answer = { ok: false, customer, released: [], message: messageOf(e) };
+    }
+    this.health.end(this.sources?.budgets, ["connectwise"], new Date(this.deps.clock.now()));
+    job.done(answer);
+    this.views.forget(customer);
+  }
+
+  /** The last billing audit, its counts, and when the next one is due (real time). */
+  private readonly audits: { audit?: Audit & { at: string }; counts?: AuditCounts; error?: string; nextAt: number; running: boolean } = { nextAt: 0, running: false };
+
+  /**
+   * The billing audit (`cwsync audit`'s reads, then `buildAudit`) at most once per full verification
+   * interval: it reads every agreement's additions, too much for every cycle or every request. A
+   * cycle observes only what is due, so the audit reads for itself, read-only, as a step of the loop;
+   * its result serves `/api/audit`, the two gauges and the header until the next.
+   */
+  async auditIfDue(current: SyncedRevision): Promise<boolean> {
+    const a = this.audits;
+    const started = this.deps.clock.now();
+    const sources = this.sources;
+    // not while ConnectWise failed the cycle: its requests would only add to an outage (tried after the next good one)
+    if (a.running || started < a.nextAt || this.stopping || !sources?.license || this.health.stateUnavailable || !this.cw.healthy) return false;
+    const full = this.opts.intervalMs * (this.opts.fullVerifyIntervals ?? FULL_VERIFY_INTERVALS);
+    a.running = true;
+    a.nextAt = started + full;
+    const now = this.now();
+    {
+      try {
+        const load = loadConfig(current.files, current.globalPath);
+        const audit = await readAudit({ cw: sources.cw, license: sources.license!, store: this.store, load, month: now.toISOString().slice(0, 7), at: now, signal: this.work });
+        const at = new Date(this.deps.clock.now()).toISOString();
+        a.audit = { at, ...audit };
+        a.counts = { at, month: audit.month, unbilledSeats: audit.totals.unbilledSeats, unbilled: audit.unbilled.length, drift: audit.drift.length, unmanaged: audit.unmanaged.length, held: audit.held.length };
+        a.error = undefined;
+        this.deps.metrics.audit({ unbilledSeats: audit.totals.unbilledSeats, driftedAdditions: audit.drift.length });
+        this.deps.log.info({ month: audit.month, unbilledSeats: audit.totals.unbilledSeats, drift: audit.drift.length, unmanaged: audit.unmanaged.length, held: audit.held.length }, "billing audit computed");
+        return true;
+      } catch (e) {
+        if (this.stopping) return false;
+        a.error = messageOf(e);
+        if (a.counts) a.counts = { ...a.counts, error: a.error };
+        // tried again sooner than a full interval, but not every cycle
+        a.nextAt = this.deps.clock.now() + Math.min(full, 5 * this.opts.intervalMs);
+        this.deps.log.warn({ error: a.error }, "billing audit failed; tried again later");
+        return false;
+      } finally {
+        a.running = false;
+      }
+    }
+  }
+
+  /** `/api/audit`: the last billing audit whole, or why there is none yet. */
+  auditAnswer(): { audit?: Audit & { at: string }; error?: string; running: boolean; nextAt?: string } {
+    const a = this.audits;
+    return {
+      ...(a.audit ? { audit: a.audit } : {}), ...(a.error ? { error: a.error } : {}), running: a.running,
+      ...(a.nextAt > 0 ? { nextAt: new Date(a.nextAt).toISOString() } : {}),
+    };
+  }
+
   /** What the daemon knows now; `nextReconcile` from the loop (absent while stopping). */
   snapshot(nextReconcile: number | undefined): DaemonSnapshot {
     const s = this.deps.sync.state();
@@ -429,13 +536,13 @@ export class DaemonWorker {
       store: this.store, cache: this.views, now: this.now(), at: new Date(this.deps.clock.now()),
       repo: {
         source: this.deps.sync.source, branch: this.opts.branch, attempted: this.loaded?.revision,
-        lastSync: s.lastSync === undefined ? undefined : new Date(s.lastSync).toISOString(), syncError: s.syncError, refused: s.refused,
+        lastSync: s.lastSync === undefined ? undefined : new Date(s.lastSync).toISOString(), syncError: s.syncError, refused: s.refused, rewound: s.rewound,
       },
-      connectwise: { ...this.cw, requests: { ...this.requests.requests }, rateLimitWaits: this.requests.rateLimitWaits }, unavailable: this.health.unavailable(), lastReconcile: this.lastReconcile, lastPoll: this.lastPoll,
+      connectwise: { ...this.cw, requests: { ...this.requests.requests }, rateLimitWaits: this.requests.rateLimitWaits, throttled: this.requests.throttled, ratePerSecond: this.requests.ratePerSecond }, unavailable: this.health.unavailable(), lastReconcile: this.lastReconcile, lastPoll: this.lastPoll,
       nextReconcile: nextReconcile === undefined ? undefined : new Date(nextReconcile).toISOString(),
     });
     this.deps.metrics.customersByState(snap.states);
     for (const [report, seconds] of Object.entries(reportLag(snap, this.now()))) this.deps.metrics.reportLag(report, seconds);
-    return snap;
+    return this.audits.counts ? { ...snap, audit: this.audits.counts } : snap;
   }
 }

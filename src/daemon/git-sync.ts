@@ -43,6 +43,8 @@ export interface SyncStatus {
   syncError?: string;
   /** A head that was not applied because its commit is not signed by an allowed signer. */
   refused?: { revision: string; reason: string };
+  /** The last time the revision in use replaced one not in its history (a force-push rewound the branch), ISO UTC; kept until the next. */
+  rewound?: { from: string; to: string; at: string };
   failures: number;
   /** With failures: no attempt before this (unless forced), epoch ms. */
   retryAt?: number;
@@ -61,7 +63,8 @@ export class GitSync {
   private readonly git: GitSource;
   private held: Held = {};
   private current?: SyncedRevision;
-  private status: Omit<SyncStatus, "current" | "refused"> = { failures: 0 };
+  private rewound?: SyncStatus["rewound"];
+  private status: Omit<SyncStatus, "current" | "refused" | "rewound"> = { failures: 0 };
 
   constructor(private readonly opts: GitSyncOptions) {
     this.git = openGitSource({
@@ -72,9 +75,9 @@ export class GitSync {
     this.branch = opts.branch;
   }
 
-  /** What the last sync left: the revision in use, the error while failing, a refused head. */
+  /** What the last sync left: the revision in use, the error while failing, a refused head, the last rewind. */
   state(): SyncStatus {
-    return { ...this.status, current: this.current, refused: this.held.refused };
+    return { ...this.status, current: this.current, refused: this.held.refused, rewound: this.rewound };
   }
 
   /**
@@ -89,7 +92,11 @@ export class GitSync {
     try {
       this.held = await this.git.update(this.held, { signal: opts.signal });
       const c = this.held.current;
-      if (c && c.id !== this.current?.revision) this.current = { revision: c.id, files: c.files, globalPath: c.globalPath, dir: c.dir };
+      if (c && c.id !== this.current?.revision) {
+        this.current = { revision: c.id, files: c.files, globalPath: c.globalPath, dir: c.dir };
+        // set by the update that moved `current` only
+        if (this.held.rewound) this.rewound = { ...this.held.rewound, at: new Date(this.opts.clock.now()).toISOString() };
+      }
       this.status = { ...this.status, lastSync: this.opts.clock.now(), syncError: undefined, failures: 0, retryAt: undefined };
     } catch (e) {
       if (opts.signal?.aborted) throw e;

@@ -4,6 +4,7 @@ import { connect, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import type { ReleaseAnswer, ReleaseRequest } from "../app/release.ts";
 import { exitCodeOf } from "../cli/cli-main.ts";
 import type { CustomerView } from "../status/customer-view.ts";
 import { apiAccess, startHttpServer, verifyGithubSignature, type DaemonControl, type HttpServerOptions, type ReconcileResult, type SendNowResult } from "./http-server.ts";
@@ -59,6 +60,11 @@ class FakeControl implements DaemonControl {
     this.sends.push(report === undefined ? { customer } : { customer, report });
     await this.sendGate;
     return this.sendResult;
+  };
+  releases: ReleaseRequest[] = [];
+  requestRelease = async (r: ReleaseRequest): Promise<ReleaseAnswer> => {
+    this.releases.push(r);
+    return { ok: true, customer: r.customer, released: [], message: `${r.customer}: no held decrease to release; nothing changed` };
   };
 }
 
@@ -179,6 +185,16 @@ describe("the JSON API", () => {
     expect(bad.status).toBe(400);
     expect(bad.json().error).toContain("billing, hostedEmailSecurity, emailSecurity");
     expect(control.sends).toHaveLength(2);
+  });
+
+  it("releases a customer's held decreases on POST /api/customers/NAME/release, by whom the query names", async () => {
+    const { url, control } = await start();
+    const ok = await call(url, "POST", "/api/customers/acme-corp/release?by=alice&product=hes&month=2027-01");
+    expect(ok.status).toBe(200);
+    expect(ok.json().message).toBe("acme-corp: no held decrease to release; nothing changed");
+    expect((await call(url, "POST", "/api/customers/acme-corp/release?month=January")).status).toBe(400);
+    expect((await call(url, "GET", "/api/customers/acme-corp/release")).status).toBe(405);
+    expect(control.releases).toEqual([{ customer: "acme-corp", by: "alice", product: "hes", month: "2027-01" }]);
   });
 
   it("makes one send of ten identical requests with one Idempotency-Key, answering each with its result; a repeat while it runs waits for it", async () => {

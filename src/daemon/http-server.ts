@@ -1,6 +1,8 @@
+import type { Audit } from "../core/audit.ts";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import type { ReleaseAnswer, ReleaseRequest } from "../app/release.ts";
 import { OperationError } from "../errors.ts";
 import type { ReportName } from "../ports/state-store.ts";
 import { createApiRoutes } from "./api-routes.ts";
@@ -23,6 +25,19 @@ export interface DaemonControl {
   reconcileNow(reason: string, customer?: string): Promise<ReconcileResult>;
   /** Send a customer's report now (the daemon runs it under its lease); resolves with what happened, or why nothing was tried (`refused`). */
   requestSendNow(customer: string, report?: ReportName): Promise<SendNowResult>;
+  /** Apply a customer's held decreases (`cwsync release`) under the daemon's lease; resolves with what was released, or why nothing was tried (`refused`). */
+  requestRelease(request: ReleaseRequest): Promise<ReleaseAnswer>;
+  /** The last billing audit (`/api/audit`), computed at most once per full verification interval; absent: the route answers 404. */
+  audit?(): AuditAnswer;
+}
+
+/** `/api/audit`: the audit with when it was computed, or why there is none yet (`running`: the first is being computed). */
+export interface AuditAnswer {
+  audit?: Audit & { at: string };
+  error?: string;
+  running: boolean;
+  /** When the next audit is due, ISO UTC. */
+  nextAt?: string;
 }
 
 export interface HttpServerOptions {

@@ -1,6 +1,6 @@
 import { register as globalRegistry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { METRIC_NAMES, createMetrics } from "./metrics.ts";
+import { DEFAULT_METRICS, METRIC_NAMES, createMetrics } from "./metrics.ts";
 
 /** A sample line's value: `name{labels} value`. */
 function sample(text: string, series: string): number | undefined {
@@ -17,10 +17,14 @@ describe("metrics", () => {
       "cwsync_report_lag_seconds",
       "cwsync_connectwise_requests_total",
       "cwsync_connectwise_rate_limit_waits_total",
+      "cwsync_connectwise_throttled_total",
+      "cwsync_connectwise_rate_limit_per_second",
       "cwsync_last_git_sync_timestamp_seconds",
       "cwsync_git_sync_failures_total",
       "cwsync_last_poll_timestamp_seconds",
       "cwsync_poll_failures_total",
+      "cwsync_unbilled_seats",
+      "cwsync_drifted_additions",
     ]);
   });
 
@@ -32,6 +36,8 @@ describe("metrics", () => {
     m.reportLag("billing", 120);
     m.cwRequest("2xx");
     m.rateLimitWait();
+    m.throttled();
+    m.rateLimit(11.2);
     m.gitSync(true, Date.parse("2027-01-04T06:00:00Z"));
     m.poll(true, Date.parse("2027-01-04T06:01:00Z"));
     const text = await m.registry.metrics();
@@ -45,6 +51,8 @@ describe("metrics", () => {
     expect(sample(text, 'cwsync_report_lag_seconds{report="billing"}')).toBe(120);
     expect(sample(text, 'cwsync_connectwise_requests_total{status="2xx"}')).toBe(1);
     expect(sample(text, "cwsync_connectwise_rate_limit_waits_total")).toBe(1);
+    expect(sample(text, "cwsync_connectwise_throttled_total")).toBe(1);
+    expect(sample(text, "cwsync_connectwise_rate_limit_per_second")).toBe(11.2);
     expect(sample(text, "cwsync_last_git_sync_timestamp_seconds")).toBe(Date.parse("2027-01-04T06:00:00Z") / 1000);
     expect(sample(text, "cwsync_last_poll_timestamp_seconds")).toBe(Date.parse("2027-01-04T06:01:00Z") / 1000);
     expect(sample(text, "cwsync_git_sync_failures_total")).toBe(0);
@@ -73,6 +81,11 @@ describe("metrics", () => {
     expect(sample(text, "cwsync_poll_failures_total")).toBe(1);
     expect(sample(text, "cwsync_last_poll_timestamp_seconds")).toBe(0);
     expect(sample(text, 'cwsync_reconcile_duration_seconds_count{result="error"}')).toBe(1);
+  });
+
+  it("samples the event loop's delay once a second, not prom-client's 100 times (an idle daemon's CPU went there)", async () => {
+    expect(DEFAULT_METRICS.eventLoopMonitoringPrecision).toBeGreaterThanOrEqual(1000);
+    expect(await createMetrics().registry.metrics()).toContain("cwsync_nodejs_eventloop_lag_p99_seconds");
   });
 
   it("uses its own registry with prefixed process metrics, so two instances do not clash", async () => {

@@ -15,10 +15,16 @@ export interface Metrics {
   cwRequest(status: string): void;
   /** Counter `cwsync_connectwise_rate_limit_waits_total`. */
   rateLimitWait(): void;
+  /** Counter `cwsync_connectwise_throttled_total`: answers 429. */
+  throttled(): void;
+  /** Gauge `cwsync_connectwise_rate_limit_per_second`: the requests a second the limiter allows now (lower after a 429). */
+  rateLimit(perSecond: number): void;
   /** Gauge `cwsync_last_git_sync_timestamp_seconds` on success; counter `cwsync_git_sync_failures_total` on failure. */
   gitSync(ok: boolean, atMs: number): void;
   /** Gauge `cwsync_last_poll_timestamp_seconds` on success; counter `cwsync_poll_failures_total` on failure. */
   poll(ok: boolean, atMs: number): void;
+  /** Gauges `cwsync_unbilled_seats` and `cwsync_drifted_additions` from the last billing audit (no labels: one series each). */
+  audit(counts: { unbilledSeats: number; driftedAdditions: number }): void;
 }
 
 /** The stable metric names (the default process metrics, also prefixed `cwsync_`, come on top). */
@@ -29,19 +35,32 @@ export const METRIC_NAMES: readonly string[] = [
   "cwsync_report_lag_seconds",
   "cwsync_connectwise_requests_total",
   "cwsync_connectwise_rate_limit_waits_total",
+  "cwsync_connectwise_throttled_total",
+  "cwsync_connectwise_rate_limit_per_second",
   "cwsync_last_git_sync_timestamp_seconds",
   "cwsync_git_sync_failures_total",
   "cwsync_last_poll_timestamp_seconds",
   "cwsync_poll_failures_total",
+  "cwsync_unbilled_seats",
+  "cwsync_drifted_additions",
 ];
 
 /** The primary states of DESIGN §6 plus `removed`: always exported, so a state dropping to none reads 0, not absent. */
 const KNOWN_STATES = ["suspended", "invalid", "failing", "degraded", "pending", "ready", "removed"];
 
+/**
+ * The event-loop delay histogram's sampling interval. prom-client's default (10 ms) wakes an idle
+ * daemon 100 times a second, most of its idle CPU; once a second is enough for a scrape.
+ */
+export const EVENT_LOOP_PRECISION_MS = 1000;
+
+/** prom-client's default process metrics, as collected. */
+export const DEFAULT_METRICS = { prefix: "cwsync_", eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS } as const;
+
 /** Metrics on their own registry (never prom-client's global one), with the default process metrics. */
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "cwsync_" });
+  collectDefaultMetrics({ register: registry, ...DEFAULT_METRICS });
   const registers = [registry];
   const reconcile = new Histogram({
     name: "cwsync_reconcile_duration_seconds", help: "Duration of reconciles, by result (ok or error).",
@@ -59,10 +78,16 @@ export function createMetrics(): Metrics {
   const rateLimit = new Counter({
     name: "cwsync_connectwise_rate_limit_waits_total", help: "Times a ConnectWise request waited for the rate limiter or a Retry-After.", registers,
   });
+  const throttled = new Counter({ name: "cwsync_connectwise_throttled_total", help: "ConnectWise answers 429 (throttled; the request was not processed).", registers });
+  const rateLimitGauge = new Gauge({
+    name: "cwsync_connectwise_rate_limit_per_second", help: "Requests a second the ConnectWise limiter allows now: the configured ceiling, lower after a 429.", registers,
+  });
   const lastSync = new Gauge({ name: "cwsync_last_git_sync_timestamp_seconds", help: "Unix time of the last successful git sync.", registers });
   const syncFailures = new Counter({ name: "cwsync_git_sync_failures_total", help: "Failed git syncs.", registers });
   const lastPoll = new Gauge({ name: "cwsync_last_poll_timestamp_seconds", help: "Unix time of the last successful poll of the license and detection sources.", registers });
   const pollFailures = new Counter({ name: "cwsync_poll_failures_total", help: "Failed polls of the license and detection sources.", registers });
+  const unbilledSeats = new Gauge({ name: "cwsync_unbilled_seats", help: "Seats in the LMP report that no enabled customer file bills, at the last billing audit.", registers });
+  const driftedAdditions = new Gauge({ name: "cwsync_drifted_additions", help: "Additions whose quantity differs from what cwsync last set, at the last billing audit.", registers });
   const seenStates = new Set(KNOWN_STATES);
   for (const s of KNOWN_STATES) customers.set({ state: s }, 0);
 
@@ -77,6 +102,8 @@ export function createMetrics(): Metrics {
     reportLag: (report, seconds) => lag.set({ report }, Math.max(0, seconds)),
     cwRequest: (status) => cwRequests.inc({ status }),
     rateLimitWait: () => rateLimit.inc(),
+    throttled: () => throttled.inc(),
+    rateLimit: (perSecond) => rateLimitGauge.set(perSecond),
     gitSync(ok, atMs) {
       if (ok) lastSync.set(atMs / 1000);
       else syncFailures.inc();
@@ -84,6 +111,10 @@ export function createMetrics(): Metrics {
     poll(ok, atMs) {
       if (ok) lastPoll.set(atMs / 1000);
       else pollFailures.inc();
+    },
+    audit(counts) {
+      unbilledSeats.set(counts.unbilledSeats);
+      driftedAdditions.set(counts.driftedAdditions);
     },
   };
 }

@@ -18,6 +18,8 @@ export interface DaemonSnapshot {
     syncError?: string;
     /** A head that was not applied because its commit is not signed by an allowed signer. */
     refused?: { revision: string; reason: string };
+    /** The last rewind of the branch this daemon applied (a head not descending from the revision before it), kept until the next. */
+    rewound?: { from: string; to: string; at: string };
   };
   connectwise: {
     target: string;
@@ -27,6 +29,10 @@ export interface DaemonSnapshot {
     /** Requests made since the daemon started, by HTTP status class ("2xx", "4xx", "429", "5xx", "error"). */
     requests: Record<string, number>;
     rateLimitWaits: number;
+    /** Requests answered 429 (throttled) since the daemon started. */
+    throttled?: number;
+    /** The limiter's rate now (requests per second): lowered after a 429, growing back to the ceiling. */
+    ratePerSecond?: number;
   };
   /**
    * The remote sources whose retry budget ran out in the last cycle that used them, and since
@@ -40,6 +46,8 @@ export interface DaemonSnapshot {
   lastPoll?: { at: string; ok: boolean };
   /** Customers by state, for the header and the metrics. */
   states: Record<string, number>;
+  /** The counts of the last billing audit (`/api/audit` has it whole), for the header; absent until one ran. */
+  audit?: AuditCounts;
   customers: CustomerView[];
 }
 
@@ -57,4 +65,18 @@ export interface SourceOutage {
   cause?: string;
   /** For the state: the file (`…/state.db`). */
   file?: string;
+}
+
+/** The billing audit's counts (DESIGN §10 `cwsync audit`): computed at most once per full verification interval. */
+export interface AuditCounts {
+  /** When the audit was computed, ISO UTC. */
+  at: string;
+  month: string;
+  unbilledSeats: number;
+  unbilled: number;
+  drift: number;
+  unmanaged: number;
+  held: number;
+  /** The last attempt failed (the counts, if any, are the previous audit's). */
+  error?: string;
 }

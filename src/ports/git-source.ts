@@ -19,10 +19,23 @@ export interface Refusal {
   reason: string;
 }
 
+/** The revision in use replaced one that is not in its history: the branch was rewound (a force-push). */
+export interface Rewind {
+  from: string;
+  to: string;
+}
+
 /** What a caller holds between updates: the revision in use and a refused head. */
 export interface Held {
   current?: Revision;
   refused?: Refusal;
+  /**
+   * Set by the update that made `current` a commit whose history does not hold the revision in
+   * use before it (or, on a start, the revision the state last applied). Sources without
+   * history (a plain folder, a repository read in place) never set it. An update that moves
+   * nothing returns `held` as it is: a caller reads this only when `current` moved.
+   */
+  rewound?: Rewind;
 }
 
 /**

@@ -166,7 +166,7 @@ export async function startConnectWiseSandbox(opts: SandboxOptions = {}): Promis
       writeReply(res, reply, version);
     };
 
-    const { delayMs, fault } = faults.take(method, path);
+    const { delayMs, fault, retryAfter } = faults.take(method, path);
     if (delayMs > 0) await sleep(delayMs);
     if (fault) record.fault = fault.kind;
     if (fault?.kind === "reset") {
@@ -178,6 +178,8 @@ export async function startConnectWiseSandbox(opts: SandboxOptions = {}): Promis
       await sleep(fault.ms);
     }
     if (fault?.kind === "status" || fault?.kind === "html429") return answer(faultReply(fault));
+    // throttled: refused before anything is handled, as ConnectWise answers past its limit
+    if (fault?.kind === "throttle") return answer(faultReply({ kind: "status", status: 429, retryAfter }));
     if (fault?.kind === "html200") return answer(loginPage());
     if (fault?.kind === "redirect-to-login") {
       return answer({ status: 302, headers: { Location: `http://127.0.0.2:${new URL(origin).port}/login?returnUrl=${encodeURIComponent(url.pathname)}` } });

@@ -146,6 +146,21 @@ describe("fault presets", () => {
     for (const c of companies) expect(statuses.find((x) => x.id === c.status.id)?.name).toBe(c.status.name);
   });
 
+  it("cw-throttle: past a bucket of 50 (1,000 a minute), requests are answered 429 with Retry-After and ConnectWise's JSON, and nothing is created", async () => {
+    const s = await started("cw-throttle");
+    const tickets = s.connectwise.state.tickets.length;
+    const answers = await Promise.all(Array.from({ length: 70 }, (_, i) => (i < 60
+      ? sandboxRequest(s.connectwise, "GET", "/company/companies")
+      : sandboxRequest(s.connectwise, "POST", "/service/tickets", { body: { summary: "x" } }))));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((x) => x === 429).length).toBeGreaterThanOrEqual(15);
+    expect(statuses.filter((x) => x !== 429).length).toBeLessThanOrEqual(55);
+    const refused = answers.find((r) => r.status === 429)!;
+    expect(refused.headers["retry-after"]).toBe("1");
+    expect(refused.json).toEqual({ error: "ConnectWiseAPI", message: "Too many requests. Please try again in 1 seconds." });
+    expect(s.connectwise.state.tickets.length).toBe(tickets);
+  });
+
   it("lmpi-html, lmpi-truncated, lmpi-empty-summary: every report request, not only the first", async () => {
     const html = await started("lmpi-html");
     for (let i = 0; i < 2; i++) expect(await lmpiReport(html.lmpi!)).toMatchObject({ status: 200, type: "text/html; charset=UTF-8" });

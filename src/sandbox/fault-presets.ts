@@ -102,6 +102,12 @@ export const FAULT_PRESETS: readonly FaultPreset[] = [
     apply: (s) => useTenantStatuses(s.connectwise.state),
   },
   {
+    name: "cw-throttle",
+    description: "ConnectWise throttles at 1,000 requests a minute (a token bucket holding 50): a request past it is answered 429 with Retry-After and ConnectWise's JSON body, and not processed",
+    expect: "nothing fails: the limiter stays under it (16 a second after a burst of 30); a 429 slows the limiter and the request, a create too, is sent again after Retry-After",
+    apply: cw({ kind: "throttle" }),
+  },
+  {
     name: "lmpi-html",
     description: "LMPI answers every report request with a sign-in page's HTML, status 200",
     expect: "customers due for billing wait, failing with lmpi.unreadable; nothing is billed from it",

@@ -42,7 +42,16 @@ export type FaultSpec = FaultTarget & (
   | { kind: "lost-write" }
   /** Answer `status` (default 400) with a body that echoes the request's Authorization header, as some gateways do. */
   | { kind: "echo-auth"; status?: number }
+  /**
+   * ConnectWise's throttle: a token bucket refilled at `perMinute` requests a minute (default
+   * 1,000) holding at most `burst` (default a twentieth of `perMinute`). A request that finds it
+   * empty is answered 429 with `Retry-After` (whole seconds until a token) and ConnectWise's JSON
+   * body before anything is handled, and takes no token. Unlimited `times` by default.
+   */
+  | { kind: "throttle"; perMinute?: number; burst?: number }
 );
+
+export const THROTTLE_PER_MINUTE = 1000;
 
 export type FaultKind = FaultSpec["kind"];
 
@@ -60,6 +69,8 @@ export interface FaultController {
   clear(): void;
   /** Delay applied to every request, in ms (default 0). */
   latencyMs: number;
+  /** A further delay drawn for each request between 0 and this, in ms (default 0): latency that varies. */
+  latencyJitterMs: number;
   /** The faults not yet spent. */
   readonly active: readonly Fault[];
   /** Restarts the generator behind `probability`, for a reproducible run. */
@@ -80,12 +91,20 @@ function mulberry32(seed: number): () => number {
 
 const NON_LATENCY_DEFAULT_TIMES = 1;
 
+/** A throttle fault's bucket. */
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
 export class Faults implements FaultController {
   latencyMs = 0;
+  latencyJitterMs = 0;
   private faults: Fault[] = [];
   private random: () => number;
+  private readonly buckets = new WeakMap<Fault, Bucket>();
 
-  constructor(seed = 1) {
+  constructor(seed = 1, private readonly now: () => number = Date.now) {
     this.random = mulberry32(seed);
   }
 
@@ -97,7 +116,8 @@ export class Faults implements FaultController {
     if (spec.probability !== undefined && !(spec.probability >= 0 && spec.probability <= 1)) {
       throw new RangeError(`fault probability must be between 0 and 1, got ${spec.probability}`);
     }
-    const fault: Fault = { spec, remaining: spec.times ?? (spec.probability !== undefined ? Infinity : NON_LATENCY_DEFAULT_TIMES), fired: 0 };
+    const unlimited = spec.probability !== undefined || spec.kind === "throttle";
+    const fault: Fault = { spec, remaining: spec.times ?? (unlimited ? Infinity : NON_LATENCY_DEFAULT_TIMES), fired: 0 };
     this.faults.push(fault);
     return fault;
   }
@@ -111,14 +131,25 @@ export class Faults implements FaultController {
   }
 
   /**
-   * The faults that hit this request: every matching latency fault (their delays add up) and at
-   * most one other fault, the first matching one. Spent faults are dropped.
+   * The faults that hit this request: a throttle whose bucket is empty (then nothing else: the
+   * request is refused before it is handled; `retryAfter` in seconds), or else every matching
+   * latency fault (their delays add up) and at most one other fault, the first matching one.
+   * Spent faults are dropped.
    */
-  take(method: string, path: string): { delayMs: number; fault?: FaultSpec } {
-    let delayMs = this.latencyMs;
+  take(method: string, path: string): { delayMs: number; fault?: FaultSpec; retryAfter?: number } {
+    let delayMs = this.latencyMs + (this.latencyJitterMs > 0 ? Math.floor(this.random() * this.latencyJitterMs) : 0);
+    for (const f of this.faults) {
+      if (f.spec.kind !== "throttle" || f.remaining <= 0 || !matches(f.spec, method, path)) continue;
+      const retryAfter = this.throttle(f, f.spec);
+      if (retryAfter === undefined) continue;
+      f.remaining--;
+      f.fired++;
+      this.faults = this.faults.filter((x) => x.remaining > 0);
+      return { delayMs, fault: f.spec, retryAfter };
+    }
     let hit: FaultSpec | undefined;
     for (const f of this.faults) {
-      if (f.remaining <= 0 || !matches(f.spec, method, path)) continue;
+      if (f.spec.kind === "throttle" || f.remaining <= 0 || !matches(f.spec, method, path)) continue;
       if (hit !== undefined && f.spec.kind !== "latency") continue;
       if (f.spec.probability !== undefined && this.random() >= f.spec.probability) continue;
       f.remaining--;
@@ -128,6 +159,22 @@ export class Faults implements FaultController {
     }
     this.faults = this.faults.filter((f) => f.remaining > 0);
     return { delayMs, fault: hit };
+  }
+
+  /** Takes a token from the throttle's bucket; without one, the seconds until there is one. */
+  private throttle(f: Fault, spec: Extract<FaultSpec, { kind: "throttle" }>): number | undefined {
+    const perMs = (spec.perMinute ?? THROTTLE_PER_MINUTE) / 60_000;
+    const burst = spec.burst ?? (spec.perMinute ?? THROTTLE_PER_MINUTE) / 20;
+    const now = this.now();
+    const b = this.buckets.get(f) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + Math.max(0, now - b.at) * perMs);
+    b.at = now;
+    this.buckets.set(f, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return undefined;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
   }
 }
 

@@ -1,6 +1,7 @@
 import type { CustomerFile, GlobalFile } from "../config/model.ts";
 import { resolveCustomer } from "../config/resolve.ts";
 import type { CustomerChecks } from "../core/connectwise-checks.ts";
+import { heldDecreases } from "../core/held-decreases.ts";
 import { scheduleOf } from "../core/preview.ts";
 import { nextSends } from "../core/schedule.ts";
 import { sendKey } from "../core/send-key.ts";
@@ -41,9 +42,8 @@ export function customerView(r: CustomerRecord, global: GlobalFile | undefined, 
     const c = checks.company;
     view.company = c.state === "not-found" ? { identifier: c.identifier, state: c.state } : { identifier: c.company.identifier, state: c.state, id: c.company.id, name: c.company.name };
   }
-  const lastBilling = ledger.find((e) => e.state === "done" && e.report === "billing");
-  const held = ((lastBilling?.result as { lines?: { product: string; op: string; previous?: number; quantity?: number }[] } | undefined)?.lines ?? []).filter((l) => l.op === "held");
-  view.heldDecreases = held.map((l) => ({ periodKey: lastBilling!.periodKey, product: l.product, previous: l.previous, quantity: l.quantity }));
+  // those released since (`cwsync release`) are no longer held
+  view.heldDecreases = heldDecreases(ledger).map((h) => ({ periodKey: h.periodKey, product: h.product, previous: h.previous, quantity: h.quantity }));
   const done = ledger.find((e) => e.state === "done");
   if (done) view.lastSend = { report: done.report, periodKey: done.periodKey, key: done.key, at: done.updatedAt, ...ticketOf(done) };
   if (r.config && global && !r.removedAt) {

@@ -49,6 +49,17 @@ describe("createDaemonClient", () => {
     await expect(client.reconcile("acme")).rejects.toThrow("POST /api/customers/acme/reconcile answered 503: the daemon is shutting down");
   });
 
+  it("releases held decreases as `by`, rejecting with the daemon's own words when it could not (409)", async () => {
+    const { url, seen } = await serve({
+      "POST /api/customers/acme/release?by=alice%20b": [200, { ok: true, message: "acme: Hosted Email Security (hes) released: addition #9903 61 → 54 seats (billing 2026-12)" }],
+      "POST /api/customers/beta/release?by=alice%20b": [409, { ok: false, message: "beta: the addition #9 on agreement #8 is gone" }],
+    });
+    const client = createDaemonClient(url);
+    expect(await client.release("acme", "alice b")).toBe("acme: Hosted Email Security (hes) released: addition #9903 61 → 54 seats (billing 2026-12)");
+    await expect(client.release("beta", "alice b")).rejects.toThrow(/^beta: the addition #9 on agreement #8 is gone$/);
+    expect(seen).toHaveLength(2);
+  });
+
   it("sends an Idempotency-Key with each send-now: a new one per call, that is per confirmation", async () => {
     const keys: unknown[] = [];
     server = createServer((req, res) => {

@@ -25,6 +25,8 @@ export interface DaemonClient {
   reconcile(customer?: string): Promise<string>;
   /** One call per confirmation: each carries a new Idempotency-Key, so a repeat of the same request never sends twice. */
   sendNow(customer: string, report?: string): Promise<string>;
+  /** Applies the customer's held decreases, journaled as `by`; resolves to the daemon's lines, rejects with its message when it could not. */
+  release(customer: string, by?: string): Promise<string>;
 }
 
 export interface DaemonClientOptions {
@@ -78,6 +80,15 @@ export function createDaemonClient(baseUrl: string, opts: DaemonClientOptions = 
         return String((body as { message?: unknown }).message ?? "sent");
       } catch (e) {
         // 409: the daemon tried and refused or failed; its message is the whole story
+        if (e instanceof DaemonRequestError && e.status === 409 && e.said) throw new DaemonRequestError(e.said, 409, e.said);
+        throw e;
+      }
+    },
+    async release(customer, by) {
+      try {
+        const { body } = await call("POST", customerPath(customer, "release") + (by ? `?by=${encodeURIComponent(by)}` : ""));
+        return String((body as { message?: unknown }).message ?? "released");
+      } catch (e) {
         if (e instanceof DaemonRequestError && e.status === 409 && e.said) throw new DaemonRequestError(e.said, 409, e.said);
         throw e;
       }

@@ -7,7 +7,9 @@ export type Mode =
   | { kind: "list" }
   | { kind: "filter" }
   | { kind: "detail"; name: string; scroll: number }
-  | { kind: "confirm"; name: string; reports: (string | undefined)[]; choice: number; back: Mode };
+  | { kind: "confirm"; name: string; reports: (string | undefined)[]; choice: number; back: Mode }
+  /** `d`: apply the customer's held decreases, once confirmed. */
+  | { kind: "confirm-release"; name: string; back: Mode };
 
 export interface UiState {
   mode: Mode;
@@ -23,7 +25,11 @@ export interface UiState {
 export const INITIAL_UI: UiState = { mode: { kind: "list" }, filter: "", selectedIndex: 0, top: 0 };
 
 /** What a key asks of the outside world; the component runs it. */
-export type KeyEffect = { kind: "reconcile"; customer?: string } | { kind: "send"; customer: string; report?: string } | { kind: "quit" };
+export type KeyEffect =
+  | { kind: "reconcile"; customer?: string }
+  | { kind: "send"; customer: string; report?: string }
+  | { kind: "release"; customer: string }
+  | { kind: "quit" };
 
 export interface KeyContext {
   /** The customers after the filter of the state the key applies to. */
@@ -77,9 +83,12 @@ function onList(s: UiState, input: string, key: Key, ctx: KeyContext): Result {
   if (input === "r" && current) return { state: s, effect: { kind: "reconcile", customer: current.name } };
   if (input === "R") return { state: s, effect: { kind: "reconcile" } };
   if (input === "s" && current) return { state: confirm(s, current.name, ctx) };
+  if (input === "d" && current) return { state: confirmRelease(s, current.name) };
   if (input === "q") return { state: s, effect: { kind: "quit" } };
   return { state: s };
 }
+
+const confirmRelease = (s: UiState, name: string): UiState => ({ ...s, mode: { kind: "confirm-release", name, back: s.mode } });
 
 const withFilter = (s: UiState, filter: string): UiState => ({ ...s, filter, selectedIndex: 0, top: 0 });
 
@@ -111,6 +120,7 @@ function onDetail(s: UiState, input: string, key: Key, m: Extract<Mode, { kind: 
   if (input === "r") return { state: s, effect: { kind: "reconcile", customer: m.name } };
   if (input === "R") return { state: s, effect: { kind: "reconcile" } };
   if (input === "s") return { state: confirm(s, m.name, ctx) };
+  if (input === "d") return { state: confirmRelease(s, m.name) };
   if (input === "q") return { state: s, effect: { kind: "quit" } };
   return { state: s };
 }
@@ -122,11 +132,18 @@ function onConfirm(s: UiState, input: string, key: Key, m: Extract<Mode, { kind:
   return { state: { ...back, status: { text: `send for ${m.name} cancelled`, tone: "info" } } };
 }
 
+function onConfirmRelease(s: UiState, input: string, m: Extract<Mode, { kind: "confirm-release" }>): Result {
+  const back = { ...s, mode: m.back };
+  if (input === "y" || input === "Y") return { state: back, effect: { kind: "release", customer: m.name } };
+  return { state: { ...back, status: { text: `release for ${m.name} cancelled`, tone: "info" } } };
+}
+
 /** The next UI state for a key, and what to do outside (pure: the component runs the effect). */
 export function handleKey(s: UiState, input: string, key: Key, ctx: KeyContext): Result {
   const m = s.mode;
   if (m.kind === "list") return onList(s, input, key, ctx);
   if (m.kind === "filter") return onFilter(s, input, key, ctx);
   if (m.kind === "detail") return onDetail(s, input, key, m, ctx);
+  if (m.kind === "confirm-release") return onConfirmRelease(s, input, m);
   return onConfirm(s, input, key, m);
 }

@@ -62,6 +62,7 @@ function fakeActions(): DashboardActions & { calls: string[] } {
     calls,
     reconcile: vi.fn(async (c?: string) => (calls.push(`reconcile ${c ?? "*"}`), "queued")),
     sendNow: vi.fn(async (c: string, r?: string) => (calls.push(`send ${c} ${r ?? "*"}`), "ticket #4712 created")),
+    release: vi.fn(async (c: string) => (calls.push(`release ${c}`), "hes released: 61 → 54 seats")),
     quit: vi.fn(() => void calls.push("quit")),
   };
 }
@@ -213,6 +214,29 @@ describe("Dashboard", () => {
     await vi.waitFor(() => expect(frame()).toContain("send billing for acme-corp: ticket #4712 created"), POLL);
   });
 
+  it("d asks for confirmation and only y releases the held decreases, from the list and from the detail", async () => {
+    const { frame, actions, ui } = mount(three());
+    await press(ui.stdin, "d");
+    expect(frame()).toContain("Release the held decreases of acme-corp now (set the lower seat counts)? y/N");
+    await press(ui.stdin, "n");
+    expect(actions.release).not.toHaveBeenCalled();
+    expect(frame()).toContain("release for acme-corp cancelled");
+    await press(ui.stdin, "d", "\r");
+    expect(actions.release).not.toHaveBeenCalled();
+    await press(ui.stdin, "d", "y");
+    expect(actions.release).toHaveBeenCalledExactlyOnceWith("acme-corp");
+    await vi.waitFor(() => expect(frame()).toContain("release held decreases of acme-corp: hes released: 61 → 54 seats"), POLL);
+    // from a customer's detail, the detail stays on screen under the prompt
+    actions.release = vi.fn(async () => Promise.reject(new Error("addition #9903 is gone")));
+    ui.rerender(<Dashboard store={createStatusStore(three())} actions={actions} height={24} />);
+    await press(ui.stdin, DOWN, "\r", "d");
+    expect(frame()).toContain("Release the held decreases of broken now");
+    expect(frame()).toContain("customers/broken.yaml:12:3");
+    await press(ui.stdin, "Y");
+    expect(actions.release).toHaveBeenCalledExactlyOnceWith("broken");
+    await vi.waitFor(() => expect(frame()).toContain("release held decreases of broken failed: addition #9903 is gone"), POLL);
+  });
+
   it("shows every result of a send of all reports, one per line", async () => {
     const { frame, actions, ui } = mount(three());
     actions.sendNow = vi.fn(async () =>
@@ -264,6 +288,8 @@ describe("Dashboard", () => {
     expect(lines.find((l) => l.includes("northwind"))).toContain("northwind-logistics ");
     expect(lines.at(-1)).toContain("q quit");
     expect(lines.at(-1)).toContain("s send");
+    // every key fits in 80 columns, quitting last as on a wider terminal
+    expect(lines.at(-1)).toBe("↑↓ move · / filter · Enter detail · r/R reconcile · s send · d release · q quit");
 
     await press(ui.stdin, "\r");
     expect(frame()).toContain("acme-corp (customers/acme-corp.yaml)");

@@ -19,6 +19,8 @@ export interface DashboardActions {
   reconcile(customer?: string): Promise<string>;
   /** Sends a report of a customer now; every report of it when `report` is undefined. */
   sendNow(customer: string, report?: string): Promise<string>;
+  /** Applies the customer's held decreases (`cwsync release`); rejects when the daemon could not. */
+  release(customer: string): Promise<string>;
   quit(): void;
 }
 
@@ -40,12 +42,13 @@ const NO_NOTICE = () => undefined;
 const NO_SUBSCRIBE = () => () => undefined;
 // the full help, then a shorter one for 80 columns; `q quit` stays last (fitKeys puts it first when nothing fits)
 const LIST_KEYS = [
-  ["↑↓ jk PgUp PgDn move", "/ filter", "Enter detail", "r reconcile", "R reconcile all", "s send now", "q quit"],
-  ["↑↓ move", "/ filter", "Enter detail", "r reconcile", "R all", "s send", "q quit"],
+  ["↑↓ jk PgUp PgDn move", "/ filter", "Enter detail", "r reconcile", "R reconcile all", "s send now", "d release decrease", "q quit"],
+  ["↑↓ move", "/ filter", "Enter detail", "r reconcile", "R all", "s send", "d release", "q quit"],
+  ["↑↓ move", "/ filter", "Enter detail", "r/R reconcile", "s send", "d release", "q quit"],
 ] as const;
 const DETAIL_KEYS = [
-  ["↑↓ scroll", "Esc back", "r reconcile", "R reconcile all", "s send now", "q quit"],
-  ["↑↓ scroll", "Esc back", "r reconcile", "R all", "s send", "q quit"],
+  ["↑↓ scroll", "Esc back", "r reconcile", "R reconcile all", "s send now", "d release decrease", "q quit"],
+  ["↑↓ scroll", "Esc back", "r reconcile", "R all", "s send", "d release", "q quit"],
 ] as const;
 
 type Lists = Pick<KeyContext, "visible" | "indexOf" | "byName">;
@@ -99,9 +102,14 @@ export function Dashboard({ store, actions, height, width, notice, color = true 
       const { actions } = latest.current;
       if (effect.kind === "quit") return actions.quit();
       const label =
-        effect.kind === "reconcile" ? (effect.customer ? `reconcile ${effect.customer}` : "reconcile all") : `send ${effect.report ?? "all reports"} for ${effect.customer}`;
+        effect.kind === "reconcile" ? (effect.customer ? `reconcile ${effect.customer}` : "reconcile all")
+          : effect.kind === "release" ? `release held decreases of ${effect.customer}`
+            : `send ${effect.report ?? "all reports"} for ${effect.customer}`;
       update((s) => ({ ...s, status: { text: `${label}…`, tone: "pending" } }));
-      (effect.kind === "reconcile" ? actions.reconcile(effect.customer) : actions.sendNow(effect.customer, effect.report)).then(
+      const asked = effect.kind === "reconcile" ? actions.reconcile(effect.customer)
+        : effect.kind === "release" ? actions.release(effect.customer)
+          : actions.sendNow(effect.customer, effect.report);
+      asked.then(
         (result) => update((s) => ({ ...s, status: { text: resultText(label, result), tone: "ok" } })),
         (e: unknown) => {
           const why = errorText(e);
@@ -134,11 +142,13 @@ export function Dashboard({ store, actions, height, width, notice, color = true 
   }, [snapshot]);
   const cols = useMemo(() => columnsFor(columns, visible), [columns, visible]);
   const mode = ui.mode;
-  const detailMode = mode.kind === "detail" ? mode : mode.kind === "confirm" && mode.back.kind === "detail" ? mode.back : undefined;
+  const detailMode = mode.kind === "detail" ? mode : (mode.kind === "confirm" || mode.kind === "confirm-release") && mode.back.kind === "detail" ? mode.back : undefined;
   const detailView = detailMode ? byName.get(detailMode.name) : undefined;
   const prompt =
     mode.kind === "confirm"
       ? `Send ${mode.reports[mode.choice] ?? "all reports"} for ${mode.name} now? y/N${mode.reports.length > 1 ? " (Tab: another report)" : ""}`
+      : mode.kind === "confirm-release"
+        ? `Release the held decreases of ${mode.name} now (set the lower seat counts)? y/N`
       : mode.kind === "filter"
         ? `/${ui.filter}▏ (Enter keeps the filter, Esc clears it)`
         : undefined;

@@ -21,7 +21,7 @@ export interface RunDashboardOptions {
 export async function runDashboard({ store, actions, notice, color, stdout, stdin }: RunDashboardOptions): Promise<void> {
   let instance: Instance | undefined;
   const quit = () => instance?.unmount();
-  instance = render(<Dashboard store={store} notice={notice} color={color} actions={{ reconcile: actions.reconcile, sendNow: actions.sendNow, quit }} />, {
+  instance = render(<Dashboard store={store} notice={notice} color={color} actions={{ reconcile: actions.reconcile, sendNow: actions.sendNow, release: actions.release, quit }} />, {
     // an explicit undefined would replace Ink's process.stdout/stdin defaults
     ...(stdout ? { stdout } : {}),
     ...(stdin ? { stdin } : {}),

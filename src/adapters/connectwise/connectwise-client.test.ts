@@ -127,6 +127,17 @@ describe("ConnectWise client (undici MockAgent)", () => {
     expect(posts).toBe(0);
   });
 
+  it("a create throttled on every attempt was never processed: rejected (a failure retried later), not an unknown outcome", async () => {
+    const { pool, client } = setup({ retries: 1 });
+    let posts = 0;
+    pool.intercept({ path: (p) => p.includes("/additions"), method: "POST" })
+      .reply(429, () => (posts++, { code: "TooManyRequests", message: "slow down" }), { headers: { ...JSON_HEADERS, "retry-after": "1" } }).persist();
+    const result = await client.createAddition(812, { productId: 4471, quantity: 25, effectiveDate: "2027-01-01", billCustomer: "Billable" });
+    expect(result.outcome).toBe("rejected");
+    // sent again after the wait: a 429 is not a blind retry
+    expect(posts).toBe(2);
+  });
+
   it("a redirect to another scheme or host answered to a create is unknown, never followed", async () => {
     const { pool, client } = setup();
     pool.intercept({ path: (p) => p.endsWith("/service/tickets"), method: "POST" }).reply(302, "", { headers: { location: "http://api-na.example.test/v4_6_release/apis/3.0/service/tickets/991" } });

@@ -197,9 +197,9 @@ export class ConnectWiseClient implements ConnectWise {
       }
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      // a refused connection never carried the request
+      // a refused connection never carried the request; a 429 was not processed (DESIGN §6)
       const neverSent = e.reason === "connection refused" || e.reason === NOT_SENT;
-      if (e.code === "connectwise.unreadable" || (!neverSent && (e.status === undefined || e.status >= 500 || e.status === 429))) {
+      if (e.code === "connectwise.unreadable" || (!neverSent && (e.status === undefined || e.status >= 500))) {
         return { outcome: "unknown", reason: e.message };
       }
       return { outcome: "rejected", error: e };

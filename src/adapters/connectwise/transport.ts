@@ -1,12 +1,12 @@
 import { request, type Dispatcher } from "undici";
 import { ApiError, type ApiErrorDetail } from "../../errors.ts";
 import type { Clock } from "../../ports/clock.ts";
-import { BodyTooLargeError, MAX_BODY_BYTES, readCapped, type HttpRetryOptions } from "../http-retry.ts";
+import { BodyTooLargeError, MAX_BODY_BYTES, readCapped, retryAfterMs, type HttpRetryOptions } from "../http-retry.ts";
 import type { RetryBudget } from "../retry-budget.ts";
 import { retryingRequest, type RetryPolicy } from "../retrying-request.ts";
 import { scrubSecrets } from "../scrub-secrets.ts";
 import { describe, unreadable } from "./response-shapes.ts";
-import { RequestLimiter } from "./limiter.ts";
+import { DEFAULT_CW_BURST, DEFAULT_CW_CONCURRENCY, DEFAULT_CW_RATE, RequestLimiter } from "./limiter.ts";
 
 export interface ConnectWiseCredentials {
   /** API root including `/apis/3.0`, e.g. `https://api-na.myconnectwise.net/v4_6_release/apis/3.0`. */
@@ -35,7 +35,11 @@ export interface TransportOptions extends HttpRetryOptions {
 export type TransportEvent =
   | { type: "response"; method: string; path: string; status: number; ms: number }
   | { type: "network-error"; method: string; path: string; reason: string }
-  | { type: "retry"; method: string; path: string; attempt: number; waitMs: number; reason: string };
+  | { type: "retry"; method: string; path: string; attempt: number; waitMs: number; reason: string }
+  /** A 429: the limiter pauses for `retryAfterMs` (when ConnectWise said) and goes down to `ratePerSecond`. */
+  | { type: "throttled"; method: string; path: string; retryAfterMs?: number; ratePerSecond: number }
+  /** The limiter's rate in use: with the first request (the ceiling), then at each change. */
+  | { type: "rate"; ratePerSecond: number };
 
 export interface Response {
   status: number;
@@ -46,13 +50,15 @@ export interface Response {
 export type Query = Record<string, string | number | undefined>;
 
 /**
- * ConnectWise's retry rules. A POST (a create) is sent once: repeated after a 5xx or a lost
+ * ConnectWise's retry rules. A 429 means the request was not processed: any method, a create (POST)
+ * too, is sent again after the wait. Otherwise a POST is sent once: repeated after a 5xx or a lost
  * connection it may have been processed already, and exactly-once billing depends on it not being
  * sent twice.
  */
 export const connectwisePolicy: RetryPolicy = {
   unavailableCode: "connectwise.unavailable",
   repeatable: new Set(["GET", "PUT", "PATCH"]),
+  notProcessed: (status) => status === 429,
   retries: 5,
   // ConnectWise answers a query that ran too long with a 500: repeating a read or an absolute PATCH is safe
   retryOn: (status) => [429, 500, 502, 503, 504].includes(status),
@@ -77,13 +83,16 @@ function errorBody(body: unknown): { code?: string; apiMessage?: string; errors?
 
 /**
  * HTTP to ConnectWise: authentication and `clientId` on every call, a pinned `Accept` version,
- * JSON from any `json` content type, timeouts, the request limiter, and retries with backoff and
- * jitter (honouring `Retry-After`) for GET/PATCH/PUT only. A POST is sent once.
+ * JSON from any `json` content type, timeouts, the adaptive request limiter (told of every 429),
+ * and retries with backoff and jitter (honouring `Retry-After`) for GET/PATCH/PUT, and for any
+ * method answered 429. Otherwise a POST is sent once.
  */
 export class ConnectWiseTransport {
   readonly limiter: RequestLimiter;
   private readonly base: URL;
   private readonly auth: string;
+  /** Whether the rate in use was told yet: with the first request. */
+  private rateShown = false;
 
   constructor(
     private readonly creds: ConnectWiseCredentials,
@@ -91,7 +100,8 @@ export class ConnectWiseTransport {
   ) {
     this.base = new URL(creds.url.replace(/\/+$/, "") + "/");
     this.auth = "Basic " + Buffer.from(`${creds.company}+${creds.publicKey}:${creds.privateKey}`).toString("base64");
-    this.limiter = new RequestLimiter(opts.clock, opts.concurrency ?? 4, opts.ratePerSecond ?? 10, opts.burst ?? 50);
+    const onRate = (ratePerSecond: number) => opts.onEvent?.({ type: "rate", ratePerSecond });
+    this.limiter = new RequestLimiter(opts.clock, opts.concurrency ?? DEFAULT_CW_CONCURRENCY, opts.ratePerSecond ?? DEFAULT_CW_RATE, opts.burst ?? DEFAULT_CW_BURST, onRate);
   }
 
   url(path: string, query: Query = {}): URL {
@@ -107,7 +117,8 @@ export class ConnectWiseTransport {
   }
 
   /**
-   * One call; for GET/PATCH/PUT, retried on 429/500/502/503/504 and lost connections. Non-2xx throws
+   * One call; for GET/PATCH/PUT, retried on 429/500/502/503/504 and lost connections; for a POST,
+   * on 429 only (not processed). Non-2xx throws
    * ApiError (a POST's 3xx is returned for the caller to judge). A 2xx whose body is not JSON
    * throws `connectwise.unreadable`.
    */
@@ -122,6 +133,10 @@ export class ConnectWiseTransport {
   }
 
   private async once(method: string, path: string, init: { query?: Query; body?: unknown; signal?: AbortSignal }): Promise<Response> {
+    if (!this.rateShown) {
+      this.rateShown = true;
+      this.opts.onEvent?.({ type: "rate", ratePerSecond: this.limiter.rate });
+    }
     const release = await this.limiter.acquire(init.signal);
     const started = this.opts.clock.now();
     try {
@@ -157,6 +172,11 @@ export class ConnectWiseTransport {
       }
       // counted as answered whether or not the answer can be read
       answered();
+      if (res.statusCode === 429) {
+        const wait = retryAfterMs(res.headers["retry-after"], this.opts.clock.now());
+        this.limiter.throttled(started, wait);
+        this.opts.onEvent?.({ type: "throttled", method, path, ...(wait !== undefined ? { retryAfterMs: wait } : {}), ratePerSecond: this.limiter.rate });
+      }
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       if (!ok) text = this.scrub(text);
       const type = String(res.headers["content-type"] ?? "");

@@ -4,6 +4,7 @@ import { shortTime } from "../../ui/format.ts";
 import { createNoticeStore } from "../../ui/notice-store.ts";
 import { createStatusStore, startPolling } from "../../ui/status-store.ts";
 import type { Deps } from "../../app/deps.ts";
+import { osUser } from "../../app/release.ts";
 import { parseDaemonUrl } from "../daemon-url.ts";
 
 export interface DashboardOptions {
@@ -61,6 +62,7 @@ export async function dashboardCommand(opts: DashboardOptions, io: Deps, termina
       actions: {
         reconcile: (customer) => client.reconcile(customer).finally(refresh),
         sendNow: (customer, report) => client.sendNow(customer, report).finally(refresh),
+        release: (customer) => client.release(customer, osUser(io.env)).finally(refresh),
       },
     });
   } finally {

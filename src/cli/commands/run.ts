@@ -10,6 +10,7 @@ import { runDaemon } from "../../daemon/run-daemon.ts";
 import { UsageError } from "../../errors.ts";
 import type { ReportName } from "../../ports/state-store.ts";
 import type { Deps } from "../../app/deps.ts";
+import { osUser } from "../../app/release.ts";
 import { durationMs } from "../../app/settings/duration.ts";
 import { NO_NEEDS, sourceNeeds } from "../../app/sources-env.ts";
 import { requireCredentials, type ConnectWiseTuning } from "../../app/sources-session.ts";
@@ -42,7 +43,7 @@ export function parseDuration(flag: string, text: string, minMs = 1000): number 
 }
 
 /** The Ink dashboard inside the daemon: reads its snapshot every second; `q` stops the daemon. */
-async function showDashboard(control: DaemonControl, stop: AbortController, logFile: string): Promise<void> {
+async function showDashboard(control: DaemonControl, stop: AbortController, logFile: string, env: Deps["env"]): Promise<void> {
   const { createStatusStore } = await import("../../ui/status-store.ts");
   const { runDashboard } = await import("../../ui/run-dashboard.tsx");
   const store = createStatusStore(control.snapshot());
@@ -53,6 +54,7 @@ async function showDashboard(control: DaemonControl, stop: AbortController, logF
       actions: {
         reconcile: async (customer) => (control.requestReconcile("dashboard", customer) ? `reconcile of ${customer ?? "every customer"} requested` : "the daemon is stopping"),
         sendNow: (customer, report) => sendNowForDashboard(control, customer, report),
+        release: (customer) => releaseForDashboard(control, customer, osUser(env)),
         quit: () => undefined,
       },
     });
@@ -69,6 +71,13 @@ async function showDashboard(control: DaemonControl, stop: AbortController, logF
  */
 export async function sendNowForDashboard(control: Pick<DaemonControl, "requestSendNow">, customer: string, report?: string): Promise<string> {
   const result = await control.requestSendNow(customer, report as ReportName | undefined);
+  if (!result.ok) throw new Error(result.message);
+  return result.message;
+}
+
+/** The dashboard's `d` inside the daemon: a release that could not be made rejects with the daemon's reason. */
+export async function releaseForDashboard(control: Pick<DaemonControl, "requestRelease">, customer: string, by: string): Promise<string> {
+  const result = await control.requestRelease({ customer, by });
   if (!result.ok) throw new Error(result.message);
   return result.message;
 }
@@ -117,7 +126,7 @@ export async function runCommand(opts: RunOptions, io: Deps): Promise<number> {
   });
   const stop = new AbortController();
   const onListening = tui
-    ? (daemon: { control: DaemonControl }) => void showDashboard(daemon.control, stop, logFile).catch((e: unknown) => {
+    ? (daemon: { control: DaemonControl }) => void showDashboard(daemon.control, stop, logFile, io.env).catch((e: unknown) => {
       log.error({ err: e }, "dashboard failed");
       stop.abort(e);
     })

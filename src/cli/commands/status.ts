@@ -1,4 +1,5 @@
 import { stateMeta } from "../../ports/state-meta.ts";
+import type { StateStore } from "../../ports/state-store.ts";
 import { OperationError } from "../../errors.ts";
 import { customerView, type CustomerView } from "../../status/customer-view.ts";
 import type { Deps } from "../../app/deps.ts";
@@ -32,7 +33,25 @@ function detail(v: CustomerView): string {
   return out.map(escapeControls).join("\n") + "\n";
 }
 
-function table(views: readonly CustomerView[], revision: string | undefined): string {
+/** How far back `status` looks for the last rewind: the journal has no index by kind, and this is cheap. */
+const REWIND_LOOKBACK = 5000;
+
+interface Rewound {
+  from: string;
+  to: string;
+  at: string;
+}
+
+/** The last "history rewound" the daemon journaled (a force-push it applied), among the recent entries. */
+function lastRewind(store: StateStore): Rewound | undefined {
+  const e = store.journal({ limit: REWIND_LOOKBACK }).find((j) => j.kind === "revision" && j.message === "history rewound");
+  const d = e?.data as Partial<Rewound> | undefined;
+  return e && typeof d?.from === "string" && typeof d.to === "string" ? { from: d.from, to: d.to, at: e.at } : undefined;
+}
+
+const rewindLine = (r: Rewound) => escapeControls(`history rewound from ${r.from.slice(0, 12)} to ${r.to.slice(0, 12)} at ${when(r.at)}`);
+
+function table(views: readonly CustomerView[], revision: string | undefined, rewound: Rewound | undefined): string {
   const rows = views.map((v) => {
     const next = [...v.nextDue].sort((a, b) => a.due.localeCompare(b.due))[0];
     return [
@@ -44,7 +63,7 @@ function table(views: readonly CustomerView[], revision: string | undefined): st
   const head = ["CUSTOMER", "STATE", "REASON", "COMPANY", "NEXT DUE", "LAST SEND"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
-  return [`revision ${revision?.slice(0, 12) ?? "none applied yet"}`, fmt(head), ...rows.map(fmt)].join("\n") + "\n";
+  return [`revision ${revision?.slice(0, 12) ?? "none applied yet"}`, ...(rewound ? [rewindLine(rewound)] : []), fmt(head), ...rows.map(fmt)].join("\n") + "\n";
 }
 
 /** `cwsync status`: what the state directory knows, without calling anything. */
@@ -58,8 +77,9 @@ export async function statusCommand(opts: StatusOptions, io: Deps): Promise<numb
     const records = opts.customer ? [store.customer(opts.customer)].filter((r) => r !== undefined) : store.customers();
     if (opts.customer && records.length === 0) throw new OperationError(`no customer \`${opts.customer}\` in ${dir}: it has not been reconciled yet (run cwsync reconcile)`);
     const views = records.map((r) => customerView(r, global, store, cursors, now));
-    if (opts.format === "json") io.stdout(JSON.stringify(opts.customer ? views[0] : { revision: stateMeta(store).appliedRevision() ?? null, customers: views }, null, 2) + "\n");
-    else io.stdout(opts.customer ? detail(views[0]) : table(views, stateMeta(store).appliedRevision()));
+    const rewound = opts.customer ? undefined : lastRewind(store);
+    if (opts.format === "json") io.stdout(JSON.stringify(opts.customer ? views[0] : { revision: stateMeta(store).appliedRevision() ?? null, ...(rewound ? { rewound } : {}), customers: views }, null, 2) + "\n");
+    else io.stdout(opts.customer ? detail(views[0]) : table(views, stateMeta(store).appliedRevision(), rewound));
     return 0;
   } finally {
     store.close();

@@ -23,10 +23,20 @@ function RepoLine({ repo }: { repo: DaemonSnapshot["repo"] }) {
     <Text>synced {shortTime(repo.lastSync)}</Text>
   );
   const attempted = repo.attempted && repo.attempted !== repo.applied ? <Tone color="yellow"> attempted {shortRevision(repo.attempted)}</Tone> : null;
+  // on this line, early, rather than a line of its own: the header's height is fixed (HEADER_LINES)
+  const rewound = repo.rewound ? (
+    <>
+      {" · "}
+      <Tone color="yellow">
+        history rewound from {shortRevision(repo.rewound.from)} at {shortTime(repo.rewound.at)}
+      </Tone>
+    </>
+  ) : null;
   return (
     <Text wrap="truncate">
       <Text bold>cwsync</Text> applied {shortRevision(repo.applied)}
-      {attempted} · {sync} · {repo.source}
+      {attempted}
+      {rewound} · {sync} · {repo.source}
       {repo.branch ? `@${repo.branch}` : ""}
     </Text>
   );
@@ -72,7 +82,21 @@ function ReconcileLine({ s }: { s: HeaderInfo }) {
   );
 }
 
-function StatesLine({ states, total }: { states: Record<string, number>; total: number }) {
+/** The last billing audit's counts, on the states line (the header's height is fixed). */
+function AuditCountsText({ audit }: { audit: DaemonSnapshot["audit"] }) {
+  if (!audit) return null;
+  return (
+    <Text>
+      {" · audit "}
+      <Tone color={audit.unbilledSeats > 0 ? "yellow" : "green"}>{audit.unbilledSeats} unbilled seats</Tone>
+      {" · "}
+      <Tone color={audit.drift > 0 ? "yellow" : "green"}>{audit.drift} drifted</Tone>
+      {audit.error ? <Tone color="red"> (last audit failed)</Tone> : null}
+    </Text>
+  );
+}
+
+function StatesLine({ states, total, audit }: { states: Record<string, number>; total: number; audit?: DaemonSnapshot["audit"] }) {
   const names = [...STATE_ORDER.filter((s) => states[s]), ...Object.keys(states).filter((s) => !STATE_ORDER.includes(s) && states[s])];
   return (
     <Text wrap="truncate">
@@ -83,11 +107,12 @@ function StatesLine({ states, total }: { states: Record<string, number>; total: 
           <Tone color={STATE_COLOR[name]}>{name}</Tone> {states[name]}
         </Text>
       ))}
+      <AuditCountsText audit={audit} />
     </Text>
   );
 }
 
-/** Revision, git sync, ConnectWise health and budget, reconcile timing, customers by state. */
+/** Revision, git sync, ConnectWise health and budget, reconcile timing, customers by state and the billing audit's counts. */
 export function Header({ snapshot }: { snapshot: HeaderInfo | undefined }) {
   if (!snapshot) {
     return (
@@ -102,7 +127,7 @@ export function Header({ snapshot }: { snapshot: HeaderInfo | undefined }) {
       <RepoLine repo={snapshot.repo} />
       <ConnectWiseLine cw={snapshot.connectwise} />
       <ReconcileLine s={snapshot} />
-      <StatesLine states={snapshot.states} total={snapshot.total} />
+      <StatesLine states={snapshot.states} total={snapshot.total} audit={snapshot.audit} />
     </Box>
   );
 }
