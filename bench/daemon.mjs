@@ -13,7 +13,7 @@ import { commitAll } from "./child-process.mjs";
 const root = new URL("..", import.meta.url).pathname;
 const dist = (p) => import(join(root, "dist", p));
 
-/** Raised limits, as the other benches and tests use against a local fake (`run` reads them through tuningFromEnv). */
+/** Raised limits, as the other benches and tests use against a local fake (`run` reads them through its settings). */
 const TUNING = { CWSYNC_CW_RATE: "1000", CWSYNC_CW_BURST: "1000", CWSYNC_CW_CONCURRENCY: "16" };
 const INTERVAL = "2s";
 const RSS_TARGET_MIB = 200;

@@ -6,14 +6,11 @@
 // their share, tickets per customer (must be exactly 1) and peak RSS.
 // Run alone: `npm run build && node bench/month-end.mjs` (~15 minutes at 5,000; BENCH_MONTH_END_CUSTOMERS=1000
 // for ~3). BENCH_CW_RATE / BENCH_CW_BURST / BENCH_CW_CONCURRENCY set the limiter (default: unset, the shipped defaults).
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import os from "node:os";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { child, commitAll } from "./child-process.mjs";
+import { bulkWorld, count, dist, reconcileJson } from "./bulk-world.mjs";
 
-const root = new URL("..", import.meta.url).pathname;
-const dist = (p) => import(join(root, "dist", p));
 
 const LATENCY_MS = 50;
 const LATENCY_JITTER_MS = 100;
@@ -22,27 +19,12 @@ export const THROTTLE_PER_MINUTE = 1000;
 const BEFORE = "2026-11-30T12:00:00Z";
 const AFTER = "2026-12-01T06:01:00Z";
 
-const count = (xs, key) => xs.reduce((m, x) => ((m[key(x)] = (m[key(x)] ?? 0) + 1), m), {});
 
 export async function benchMonthEnd(n = 5000, limits = {}) {
-  const { startConnectWiseSandbox } = await dist("sandbox/connectwise-sandbox.js");
-  const { startLmpiSandbox } = await dist("sandbox/lmpi-sandbox.js");
-  const { loadSandboxCustomers, seedFromCustomers } = await dist("sandbox/seed.js");
-  const { seedLmpiFromCustomers } = await dist("sandbox/lmpi-seed.js");
-  const { writeBulkCustomers } = await dist("sandbox/bulk-customers.js");
-
-  const work = mkdtempSync(join(tmpdir(), "cwsync-bench-month-end-"));
-  const repo = join(work, "repo");
-  const rssFile = join(work, "rss.txt");
-  writeBulkCustomers(repo, n, { dayOfMonth: 1 });
-  commitAll(repo, `${n} bulk customers`);
-
-  const { customers, global } = loadSandboxCustomers(repo);
-  const cw = await startConnectWiseSandbox({ seed: seedFromCustomers(customers, global) });
+  const { work, repo, rssFile, cw, lmpi } = await bulkWorld(n, "month-end");
   cw.faults.latencyMs = LATENCY_MS;
   cw.faults.latencyJitterMs = LATENCY_JITTER_MS;
   cw.faults.add({ kind: "throttle", perMinute: THROTTLE_PER_MINUTE });
-  const lmpi = await startLmpiSandbox({ rows: seedLmpiFromCustomers(customers, global) });
   const tuning = Object.fromEntries(Object.entries({ CWSYNC_CW_RATE: limits.rate, CWSYNC_CW_BURST: limits.burst, CWSYNC_CW_CONCURRENCY: limits.concurrency }).filter(([, v]) => v));
   const env = {
     ...process.env, CI: "",
@@ -55,14 +37,8 @@ export async function benchMonthEnd(n = 5000, limits = {}) {
 
   async function reconcile(label, at) {
     const from = cw.requests.length;
-    const r = await child(["dist/cli/main.js", "reconcile", "--repo", repo, "--at", at, "--format", "json"], env, rssFile);
+    const { run: r, report } = await reconcileJson(label, repo, at, env, rssFile);
     const requests = cw.requests.slice(from);
-    let report;
-    try {
-      report = JSON.parse(r.stdout);
-    } catch {
-      throw new Error(`${label}: cwsync reconcile exited ${r.code} without a JSON report: ${r.stderr.slice(0, 2000)}`);
-    }
     const throttled = requests.filter((q) => q.status === 429).length;
     const boundMs = (requests.length / THROTTLE_PER_MINUTE) * 60_000;
     const result = {

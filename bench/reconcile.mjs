@@ -1,13 +1,11 @@
 // `cwsync reconcile` on 5,000 customers as a whole process against the fakes (20 ms of latency on
 // every ConnectWise request): the billing run that sends to all of them, then the no-op run that
 // follows it. Run alone: `node bench/reconcile.mjs` (after `npm run build`).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { child, commitAll } from "./child-process.mjs";
+import { bulkWorld, count, dist, reconcileJson } from "./bulk-world.mjs";
+import { child } from "./child-process.mjs";
 
-const root = new URL("..", import.meta.url).pathname;
-const dist = (p) => import(join(root, "dist", p));
 
 /** ConnectWise's default limits in the client: what a real deployment runs with. */
 export const DEFAULT_CW_RATE = 16;
@@ -27,26 +25,11 @@ const byRoute = (requests) => requests.reduce((m, r) => {
   m[k] = (m[k] ?? 0) + 1;
   return m;
 }, {});
-const count = (xs, key) => xs.reduce((m, x) => ((m[key(x)] = (m[key(x)] ?? 0) + 1), m), {});
 
 export async function benchReconcile(n = 5000) {
-  const { startConnectWiseSandbox } = await dist("sandbox/connectwise-sandbox.js");
-  const { startLmpiSandbox } = await dist("sandbox/lmpi-sandbox.js");
-  const { loadSandboxCustomers, seedFromCustomers } = await dist("sandbox/seed.js");
-  const { seedLmpiFromCustomers } = await dist("sandbox/lmpi-seed.js");
-  const { writeBulkCustomers } = await dist("sandbox/bulk-customers.js");
-
-  const work = mkdtempSync(join(tmpdir(), "cwsync-bench-reconcile-"));
-  const repo = join(work, "repo");
+  const { work, repo, rssFile, cw, lmpi } = await bulkWorld(n, "reconcile");
   const stateDir = join(work, "state");
-  const rssFile = join(work, "rss.txt");
-  writeBulkCustomers(repo, n, { dayOfMonth: 1 });
-  commitAll(repo, `${n} bulk customers`);
-
-  const { customers, global } = loadSandboxCustomers(repo);
-  const cw = await startConnectWiseSandbox({ seed: seedFromCustomers(customers, global) });
   cw.faults.latencyMs = LATENCY_MS;
-  const lmpi = await startLmpiSandbox({ rows: seedLmpiFromCustomers(customers, global) });
   const env = {
     ...process.env, CI: "",
     CW_URL: cw.url, CW_COMPANY: cw.credentials.company, CW_PUBLIC_KEY: cw.credentials.publicKey,
@@ -58,14 +41,8 @@ export async function benchReconcile(n = 5000) {
   async function reconcile(label, at) {
     const from = cw.requests.length;
     const lmpiFrom = lmpi.requests.length;
-    const r = await child(["dist/cli/main.js", "reconcile", "--repo", repo, "--at", at, "--format", "json"], env, rssFile);
+    const { run: r, report } = await reconcileJson(label, repo, at, env, rssFile);
     const requests = cw.requests.slice(from);
-    let report;
-    try {
-      report = JSON.parse(r.stdout);
-    } catch {
-      throw new Error(`${label}: cwsync reconcile exited ${r.code} without a JSON report: ${r.stderr.slice(0, 2000)}`);
-    }
     const failures = report.outcomes.filter((o) => o.result !== "done");
     // exit code 1 means a customer is failing: reported below, with the failures, rather than thrown here
     if (r.code !== 0 && !(r.code === 1 && failures.length)) throw new Error(`${label}: cwsync reconcile exited ${r.code}: ${r.stderr.slice(0, 2000)}`);
@@ -96,12 +73,12 @@ export async function benchReconcile(n = 5000) {
     for (const r of runs) r.projectedDefaultS = r.requests / DEFAULT_CW_RATE;
     // where a no-op's time goes: the same cycle once more, phase by phase, in a fresh process
     const before = cw.requests.length;
-    const phases = await child([join(root, "bench/reconcile.mjs"), "--phases", repo, AFTER], env, rssFile);
+    const phases = await child([import.meta.filename, "--phases", repo, AFTER], env, rssFile);
     if (phases.code !== 0) throw new Error(`phase timing exited ${phases.code}: ${phases.stderr.slice(0, 2000)}`);
     const breakdown = JSON.parse(phases.stdout);
     breakdown.wallMs = phases.ms;
     // and once more under a CPU profiler (a little slower), to split the cycle's own time
-    const profiled = await child([join(root, "bench/reconcile.mjs"), "--phases", repo, AFTER, "--profile"], env, rssFile);
+    const profiled = await child([import.meta.filename, "--phases", repo, AFTER, "--profile"], env, rssFile);
     if (profiled.code !== 0) throw new Error(`profiled phase timing exited ${profiled.code}: ${profiled.stderr.slice(0, 2000)}`);
     const p = JSON.parse(profiled.stdout);
     breakdown.profiled = { cycleMs: p.cycleMs, cpu: p.cpu };
@@ -128,25 +105,22 @@ async function phases(repo, at, profile) {
     last = now;
   };
   t.nodeStartMs = last; // process start → this line (Node itself and this script)
-  const { readRevision } = await dist("adapters/git-revision.js");
+  const { createDeps } = await dist("app/deps.js");
   const { loadConfig } = await dist("config/load.js");
-  const { openSources } = await dist("cli/sources-session.js");
-  const { openState, stateDirOf } = await dist("cli/state-session.js");
-  const { targetOf } = await dist("cli/target.js");
-  const { tuningFromEnv } = await dist("cli/program.js");
+  const { targetOf } = await dist("app/target.js");
   const { reconcileCycle } = await dist("apply/reconcile-cycle.js");
   const { withLease } = await dist("apply/with-lease.js");
   const { systemClock } = await dist("adapters/clock-system.js");
   const { renderCycleJson } = await dist("cli/render-reconcile.js");
   lap("importModules");
-  const io = { cwd: process.cwd(), env: process.env, stdout: () => undefined, stderr: (s) => process.stderr.write(s) };
-  const revision = await readRevision(repo, undefined, stateDirOf(io), io.cwd);
+  const io = createDeps({ cwd: process.cwd(), env: process.env, stdout: () => undefined, stderr: (s) => process.stderr.write(s) });
+  const revision = await io.readRevision({ repo });
   lap("gitRead");
   const load = loadConfig(revision.files, revision.globalPath);
   lap("configLoad");
-  const sources = await openSources({ sandbox: false, repo: revision.dir, license: true, connectwise: tuningFromEnv(process.env) }, io);
+  const sources = await io.openSources({ sandbox: false, repo: revision.dir, license: true, connectwise: io.settings.connectwiseTuning });
   lap("openSources");
-  const state = openState(io, targetOf(false, io.env));
+  const state = io.openState(targetOf(false, io.env));
   lap("openState");
 
   // time inside the cycle: ConnectWise calls as wall time while any is in flight, store calls summed

@@ -1,15 +1,14 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { openStateStore } from "../src/adapters/state-sqlite/open-state-store.ts";
-import type { DaemonSnapshot } from "../src/daemon/snapshot.ts";
 import type { LedgerEntry } from "../src/ports/state-store.ts";
 import { redactCredentials, splitCredentials } from "../src/adapters/git-credentials.ts";
-import type { CustomerView } from "../src/status/customer-view.ts";
+import { startDaemon as startDaemonIn, type Daemon } from "./helpers/daemon.ts";
 import { reconcileWorld, type ReconcileWorld } from "./helpers/reconcile-world.ts";
 import { runCli } from "./helpers/run-cli.ts";
 import { waitFor } from "./helpers/wait-for.ts";
@@ -17,7 +16,6 @@ import { waitFor } from "./helpers/wait-for.ts";
 // The daemon as a user runs it: `cwsync run --no-tui` as its own process, following a real git
 // origin (a bare repository a working clone pushes to), against the fakes of reconcile-world.
 
-const CLI = resolve(import.meta.dirname, "../dist/cli/main.js");
 /** The first reconcile: every customer's history starts here. */
 const BEFORE = "2026-11-30T12:00:00Z";
 /** The 1st after 06:00 UTC: December billing of the customers on the global schedule is due. */
@@ -47,39 +45,8 @@ function touch(w: ReconcileWorld, name: string, line = "# reviewed"): string {
   return w.repo.commit(`${name}: ${line}`);
 }
 
-interface Daemon {
-  url: string;
-  child: ChildProcess;
-  /** Log lines so far, parsed. */
-  logs(): { msg: string; [k: string]: unknown }[];
-  status(): Promise<DaemonSnapshot>;
-  customer(name: string): Promise<CustomerView>;
-  /** Resolves with the exit code. */
-  exited: Promise<number | null>;
-}
-
-function startDaemon(w: ReconcileWorld, args: string[], env: Record<string, string> = {}): Promise<Daemon> {
-  const child = spawn(process.execPath, [CLI, "run", "--no-tui", "--listen", "127.0.0.1:0", ...args], {
-    cwd: w.repo.dir, env: { ...process.env, ...w.env, ...env }, stdio: ["ignore", "ignore", "pipe"],
-  });
-  onTestFinished(() => void (child.exitCode === null && child.kill("SIGKILL")));
-  let stderr = "";
-  const exited = new Promise<number | null>((done) => child.on("close", (code) => done(code)));
-  const logs = () => stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { msg: string; [k: string]: unknown });
-  return new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the daemon did not start:\n${stderr}`)), 20_000);
-    child.stderr!.setEncoding("utf8").on("data", (t: string) => {
-      stderr += t;
-      const started = logs().find((l) => l.msg === "daemon started");
-      if (!started) return;
-      clearTimeout(timer);
-      const url = started.url as string;
-      const get = async <T>(path: string) => (await (await fetch(`${url}${path}`)).json()) as T;
-      done({ url, child, logs, exited, status: () => get<DaemonSnapshot>("/api/status"), customer: (n) => get<CustomerView>(`/api/customers/${n}`) });
-    });
-    void exited.then((code) => fail(new Error(`the daemon exited with ${code}:\n${stderr}`)));
-  });
-}
+/** The daemon in the world's repository, with the world's environment (and `env` over it). */
+const startDaemon = (w: ReconcileWorld, args: string[], env: Record<string, string> = {}): Promise<Daemon> => startDaemonIn(w.repo.dir, { ...w.env, ...env }, args);
 
 
 const applied = (d: Daemon, revision: string) =>

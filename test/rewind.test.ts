@@ -1,13 +1,13 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it, onTestFinished } from "vitest";
-import type { DaemonSnapshot } from "../src/daemon/snapshot.ts";
 import { GitSync } from "../src/daemon/git-sync.ts";
 import { FakeClock } from "./helpers/fake-clock.ts";
 import { tempRepo, type TempRepo } from "./helpers/git-repo.ts";
+import { startDaemon, type Daemon } from "./helpers/daemon.ts";
 import { reconcileWorld } from "./helpers/reconcile-world.ts";
 import { runCli } from "./helpers/run-cli.ts";
 import { waitFor } from "./helpers/wait-for.ts";
@@ -16,7 +16,6 @@ import { waitFor } from "./helpers/wait-for.ts";
 // applied before) is applied as the branch says, and said: a warning, a journal entry, /api/status,
 // `cwsync status`. A fast-forward says nothing.
 
-const CLI = resolve(import.meta.dirname, "../dist/cli/main.js");
 const TIMEOUT = 60_000;
 
 /** A bare origin cloned from `repo`, which pushes to it (`force`: a rewrite of the branch). */
@@ -127,33 +126,6 @@ describe("a rewound branch", () => {
     expect(text.stdout.split("\n").slice(0, 2)).toEqual([`revision ${c.slice(0, 12)}`, `history rewound from ${b.slice(0, 12)} to ${c.slice(0, 12)} at ${at}`]);
   });
 });
-
-interface Daemon {
-  child: ChildProcess;
-  logs(): { msg: string; [k: string]: unknown }[];
-  status(): Promise<DaemonSnapshot>;
-  exited: Promise<number | null>;
-}
-
-function startDaemon(cwd: string, env: Record<string, string>, args: string[]): Promise<Daemon> {
-  const child = spawn(process.execPath, [CLI, "run", "--no-tui", "--listen", "127.0.0.1:0", ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
-  onTestFinished(() => void (child.exitCode === null && child.kill("SIGKILL")));
-  let stderr = "";
-  const exited = new Promise<number | null>((done) => child.on("close", (code) => done(code)));
-  const logs = () => stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { msg: string; [k: string]: unknown });
-  return new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the daemon did not start:\n${stderr}`)), 20_000);
-    child.stderr!.setEncoding("utf8").on("data", (t: string) => {
-      stderr += t;
-      const started = logs().find((l) => l.msg === "daemon started");
-      if (!started) return;
-      clearTimeout(timer);
-      const url = started.url as string;
-      done({ child, logs, exited, status: async () => (await (await fetch(`${url}/api/status`)).json()) as DaemonSnapshot });
-    });
-    void exited.then((code) => fail(new Error(`the daemon exited with ${code}:\n${stderr}`)));
-  });
-}
 
 const applied = (d: Daemon, revision: string) =>
   waitFor(`revision ${revision.slice(0, 12)} applied`, async () => {
