@@ -101,8 +101,12 @@ describe("cwsync plan --online", () => {
     const plan = JSON.parse(r.stdout);
     expect(plan.online.checks).toHaveLength(7);
     expect(sandbox!.requests.every((q) => q.method === "GET")).toBe(true);
-    // companies, catalogue, agreement types, the company status table, agreements
-    expect(sandbox!.requests.length).toBeLessThanOrEqual(5);
+    // companies, catalogue, agreement types, the company status table, agreements; then, for the
+    // billing preview, the additions of each resolved billed agreement, each read once
+    const additions = sandbox!.requests.filter((q) => /\/additions$/.test(q.path));
+    expect(additions.length).toBeGreaterThan(0);
+    expect(new Set(additions.map((q) => q.path)).size).toBe(additions.length);
+    expect(sandbox!.requests.length - additions.length).toBeLessThanOrEqual(5);
   });
 
   it("markdown says the checks were not run when offline", async () => {

@@ -2,6 +2,7 @@ import type { Diagnostic } from "../config/diagnostic.ts";
 import type { LoadResult } from "../config/load.ts";
 import { resolveCustomer, type EffectiveCustomer } from "../config/resolve.ts";
 import type { ConfigDiff } from "../core/config-diff.ts";
+import type { BillingPreview } from "../core/billing-preview.ts";
 import type { CustomerChecks } from "../core/connectwise-checks.ts";
 import type { CustomerPreview } from "../core/preview.ts";
 
@@ -15,8 +16,11 @@ export interface PlanView {
   /** `_global.yaml` missing or invalid: every customer is held back. */
   blocked?: Diagnostic[];
   diff?: ConfigDiff;
-  /** `--online`: what ConnectWise says about each enabled customer. */
-  online?: { target: string; checks: CustomerChecks[]; unknownDefaultTypes: string[]; skipped: string[] };
+  /**
+   * `--online`: what ConnectWise says about each enabled customer, and the billing preview: each
+   * customer's next billing, the additions' quantities now → the LMP seats now (DESIGN §10).
+   */
+  online?: { target: string; checks: CustomerChecks[]; unknownDefaultTypes: string[]; skipped: string[]; preview: BillingPreview[] };
 }
 
 export function effectiveCustomers(result: LoadResult): Map<string, EffectiveCustomer> {

@@ -32,7 +32,7 @@ export function buildProgram(io: Deps, setResult: (p: Promise<number>) => void):
     .option("--at <iso>", "act as if the clock read this instant")
     .addOption(new Option("--format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
     .option("--detailed-exitcode", "exit 2 when the change (with --base) changes anything; exit 1 wins over it", false)
-    .option("--online", "also check companies, agreements and catalogue items in ConnectWise (read-only); a failed check (✖) exits 1", false)
+    .option("--online", "also check companies, agreements and catalogue items in ConnectWise, and preview each customer's next billing (the additions now → the LMP seats now; read-only); a failed check (✖) exits 1", false)
     .option("--sandbox", "with --online: use the embedded fake ConnectWise seeded from customers/", false)
     .addHelpText("after", "\nExit codes (the whole plan is printed first):\n  0  nothing wrong\n  1  an invalid customer file or _global.yaml; with --online, a failed ConnectWise check (✖): a missing or\n     inactive company, a missing, cancelled or ambiguous agreement, a missing or inactive catalogue item\n  2  with --detailed-exitcode: the change changes something, and nothing of 1")
     .action(async (opts: { repo: string; base?: string; at?: string; format: "text" | "json" | "markdown"; detailedExitcode: boolean; online: boolean; sandbox: boolean }) => {

@@ -3,7 +3,7 @@ import type { CustomerPreview } from "../core/preview.ts";
 import { location } from "./format-diagnostics.ts";
 import { changeCount, type PlanView } from "./plan-model.ts";
 import { codeSpan, escapeMarkdown, escapeMarkdownMessage } from "./markdown-escape.ts";
-import { renderOnlineMarkdown } from "./render-online.ts";
+import { renderOnlineMarkdown, renderPreviewMarkdown } from "./render-online.ts";
 import { agreementsLine, headline, moveLine, removedLine, reportLabel, sendLine, utc } from "./render-plan-text.ts";
 
 const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -58,7 +58,8 @@ export function renderPlanMarkdown(view: PlanView): string {
     );
   }
   const online = view.online ? renderOnlineMarkdown(view.online) : "_ConnectWise checks not run: this plan is offline._";
-  const sections: { text: string; label: string }[] = [];
+  // the billing preview first: what merging this bills next matters more than the sends listed after it
+  const sections: { text: string; label: string }[] = view.online ? renderPreviewMarkdown(view.online.preview) : [];
   const d = view.diff;
   if (!d) {
     head.push(`Next sends per customer, computed at ${utc(view.at)} (${view.previews.length} customers).`, online);

@@ -6,7 +6,8 @@ import { previewCustomer } from "../../core/preview.ts";
 import { checkCustomer, unknownDefaultTypes } from "../../core/connectwise-checks.ts";
 import { UsageError } from "../../errors.ts";
 import { observeConnectWise } from "../../observe/observe-connectwise.ts";
-import { openConnectWise } from "../../app/connectwise-session.ts";
+import { readBillingPreview } from "../../app/billing-preview.ts";
+import { NO_NEEDS } from "../../app/sources-env.ts";
 import type { Deps } from "../../app/deps.ts";
 import { changeCount, effectiveCustomers, type PlanView } from "../plan-model.ts";
 import { onlineLines } from "../render-online.ts";
@@ -61,15 +62,21 @@ export async function planCommand(opts: PlanOptions, io: Deps): Promise<number> 
     view.diff = head.blocked ? undefined : diffConfigs(runningCustomers(model.baseDesired), running, flattenGlobal(base.global ?? {}), flattenGlobal(head.global ?? {}), now, model);
   }
   if (opts.online && head.global) {
-    const session = await openConnectWise({ sandbox: opts.sandbox ?? false, repo: opts.repo }, io);
+    // the LMP for the billing preview, never required: without its variables every customer's preview says why (NO_NEEDS)
+    const session = await io.openSources({ sandbox: opts.sandbox ?? false, repo: opts.repo, license: true, needs: NO_NEEDS });
     try {
       const enabled = [...headCustomers.values()].filter((c) => c.enabled);
       const snapshot = await observeConnectWise(session.cw, enabled, head.global);
+      const checks = enabled.map((c) => checkCustomer(c, head.global!, snapshot));
+      const preview = await readBillingPreview({
+        cw: session.cw, license: session.license!, customers: enabled, checks: new Map(checks.map((c) => [c.name, c])), global: head.global, now,
+      });
       view.online = {
         target: session.target,
-        checks: enabled.map((c) => checkCustomer(c, head.global!, snapshot)),
+        checks,
         unknownDefaultTypes: unknownDefaultTypes(head.global, snapshot.agreementTypes),
         skipped: [...headCustomers.values()].filter((c) => !c.enabled).map((c) => c.name),
+        preview,
       };
     } finally {
       await session.close();
