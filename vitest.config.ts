@@ -18,6 +18,11 @@ const E2E_FILES = [
   "test/detections.test.ts",
   "test/state-failures.test.ts",
   "test/http-bounds.test.ts",
+  // npm start and the daemon as processes
+  "test/sandbox-faults.test.ts",
+  "test/demo.test.ts",
+  "test/rewind.test.ts",
+  "test/run-credentials.test.ts",
 ];
 
 export default defineConfig({
