@@ -1,6 +1,5 @@
 import { stateMeta } from "../ports/state-meta.ts";
 import type { LoadResult } from "../config/load.ts";
-import type { GlobalFile } from "../config/model.ts";
 import type { Action } from "../core/actions.ts";
 import { assembleDesired, type Desired } from "../core/desired.ts";
 import { buildPlan, dueSends, type DueSend, type LedgerView, type Observed, type Plan, type SendNowRequest } from "../core/plan.ts";
@@ -237,7 +236,7 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const { now } = input;
   const previous = store.customers();
   if (!input.desired && !input.load) throw new Error("reconcileCycle needs the revision's files or its desired state");
-  const all = input.desired ?? assembleDesired({ revision: input.revision, load: input.load!, previous, lastGlobal: lastGlobalOf(store), allowMassRemoval: input.allowMassRemoval, now });
+  const all = input.desired ?? assembleDesired({ revision: input.revision, load: input.load!, previous, lastGlobal: stateMeta(store).lastGlobal(), allowMassRemoval: input.allowMassRemoval, now });
   // send-now acts on its customer only, a scoped cycle on its scope: nothing else is observed, planned or stored
   const scope = input.sendNow ? new Set([input.sendNow.customer]) : input.scope;
   const cycle: CycleScope = { all, desired: scope ? { ...all, customers: all.customers.filter((d) => scope.has(d.name)) } : all, previous, ...(scope ? { scope } : {}) };
@@ -297,11 +296,6 @@ function detectionData(
     });
   }
   return out;
-}
-
-/** The last valid `_global.yaml` applied, as stored. */
-export function lastGlobalOf(store: StateStore): { config: GlobalFile; revision: string } | undefined {
-  return stateMeta(store).lastGlobal();
 }
 
 /** Per customer and report, the cursor moves over the scheduled sends that reached a terminal ledger state, in order. */

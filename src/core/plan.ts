@@ -76,7 +76,6 @@ const isTerminal = (e: LedgerEntry | undefined) => e !== undefined && TERMINAL_L
 export const acting = (d: DesiredCustomer): d is DesiredCustomer & { customer: EffectiveCustomer } =>
   d.customer !== undefined && (d.source === "current" || d.source === "last-valid" || d.source === "removal-held");
 
-export { monthOf };
 
 /** The sends due at `now` that have no terminal ledger entry yet, oldest first per report. */
 export function dueSends(desired: Desired, ledger: LedgerView, now: Date, sendNow?: SendNowRequest): DueSend[] {

@@ -1,4 +1,4 @@
-import { lastGlobalOf } from "../apply/reconcile-cycle.ts";
+import { stateMeta } from "../ports/state-meta.ts";
 import type { LoadResult } from "../config/load.ts";
 import { assembleDesired, type Desired } from "../core/desired.ts";
 import { dueSends } from "../core/plan.ts";
@@ -6,7 +6,7 @@ import { TERMINAL_LEDGER_STATES, type StateStore } from "../ports/state-store.ts
 
 /** The desired state of a revision as a reconcile would assemble it (last valid configs from the store). */
 export function desiredNow(store: StateStore, inp: { revision: string; load: LoadResult; now: Date; allowMassRemoval: boolean }): Desired {
-  return assembleDesired({ ...inp, previous: store.customers(), lastGlobal: lastGlobalOf(store) });
+  return assembleDesired({ ...inp, previous: store.customers(), lastGlobal: stateMeta(store).lastGlobal() });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { pollDetections } from "../apply/poll-detections.ts";
-import { lastGlobalOf, reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
+import { reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
+import { stateMeta } from "../ports/state-meta.ts";
 import { pruneDetectionsDaily } from "../apply/prune-detections.ts";
 import { appliedRecord, checkCustomerName, reportsOf, runSendNow, sendLine } from "../app/send-now.ts";
 import { releaseLines, type ReleaseAnswer, type ReleaseRequest } from "../app/release.ts";
@@ -25,9 +26,8 @@ import { RequestCounter } from "./request-counter.ts";
 import type { ReconcileRequest, SendNowJob } from "./request-queue.ts";
 import { ScopeKeeper } from "./scope-keeper.ts";
 import { readAudit } from "../app/audit.ts";
-import type { Audit } from "../core/audit.ts";
 import { FULL_VERIFY_INTERVALS } from "./scope-keeper.ts";
-import type { AuditCounts } from "./snapshot.ts";
+import { AuditSchedule } from "./audit-schedule.ts";
 import type { DaemonSnapshot } from "./snapshot.ts";
 import { ALL_SOURCES, DETECTION_SOURCES, SourceHealth } from "./source-health.ts";
 
@@ -97,6 +97,7 @@ export class DaemonWorker {
   private readonly views = new ViewCache();
   private lastPoll?: DaemonSnapshot["lastPoll"];
   private cw: Pick<DaemonSnapshot["connectwise"], "target" | "healthy" | "lastError"> = { target: "not connected yet", healthy: true };
+  private readonly audit: AuditSchedule;
   private readonly requests: RequestCounter;
   /** Aborted when the state becomes unavailable: the step in flight stops there, nothing further is sent. */
   private stateStop = new AbortController();
@@ -116,6 +117,7 @@ export class DaemonWorker {
     this.store = watchState(fenceWrites(deps.store, work), (e) => this.stateFailed(e));
     this.alerts = new AlertLog(deps.log, deps.store.customers());
     this.health = new SourceHealth(deps.log);
+    this.audit = new AuditSchedule(deps, opts.intervalMs * (opts.fullVerifyIntervals ?? FULL_VERIFY_INTERVALS), 5 * opts.intervalMs);
   }
 
   private get stopping(): boolean {
@@ -174,7 +176,7 @@ export class DaemonWorker {
   prune(): void {
     if (this.health.stateUnavailable) return;
     try {
-      const pruned = pruneDetectionsDaily(this.store, this.deps.token, this.now(), () => lastGlobalOf(this.store)?.config);
+      const pruned = pruneDetectionsDaily(this.store, this.deps.token, this.now(), () => stateMeta(this.store).lastGlobal()?.config);
       if (pruned) this.deps.log.info(pruned, "old detection counters deleted");
     } catch (e) {
       if (this.stopping || e instanceof StoppedError || e instanceof LeaseLostError) throw e;
@@ -461,57 +463,24 @@ export class DaemonWorker {
     this.views.forget(customer);
   }
 
-  /** The last billing audit, its counts, and when the next one is due (real time). */
-  private readonly audits: { audit?: Audit & { at: string }; counts?: AuditCounts; error?: string; nextAt: number; running: boolean } = { nextAt: 0, running: false };
-
   /**
-   * The billing audit (`cwsync audit`'s reads, then `buildAudit`) at most once per full verification
-   * interval: it reads every agreement's additions, too much for every cycle or every request. A
-   * cycle observes only what is due, so the audit reads for itself, read-only, as a step of the loop;
-   * its result serves `/api/audit`, the two gauges and the header until the next.
+   * The billing audit when it is due (AuditSchedule), as a step of the loop after a good cycle: a
+   * cycle observes only what is due, so the audit reads for itself, read-only. Not while ConnectWise
+   * failed the cycle: its requests would only add to an outage.
    */
   async auditIfDue(current: SyncedRevision): Promise<boolean> {
-    const a = this.audits;
-    const started = this.deps.clock.now();
     const sources = this.sources;
-    // not while ConnectWise failed the cycle: its requests would only add to an outage (tried after the next good one)
-    if (a.running || started < a.nextAt || this.stopping || !sources?.license || this.health.stateUnavailable || !this.cw.healthy) return false;
-    const full = this.opts.intervalMs * (this.opts.fullVerifyIntervals ?? FULL_VERIFY_INTERVALS);
-    a.running = true;
-    a.nextAt = started + full;
+    if (this.stopping || !sources?.license || this.health.stateUnavailable || !this.cw.healthy || !this.audit.due()) return false;
     const now = this.now();
-    {
-      try {
-        const load = loadConfig(current.files, current.globalPath);
-        const audit = await readAudit({ cw: sources.cw, license: sources.license!, store: this.store, load, month: now.toISOString().slice(0, 7), at: now, signal: this.work });
-        const at = new Date(this.deps.clock.now()).toISOString();
-        a.audit = { at, ...audit };
-        a.counts = { at, month: audit.month, unbilledSeats: audit.totals.unbilledSeats, unbilled: audit.unbilled.length, drift: audit.drift.length, unmanaged: audit.unmanaged.length, held: audit.held.length };
-        a.error = undefined;
-        this.deps.metrics.audit({ unbilledSeats: audit.totals.unbilledSeats, driftedAdditions: audit.drift.length });
-        this.deps.log.info({ month: audit.month, unbilledSeats: audit.totals.unbilledSeats, drift: audit.drift.length, unmanaged: audit.unmanaged.length, held: audit.held.length }, "billing audit computed");
-        return true;
-      } catch (e) {
-        if (this.stopping) return false;
-        a.error = messageOf(e);
-        if (a.counts) a.counts = { ...a.counts, error: a.error };
-        // tried again sooner than a full interval, but not every cycle
-        a.nextAt = this.deps.clock.now() + Math.min(full, 5 * this.opts.intervalMs);
-        this.deps.log.warn({ error: a.error }, "billing audit failed; tried again later");
-        return false;
-      } finally {
-        a.running = false;
-      }
-    }
+    return this.audit.run(
+      () => readAudit({ cw: sources.cw, license: sources.license!, store: this.store, load: loadConfig(current.files, current.globalPath), month: now.toISOString().slice(0, 7), at: now, signal: this.work }),
+      () => this.stopping,
+    );
   }
 
-  /** `/api/audit`: the last billing audit whole, or why there is none yet. */
-  auditAnswer(): { audit?: Audit & { at: string }; error?: string; running: boolean; nextAt?: string } {
-    const a = this.audits;
-    return {
-      ...(a.audit ? { audit: a.audit } : {}), ...(a.error ? { error: a.error } : {}), running: a.running,
-      ...(a.nextAt > 0 ? { nextAt: new Date(a.nextAt).toISOString() } : {}),
-    };
+  /** `/api/audit`. */
+  auditAnswer(): ReturnType<AuditSchedule["answer"]> {
+    return this.audit.answer();
   }
 
   /** What the daemon knows now; `nextReconcile` from the loop (absent while stopping). */
@@ -543,6 +512,6 @@ export class DaemonWorker {
     });
     this.deps.metrics.customersByState(snap.states);
     for (const [report, seconds] of Object.entries(reportLag(snap, this.now()))) this.deps.metrics.reportLag(report, seconds);
-    return this.audits.counts ? { ...snap, audit: this.audits.counts } : snap;
+    return this.audit.counts ? { ...snap, audit: this.audit.counts } : snap;
   }
 }
