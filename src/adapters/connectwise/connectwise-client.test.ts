@@ -69,6 +69,8 @@ describe("ConnectWise client (undici MockAgent)", () => {
   it("batches 5,000 identifiers by count (≤ 100) and keeps every URL under the limit", async () => {
     const { pool, client } = setup();
     const urls: string[] = [];
+    // a tenant far larger than the customers asked about: the count says the batches are cheaper
+    pool.intercept({ path: (p) => p.includes("/company/companies/count"), method: "GET" }).reply(200, { count: 1_000_000 }, { headers: JSON_HEADERS });
     pool.intercept({ path: (p) => p.includes("/company/companies"), method: "GET" })
       .reply(200, (opts) => {
         urls.push(ORIGIN + String(opts.path));

@@ -3,8 +3,8 @@ import type {
   Addition, Agreement, AgreementType, CatalogItem, Company, CompanyStatus, ConnectWise, CreateResult, NewAddition, NewTicket, Ticket, TicketNote,
 } from "../../ports/connectwise.ts";
 import { cond, quote } from "./conditions.ts";
-import { batches, fetchAll, PAGE_SIZE } from "./paging.ts";
-import { readOne, SHAPES, type Shape } from "./response-shapes.ts";
+import { batches, fetchAll, fetchAllByKeysetRanges, highestId, MAX_PAGES, PAGE_SIZE } from "./paging.ts";
+import { readCount, readOne, SHAPES, type Shape } from "./response-shapes.ts";
 import { NOT_SENT, type ConnectWiseTransport, type Query } from "./transport.ts";
 
 /** Longest request URL we send; ConnectWise advises staying under ~2,000 characters. */
@@ -13,6 +13,18 @@ export const MAX_URL = 1800;
 export const MAX_IDENTIFIERS = 100;
 const MAX_COMPANY_IDS = 250;
 
+/** From this many `in (…)` requests on, ask `/count` whether reading the whole collection takes fewer. */
+export const LIST_FROM_BATCHES = 4;
+/** A listing of many pages is cut into at most this many id ranges read side by side (a page of 1,000 rows is slow on ConnectWise). */
+export const MAX_LISTING_RANGES = 4;
+
+/**
+ * An identifier as ConnectWise's `identifier in (…)` matches it (SQL Server, case-insensitive
+ * collation, trailing spaces ignored). Only ASCII letters are folded: a value whose match would
+ * depend on how non-ASCII letters fold is simply not matched here, and so asked by batch.
+ */
+export const identifierKey = (s: string): string => s.replace(/ +$/, "").replace(/[A-Z]+/g, (m) => m.toLowerCase());
+
 const COMPANY_FIELDS = "id,identifier,name,status/id,status/name,deletedFlag";
 const AGREEMENT_FIELDS = "id,name,type/id,type/name,company/id,company/identifier,company/name,agreementStatus,cancelledFlag";
 
@@ -20,28 +32,84 @@ const AGREEMENT_FIELDS = "id,name,type/id,type/name,company/id,company/identifie
 export class ConnectWiseClient implements ConnectWise {
   constructor(private readonly http: ConnectWiseTransport) {}
 
-  /** Runs `in (…)` lists in batches that respect count and URL length; batches run concurrently under the limiter. */
-  private async inBatches<T, V extends string | number>(
+  /** The `in (…)` lists for `values`, each keeping count and URL length; quote() refuses unsafe values here, before any request. */
+  private plan<V extends string | number>(path: string, field: Parameters<typeof cond.in>[0], values: readonly V[], maxCount: number, query: Query): V[][] {
+    const render = (v: V) => (typeof v === "number" ? String(v) : quote(v));
+    const fixed = this.http.url(path, { ...query, conditions: `${field} in ()`, pageSize: PAGE_SIZE, page: 10 }).href.length;
+    return batches(values, render, { maxCount, budget: MAX_URL - fixed });
+  }
+
+  /** Runs planned `in (…)` lists; batches run concurrently under the limiter. */
+  private async runBatches<T>(path: string, field: Parameters<typeof cond.in>[0], groups: readonly (readonly (string | number)[])[], query: Query, shape: Shape, signal?: AbortSignal): Promise<T[]> {
+    const results = await Promise.all(groups.map((g) => fetchAll<T>(this.http, path, { ...query, conditions: cond.in(field, g) }, shape, signal)));
+    return results.flat();
+  }
+
+  /** `GET <path>/count` with no conditions: how many rows the whole collection holds. */
+  private async count(path: string, signal?: AbortSignal): Promise<number> {
+    const at = `${path}/count`;
+    const res = await this.http.send("GET", at, { signal });
+    return readCount(res.body, "GET", at, res.status, (t) => this.http.scrub(t));
+  }
+
+  /**
+   * The rows whose `field` is one of `values`, exactly as the `in (…)` batches find them, in fewer
+   * requests when that is cheaper: from LIST_FROM_BATCHES batches on, `/count` says how many
+   * pages the whole collection takes; when that is fewer than the batches, the collection is read
+   * by keyset (in up to MAX_LISTING_RANGES id ranges side by side) and filtered here (`keyOf`
+   * maps a row to the value it matches, `norm` folds values as ConnectWise compares them). Every
+   * value the listing did not find is asked again by batch, so a row it missed for any reason is
+   * never reported missing. A listing with fewer rows than the count, or a range that runs past
+   * twice the count's pages, falls back to the batches; an unreadable count or page is an error.
+   */
+  private async listOrBatches<T extends { id: number }, V extends string | number>(
     path: string,
     field: Parameters<typeof cond.in>[0],
     values: readonly V[],
     maxCount: number,
     query: Query,
     shape: Shape,
+    keyOf: (row: T) => V | undefined,
+    norm: (v: V) => string | number,
     signal?: AbortSignal,
   ): Promise<T[]> {
     const unique = [...new Set(values)];
     if (unique.length === 0) return [];
-    // quote() refuses unsafe values before any request is made
-    const render = (v: V) => (typeof v === "number" ? String(v) : quote(v));
-    const fixed = this.http.url(path, { ...query, conditions: `${field} in ()`, pageSize: PAGE_SIZE, page: 10 }).href.length;
-    const groups = batches(unique, render, { maxCount, budget: MAX_URL - fixed });
-    const results = await Promise.all(groups.map((g) => fetchAll<T>(this.http, path, { ...query, conditions: cond.in(field, g) }, shape, signal)));
-    return results.flat();
+    const groups = this.plan(path, field, unique, maxCount, query);
+    if (groups.length < LIST_FROM_BATCHES) return this.runBatches<T>(path, field, groups, query, shape, signal);
+    const total = await this.count(path, signal);
+    // a full last page needs one more (empty) page to show it is the last
+    const pages = Math.floor(total / PAGE_SIZE) + 1;
+    if (pages >= groups.length || pages > MAX_PAGES) return this.runBatches<T>(path, field, groups, query, shape, signal);
+    // side by side in id ranges, at the price of the highest-id request and a short page per range
+    let ranges = Math.min(MAX_LISTING_RANGES, Math.floor(pages / 2));
+    if (ranges < 2 || pages + ranges >= groups.length) ranges = 1;
+    const highest = ranges > 1 ? await highestId(this.http, path, signal) : undefined;
+    if (highest === undefined) ranges = 1;
+    const wanted = new Set(unique.map(norm));
+    const keep = (row: T) => {
+      const k = keyOf(row);
+      return k !== undefined && wanted.has(norm(k));
+    };
+    // ids need not spread evenly: one range may hold them all, but none more than twice the count
+    const maxPagesPerRange = Math.min(MAX_PAGES, 2 * pages + 1);
+    const listing = await fetchAllByKeysetRanges<T>(this.http, path, query, shape, { signal, keep, maxPagesPerRange, ranges, highest: highest ?? 0 });
+    // the collection grew far past its count while it was read, or the listing holds fewer rows
+    // than the count (a row deleted meanwhile, or a server that cut pages short without saying
+    // so, which could hide one of a company's agreements): the batches are the answer
+    if (!listing.complete || listing.seen < total) return this.runBatches<T>(path, field, groups, query, shape, signal);
+    const found = new Set(listing.rows.map((r) => norm(keyOf(r)!)));
+    const missing = unique.filter((v) => !found.has(norm(v)));
+    if (missing.length === 0) return listing.rows;
+    const again = await this.runBatches<T>(path, field, this.plan(path, field, missing, maxCount, query), query, shape, signal);
+    const have = new Set(listing.rows.map((r) => r.id));
+    return [...listing.rows, ...again.filter((r) => !have.has(r.id))];
   }
 
   findCompanies(identifiers: readonly string[], signal?: AbortSignal): Promise<Company[]> {
-    return this.inBatches<Company, string>("company/companies", "identifier", identifiers, MAX_IDENTIFIERS, { fields: COMPANY_FIELDS }, SHAPES.company, signal);
+    return this.listOrBatches<Company, string>(
+      "company/companies", "identifier", identifiers, MAX_IDENTIFIERS, { fields: COMPANY_FIELDS }, SHAPES.company, (c) => c.identifier, identifierKey, signal,
+    );
   }
 
   companyStatuses(signal?: AbortSignal): Promise<CompanyStatus[]> {
@@ -60,7 +128,9 @@ export class ConnectWiseClient implements ConnectWise {
   }
 
   agreementsOf(companyIds: readonly number[], signal?: AbortSignal): Promise<Agreement[]> {
-    return this.inBatches<Agreement, number>("finance/agreements", "company/id", companyIds, MAX_COMPANY_IDS, { fields: AGREEMENT_FIELDS }, SHAPES.agreement, signal);
+    return this.listOrBatches<Agreement, number>(
+      "finance/agreements", "company/id", companyIds, MAX_COMPANY_IDS, { fields: AGREEMENT_FIELDS }, SHAPES.agreement, (a) => a.company.id, (id) => id, signal,
+    );
   }
 
   async changedSince(since: Date, signal?: AbortSignal): Promise<{ companies: Company[]; agreements: Pick<Agreement, "id" | "company">[] }> {
@@ -77,7 +147,10 @@ export class ConnectWiseClient implements ConnectWise {
   }
 
   catalogItems(identifiers: readonly string[], signal?: AbortSignal): Promise<CatalogItem[]> {
-    return this.inBatches<CatalogItem, string>("procurement/catalog", "identifier", identifiers, MAX_IDENTIFIERS, { fields: "id,identifier,description,inactiveFlag,productClass" }, SHAPES.catalogItem, signal);
+    return this.listOrBatches<CatalogItem, string>(
+      "procurement/catalog", "identifier", identifiers, MAX_IDENTIFIERS, { fields: "id,identifier,description,inactiveFlag,productClass" }, SHAPES.catalogItem,
+      (i) => i.identifier, identifierKey, signal,
+    );
   }
 
   additionsOf(agreementId: number, signal?: AbortSignal): Promise<Addition[]> {

@@ -71,3 +71,88 @@ export function batches<T>(values: readonly T[], render: (v: T) => string, opts:
   if (current.length) out.push(current);
   return out;
 }
+
+/** What a keyset read gave: the rows kept, and whether it reached the end of the list. */
+export interface KeysetListing<T> {
+  rows: T[];
+  /** False when it stopped at `maxPages` before the end: the rows are a prefix of the list, not all of it. */
+  complete: boolean;
+  /** Rows read, kept or not. */
+  seen: number;
+  pages: number;
+}
+
+/**
+ * Every row of a whole collection by keyset: `orderBy=id asc`, `page=1` each time, the first page
+ * with no conditions and each next one with `conditions=id > <last id seen>`, so a row deleted
+ * between two pages cannot shift another row out of the listing (as `page=N` would). `after`
+ * (exclusive) and `upTo` (inclusive) read one id range only, as `id > a and id <= b`. Every page
+ * must hold ids in strictly increasing order, inside the range, all above the last id of the page
+ * before; anything else (a server that ignores `conditions` or `orderBy`) is
+ * `connectwise.unreadable`. The list ends on an empty page, or a short one with no `rel="next"`.
+ * `keep` picks the rows to return (the others are only counted), so a large collection is never
+ * held in memory. After `maxPages` pages without an end it stops with `complete: false`.
+ */
+export async function fetchAllByKeyset<T extends { id: number }>(
+  transport: ConnectWiseTransport, path: string, query: Omit<Query, "conditions" | "orderBy" | "page" | "pageSize">, shape: Shape,
+  opts: { signal?: AbortSignal; maxPages?: number; keep?: (row: T) => boolean; after?: number; upTo?: number } = {},
+): Promise<KeysetListing<T>> {
+  const maxPages = Math.min(opts.maxPages ?? MAX_PAGES, MAX_PAGES);
+  const { after, upTo } = opts;
+  for (const bound of [after, upTo]) if (bound !== undefined && !Number.isSafeInteger(bound)) throw new TypeError(`not a whole id: ${bound}`);
+  const rows: T[] = [];
+  let last = after;
+  let seen = 0;
+  for (let pages = 0; ; ) {
+    if (pages >= maxPages) return { rows, complete: false, seen, pages };
+    const conditions = [last === undefined ? "" : `id > ${last}`, upTo === undefined ? "" : `id <= ${upTo}`].filter(Boolean).join(" and ");
+    const res = await transport.send("GET", path, {
+      query: { ...query, ...(conditions ? { conditions } : {}), orderBy: "id asc", pageSize: PAGE_SIZE, page: 1 }, signal: opts.signal,
+    });
+    pages++;
+    const batch = readList<T>(res.body, shape, "GET", path, res.status, (t) => transport.scrub(t));
+    for (const row of batch) {
+      if (!Number.isSafeInteger(row.id)) throw listError(path, `id ${row.id} is not a whole number`);
+      if ((last !== undefined && row.id <= last) || (upTo !== undefined && row.id > upTo)) {
+        throw listError(path, `id ${row.id} in a listing of ${conditions || "every row"} ordered by id, after id ${last}: ids do not advance (the server ignores \`conditions\` or \`orderBy\`)`);
+      }
+      last = row.id;
+      seen++;
+      if (!opts.keep || opts.keep(row)) rows.push(row);
+    }
+    if (batch.length === 0 || (batch.length < PAGE_SIZE && nextLink(res.headers.link) === undefined)) return { rows, complete: true, seen, pages };
+  }
+}
+
+/**
+ * The highest id of a collection (`orderBy=id desc`, one row), or undefined when it is empty. Only
+ * used to cut a listing into id ranges read side by side: a wrong answer makes the ranges uneven,
+ * never a row missed (the last range has no upper bound).
+ */
+export async function highestId(transport: ConnectWiseTransport, path: string, signal?: AbortSignal): Promise<number | undefined> {
+  const res = await transport.send("GET", path, { query: { fields: "id", orderBy: "id desc", pageSize: 1, page: 1 }, signal });
+  const rows = readList<{ id: number }>(res.body, { id: "number" }, "GET", path, res.status, (t) => transport.scrub(t));
+  const ids = rows.map((r) => r.id).filter((id) => Number.isSafeInteger(id));
+  return ids.length ? Math.max(...ids) : undefined;
+}
+
+/**
+ * The whole collection as `fetchAllByKeyset` reads it, cut into `ranges` id ranges below and
+ * above `highest` that are read side by side, each by keyset; the last range has no upper
+ * bound, so rows created meanwhile are not lost. Rows come back in id order.
+ */
+export async function fetchAllByKeysetRanges<T extends { id: number }>(
+  transport: ConnectWiseTransport, path: string, query: Omit<Query, "conditions" | "orderBy" | "page" | "pageSize">, shape: Shape,
+  opts: { signal?: AbortSignal; maxPagesPerRange?: number; keep?: (row: T) => boolean; ranges: number; highest: number },
+): Promise<KeysetListing<T>> {
+  const bounds = Array.from({ length: Math.max(1, opts.ranges) - 1 }, (_, i) => Math.floor((opts.highest * (i + 1)) / opts.ranges));
+  const parts = await Promise.all([undefined, ...bounds].map((after, i) => fetchAllByKeyset<T>(transport, path, query, shape, {
+    signal: opts.signal, keep: opts.keep, maxPages: opts.maxPagesPerRange, after, upTo: bounds[i],
+  })));
+  return {
+    rows: parts.flatMap((p) => p.rows),
+    complete: parts.every((p) => p.complete),
+    seen: parts.reduce((n, p) => n + p.seen, 0),
+    pages: parts.reduce((n, p) => n + p.pages, 0),
+  };
+}

@@ -78,3 +78,13 @@ export function readOne<T>(body: unknown, shape: Shape, method: string, path: st
   if (p) throw unreadable(method, path, status, scrub(p));
   return body as T;
 }
+
+/** A `/count` answer: exactly `{"count": <non-negative whole number>}`; anything else (a list, a string, `-1`, `1.5`, a missing count) is unreadable, never zero. */
+export function readCount(body: unknown, method: string, path: string, status: number, scrub: (text: string) => string = (t) => t): number {
+  if (!isObject(body)) throw unreadable(method, path, status, scrub(`expected {"count": n}, found ${describe(body)}`));
+  const n = body.count;
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
+    throw unreadable(method, path, status, scrub(`field \`count\` is not a non-negative whole number (${JSON.stringify(n)?.slice(0, 40)})`));
+  }
+  return n;
+}
