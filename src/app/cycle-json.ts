@@ -8,6 +8,15 @@ export type CycleView = Pick<CycleReport, "revision" | "now" | "dryRun" | "outco
 
 /** `reconcile --format json`'s object; also what the daemon answers for a reconcile it was asked for. */
 export function cycleJson(r: CycleView) {
+  const lazy = cycleJsonLazy(r);
+  return { ...lazy, customers: [...lazy.customers] };
+}
+
+/**
+ * The same object with its customers as a lazy sequence, for a writer that streams it: at 5,000
+ * customers the whole object and its text at once cost ~100 MiB of peak memory (issue 16).
+ */
+export function cycleJsonLazy(r: CycleView) {
   return {
     revision: r.revision,
     at: r.now.toISOString(),
@@ -15,10 +24,14 @@ export function cycleJson(r: CycleView) {
     globalProblem: r.desired.globalProblem ?? null,
     massRemoval: r.desired.massRemoval ?? null,
     unclaimedLmp: r.unclaimedLmp,
-    customers: [...r.statuses].map(([name, s]) => ({ name, ...s })),
+    customers: customerEntries(r.statuses),
     actions: r.plan.actions,
     outcomes: r.outcomes,
   };
+}
+
+function* customerEntries(statuses: CycleView["statuses"]) {
+  for (const [name, s] of statuses) yield { name, ...s };
 }
 
 export type CycleJson = ReturnType<typeof cycleJson>;

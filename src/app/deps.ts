@@ -1,4 +1,5 @@
 import { systemClock } from "../adapters/clock-system.ts";
+import { openConfigCache, type ConfigCache } from "../adapters/config-cache.ts";
 import { readConfigFiles } from "../adapters/config-files.ts";
 import { readFilesAt, readRevision, type GitSourceOptions } from "../adapters/git-source.ts";
 import type { Clock } from "../ports/clock.ts";
@@ -30,6 +31,11 @@ export interface Deps extends CommandIO {
   readFilesAt(dir: string, rev: string): Promise<RevisionFiles>;
   /** The customer files of a folder as they are (the working tree). */
   readWorkingFiles: typeof readConfigFiles;
+  /**
+   * The validated customer files of earlier runs in the state directory (a disposable cache: see
+   * config-cache.ts). Optional: a caller that builds its own Deps (validate's, in cli-main.ts) goes without.
+   */
+  openConfigCache?(): ConfigCache;
 }
 
 /** The one composition root: the CLI's `main` builds it once per invocation; the daemon runs on the same. */
@@ -47,6 +53,7 @@ export function createDeps(io: CommandIO & { clock?: Clock }): Deps {
     readRevision: (opts) => readRevision({ ...opts, stateDir: settings.stateDir, cwd: io.cwd, env: io.env }),
     readFilesAt: (dir, rev) => readFilesAt(dir, rev, { env: io.env }),
     readWorkingFiles: readConfigFiles,
+    openConfigCache: () => openConfigCache(settings.stateDir),
   };
   return deps;
 }

@@ -51,6 +51,30 @@ export interface SourcesOptions {
    */
   now?: () => number;
   connectwise?: ConnectWiseTuning;
+  /** ConnectWise's client made before the session (`earlyConnectWise`): used as the session's, so that all its requests share one limiter. */
+  early?: EarlyConnectWise;
+}
+
+/** A ConnectWise client made before the configuration is read, and its retry budget. */
+export interface EarlyConnectWise {
+  cw: ConnectWise;
+  budget: RetryBudget;
+}
+
+/**
+ * ConnectWise's client before anything else is read (a reconcile starts its verification reads
+ * with it while the files load), when its variables are all set and well-formed; otherwise
+ * undefined, and `openSources` reports them as always, in its order.
+ */
+export function earlyConnectWise(env: Env, tuning?: ConnectWiseTuning): EarlyConnectWise | undefined {
+  if (CW_ENV.some((k) => !env[k]?.trim())) return undefined;
+  try {
+    const budget = new RetryBudget();
+    return { cw: connectWiseClient(connectWiseCredentials(env), tuning, budget), budget };
+  } catch (e) {
+    if (e instanceof UsageError) return undefined;
+    throw e;
+  }
 }
 
 export interface SourcesSession {
@@ -224,8 +248,9 @@ export async function openSources(opts: SourcesOptions, deps: Pick<Deps, "cwd" |
   const required = needs ? asked.filter((s) => needs[s].length > 0) : asked;
   const creds = credentialsFromEnv(settings.env, required, needs);
   const budgets = newBudgets();
+  if (opts.early) budgets.connectwise = opts.early.budget;
   const session: SourcesSession = {
-    cw: connectWiseClient(creds.cw, opts.connectwise, budgets.connectwise),
+    cw: opts.early?.cw ?? connectWiseClient(creds.cw, opts.connectwise, budgets.connectwise),
     budgets,
     target: `ConnectWise at ${new URL(creds.cw.url).host}`,
     unconfigured: {},

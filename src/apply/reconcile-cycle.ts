@@ -7,7 +7,7 @@ import { primaryIssue, withSince, type Issue } from "../core/status.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { ConnectWise } from "../ports/connectwise.ts";
 import type { LicenseSource } from "../ports/license-source.ts";
-import { TERMINAL_LEDGER_STATES, cursorKey, type CustomerRecord, type CustomerStatus, type JournalEntry, type PollCursor, type ReportName, type StateStore } from "../ports/state-store.ts";
+import { TERMINAL_LEDGER_STATES, cursorKey, storedJson, type CustomerRecord, type CustomerStatus, type JournalEntry, type PollCursor, type ReportName, type StateStore } from "../ports/state-store.ts";
 import { unclaimedLmpCustomers } from "../core/billing-lines.ts";
 import { heldDecreases, type HeldDecrease } from "../core/held-decreases.ts";
 import { eventsFor } from "../core/detection-categories.ts";
@@ -185,20 +185,32 @@ function record(input: CycleInput, deps: CycleDeps & { token: number }, { desire
     const issue = primaryIssue([...(failures.get(d.name) ?? []), ...(report.plan.issues.get(d.name) ?? [])]);
     const status = withSince(issue, prev?.status, now);
     report.statuses.set(d.name, status);
+    // the record keeps the message without hints read from the ledger: the same in the run that sent as after it
+    const recordedStatus = issue.recorded === undefined ? status : { ...status, message: issue.recorded };
     const checksOf = seen.observed.checks?.get(d.name);
     const applied = d.source === "current" || d.source === "last-valid" || d.source === "removal-held";
-    records.push({
+    const fromPrev = !applied && prev !== undefined;
+    // observedAt says since when ConnectWise has looked like this: an unchanged record is not rewritten
+    const checksText = checksOf && JSON.stringify(checksOf);
+    const seenNew = checksOf !== undefined && checksText !== storedJson(prev, "observed");
+    const next: CustomerRecord = {
       name: d.name,
       file: d.file,
       attemptedRevision: input.sendNow ? (prev?.attemptedRevision ?? input.revision) : input.revision,
       ...(applied && d.config ? { appliedRevision: d.revision, config: d.config, configHash: d.configHash, firstAppliedAt: d.firstAppliedAt.toISOString() } : {}),
-      ...(!applied && prev ? { appliedRevision: prev.appliedRevision, config: prev.config, configHash: prev.configHash, firstAppliedAt: prev.firstAppliedAt } : {}),
+      ...(fromPrev ? { appliedRevision: prev.appliedRevision, configHash: prev.configHash, firstAppliedAt: prev.firstAppliedAt } : {}),
       ...(d.source === "removed" ? { removedAt: prev?.removedAt ?? now.toISOString() } : {}),
-      status,
-      // observedAt says since when ConnectWise has looked like this: an unchanged record is not rewritten
-      ...(checksOf && JSON.stringify(checksOf) !== JSON.stringify(prev?.observed) ? { observed: checksOf, observedAt: now.toISOString() } : { observed: prev?.observed ?? checksOf, observedAt: prev?.observedAt ?? now.toISOString() }),
+      status: recordedStatus,
+      ...(seenNew ? { observed: checksOf, observedAt: now.toISOString() } : { observedAt: prev?.observedAt ?? now.toISOString() }),
       ...(issue.state === "failing" ? { lastError: { at: now.toISOString(), message: issue.message } } : prev?.lastError ? { lastError: prev.lastError } : {}),
-    });
+    };
+    // what is kept of the stored record is taken from it when written (parsing it only then)
+    if (fromPrev && storedJson(prev, "config") !== undefined) keepFrom(next, "config", prev);
+    if (!seenNew) {
+      if (prev && storedJson(prev, "observed") !== undefined) keepFrom(next, "observed", prev);
+      else if (checksOf !== undefined) next.observed = checksOf;
+    }
+    if (!prev || !sameRecord(next, prev, { config: fromPrev || (applied && d.config ? JSON.stringify(d.config) : undefined) === storedJson(prev, "config"), observed: !seenNew })) records.push(next);
     if (!prev || prev.status.state !== status.state || prev.status.reason !== status.reason) {
       journal.push({ at: stamp(), customer: d.name, kind: "state", message: "state changed", data: { from: prev?.status.state, to: status.state, reason: status.reason, detail: status.message } });
     }
@@ -206,11 +218,7 @@ function record(input: CycleInput, deps: CycleDeps & { token: number }, { desire
   for (const o of report.outcomes) {
     journal.push({ at: stamp(), customer: o.customer, kind: o.result === "failed" ? "error" : "send", message: `send ${o.result}`, data: { key: o.key, report: o.report, periodKey: o.periodKey, ticketId: o.ticketId, message: o.message, lines: o.lines } });
   }
-  const unchanged = (r: CustomerRecord) => {
-    const p = byName.get(r.name);
-    return p !== undefined && JSON.stringify(canonical(r)) === JSON.stringify(canonical(p));
-  };
-  store.putCustomers(records.filter((r) => !unchanged(r)), token);
+  store.putCustomers(records, token);
   const meta = stateMeta(store);
   if (whole && !desired.globalProblem && desired.global && meta.globalRevision() !== input.revision) {
     meta.setLastGlobal(desired.global, input.revision, token);
@@ -317,8 +325,24 @@ function advanceCursors(due: readonly DueSend[], store: StateStore): { customer:
   return [...out.values()];
 }
 
-/** A record with its keys in one order and absent fields dropped, for comparing what was stored with what would be. */
-const canonical = (r: CustomerRecord) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
+/** The fields of a record other than `config` and `observed` (those are compared as stored JSON text). */
+const PLAIN_FIELDS = ["name", "file", "appliedRevision", "attemptedRevision", "configHash", "firstAppliedAt", "removedAt", "status", "observedAt", "lastError"] as const;
+
+/**
+ * Whether the record a cycle would store says what the stored one says: an unchanged record is
+ * not rewritten (a no-op writes nothing). `same` tells whether `config` and `observed` are the
+ * stored ones, found by comparing JSON text, so that neither is parsed for it.
+ */
+function sameRecord(r: CustomerRecord, p: CustomerRecord, same: { config: boolean; observed: boolean }): boolean {
+  if (!same.config || !same.observed) return false;
+  const plain = (x: CustomerRecord) => JSON.stringify(PLAIN_FIELDS.map((k) => x[k] ?? null));
+  return plain(r) === plain(p);
+}
+
+/** `record[field]` read from `from` when first read (the stored record parses it then). */
+function keepFrom(record: CustomerRecord, field: "config" | "observed", from: CustomerRecord): void {
+  Object.defineProperty(record, field, { enumerable: true, configurable: true, get: () => from[field] });
+}
 
 const countKinds = (actions: readonly Action[]) => actions.reduce<Record<string, number>>((m, a) => ((m[a.kind] = (m[a.kind] ?? 0) + 1), m), {});
 const countResults = (outcomes: readonly Outcome[]) => outcomes.reduce<Record<string, number>>((m, o) => ((m[o.result] = (m[o.result] ?? 0) + 1), m), {});

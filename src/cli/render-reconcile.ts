@@ -1,7 +1,7 @@
 import type { CycleReport } from "../apply/reconcile-cycle.ts";
 import type { Outcome } from "../apply/apply-actions.ts";
 import type { Action, BillingSend } from "../core/actions.ts";
-import { cycleJson, type CycleView } from "../app/cycle-json.ts";
+import { cycleJson, cycleJsonLazy, type CycleView } from "../app/cycle-json.ts";
 import { escapeControls } from "./text-escape.ts";
 
 const short = (rev: string) => (/^[0-9a-f]{40}$/.test(rev) ? rev.slice(0, 12) : rev);
@@ -77,6 +77,36 @@ export function renderCycleText(r: CycleView): string {
 export function renderCycleJson(r: CycleView): string {
   return JSON.stringify(cycleJson(r), null, 2) + "\n";
 }
+
+/**
+ * `renderCycleJson`'s text in pieces, one array element at a time, so that the whole text and
+ * object never exist at once (at 5,000 customers they cost ~100 MiB of peak memory: issue 16).
+ * The pieces joined are exactly `renderCycleJson`'s text.
+ */
+export function* cycleJsonChunks(r: CycleView): Generator<string> {
+  const entries = Object.entries(cycleJsonLazy(r)).filter(([, v]) => v !== undefined);
+  yield "{";
+  let first = true;
+  for (const [key, value] of entries) {
+    yield `${first ? "" : ","}\n  ${JSON.stringify(key)}: `;
+    first = false;
+    if (typeof value === "object" && value !== null && Symbol.iterator in value) yield* arrayChunks(value as Iterable<unknown>);
+    else yield indent(JSON.stringify(value, null, 2), 1);
+  }
+  yield entries.length ? "\n}\n" : "}\n";
+}
+
+/** An array one level in, as JSON.stringify(…, null, 2) writes it: `[]` when empty. */
+function* arrayChunks(items: Iterable<unknown>): Generator<string> {
+  let n = 0;
+  for (const item of items) {
+    // an element JSON cannot show (undefined, a function) is null in an array, as JSON.stringify writes it
+    yield `${n++ === 0 ? "[" : ","}\n    ${indent(JSON.stringify(item, null, 2) ?? "null", 2)}`;
+  }
+  yield n === 0 ? "[]" : "\n  ]";
+}
+
+const indent = (text: string, depth: number) => text.replace(/\n/g, "\n" + "  ".repeat(depth));
 
 /** The exit code of a cycle: 1 when a customer is failing (`--strict`: also invalid or degraded). */
 export function cycleExitCode(report: Pick<CycleReport, "statuses">, strict: boolean): number {

@@ -75,7 +75,7 @@ export function customerIssues(d: DesiredCustomer, desired: Desired, observed: O
   }
   // still held until `cwsync release`: the month's billing is done, but the decrease is not applied
   if (!actions.some((a) => a.kind === "billing")) {
-    for (const h of held) issues.push({ state: "pending", reason: "decrease.held", message: `${h.message}, since billing ${h.periodKey}: \`cwsync release ${d.name}\` applies it` });
+    for (const h of held) issues.push({ state: "pending", reason: "decrease.held", message: `${h.message}, since billing ${h.periodKey}: \`cwsync release ${d.name}\` applies it`, recorded: h.message });
   }
   return issues;
 }

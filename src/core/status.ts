@@ -6,6 +6,12 @@ export interface Issue {
   reason: string;
   message: string;
   location?: string;
+  /**
+   * The message as a customer record stores it, when `message` adds a hint read from the ledger
+   * (a held decrease's release hint): the record then says the same in the run that sent and in
+   * every run after it, so a no-op does not rewrite it. Absent: `message`.
+   */
+  recorded?: string;
 }
 
 /** DESIGN §6, highest first; `removed` sits outside the list (the customer is gone). */

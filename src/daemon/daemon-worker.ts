@@ -243,8 +243,21 @@ export class DaemonWorker {
   }
 
   private loadOf(current: SyncedRevision): LoadResult {
-    if (this.loaded?.revision !== current.revision) this.loaded = { revision: current.revision, load: loadConfig(current.files, current.globalPath) };
+    if (this.loaded?.revision !== current.revision) this.loaded = { revision: current.revision, load: this.loadThroughCache(current) };
     return this.loaded.load;
+  }
+
+  /** A new revision's files, the unchanged ones validated from the state directory's config cache (written at once: it holds only what the files say). */
+  private loadThroughCache(current: SyncedRevision): LoadResult {
+    const cache = this.deps.io.openConfigCache?.();
+    if (!cache) return loadConfig(current.files, current.globalPath);
+    try {
+      const load = cache.load(current);
+      cache.flush();
+      return load;
+    } finally {
+      cache.close();
+    }
   }
 
   private desired(revision: string, load: LoadResult, now: Date): Desired {

@@ -48,6 +48,20 @@ export interface CustomerRecord {
   lastError?: { at: string; message: string };
 }
 
+/**
+ * Where a store keeps, on the records it returns, the JSON text it read their `config` and
+ * `observed` from (a non-enumerable property): a caller compares a new value with that text,
+ * without parsing the old one (the SQLite store parses those two fields only when read).
+ */
+export const STORED_JSON: unique symbol = Symbol.for("cwsync.customerRecord.storedJson");
+
+/** The JSON text of a record's `config` or `observed` as stored (or as it would be): undefined when absent. */
+export function storedJson(r: CustomerRecord | undefined, field: "config" | "observed"): string | undefined {
+  if (!r) return undefined;
+  const kept = (r as { [STORED_JSON]?: Partial<Record<"config" | "observed", string>> })[STORED_JSON];
+  return kept && field in kept ? kept[field] : JSON.stringify(r[field]);
+}
+
 export type LedgerState =
   /** Written before the remote calls; left open by a crash. */
   | "open"

@@ -1,6 +1,6 @@
 import { InternalError } from "../../errors.ts";
 import type { DetectionService, PolicyEventKind } from "../../ports/detection-source.ts";
-import type { CustomerRecord, DetectionCount, JournalEntry, LedgerEntry, PollCursor, PollGap } from "../../ports/state-store.ts";
+import { STORED_JSON, type CustomerRecord, type DetectionCount, type JournalEntry, type LedgerEntry, type PollCursor, type PollGap } from "../../ports/state-store.ts";
 
 // SQL NULL stands for "absent" and JSON text for any present value (even `null`), so an
 // optional field that was undefined comes back absent and every present value comes back equal.
@@ -43,21 +43,47 @@ export const customerToRow = (c: CustomerRecord): CustomerRow => ({
   last_error: toJson(c.lastError),
 });
 
-export const rowToCustomer = (r: CustomerRow): CustomerRecord =>
-  defined({
-    name: r.name,
-    file: r.file,
-    appliedRevision: opt(r.applied_revision),
-    attemptedRevision: opt(r.attempted_revision),
-    config: fromJson(r.config),
-    configHash: opt(r.config_hash),
-    firstAppliedAt: opt(r.first_applied_at),
-    removedAt: opt(r.removed_at),
-    status: JSON.parse(r.status) as CustomerRecord["status"],
-    observed: fromJson(r.observed),
-    observedAt: opt(r.observed_at),
-    lastError: fromJson(r.last_error) as CustomerRecord["lastError"],
-  });
+/**
+ * A stored customer, as the store returns it. `config` and `observed` (most of a row's bytes) are
+ * parsed when first read: a no-op reconcile reads neither for an unchanged customer, and compares
+ * new values with the stored text (`storedJson`) instead.
+ */
+export function rowToCustomer(r: CustomerRow): CustomerRecord {
+  const out = {} as Record<string, unknown>;
+  const put = (key: string, value: unknown) => {
+    if (value !== undefined) out[key] = value;
+  };
+  const lazy = (key: string, text: string | null) => {
+    if (text === null) return;
+    let value: unknown;
+    let parsed = false;
+    Object.defineProperty(out, key, {
+      enumerable: true,
+      get: () => {
+        if (!parsed) {
+          value = JSON.parse(text);
+          parsed = true;
+        }
+        return value;
+      },
+    });
+  };
+  // the fields in the order they always had
+  put("name", r.name);
+  put("file", r.file);
+  put("appliedRevision", opt(r.applied_revision));
+  put("attemptedRevision", opt(r.attempted_revision));
+  lazy("config", r.config);
+  put("configHash", opt(r.config_hash));
+  put("firstAppliedAt", opt(r.first_applied_at));
+  put("removedAt", opt(r.removed_at));
+  put("status", JSON.parse(r.status));
+  lazy("observed", r.observed);
+  put("observedAt", opt(r.observed_at));
+  put("lastError", fromJson(r.last_error));
+  Object.defineProperty(out, STORED_JSON, { value: { config: r.config ?? undefined, observed: r.observed ?? undefined } });
+  return out as unknown as CustomerRecord;
+}
 
 export interface LedgerRow {
   key: string;

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import type { CycleView } from "../app/cycle-json.ts";
+import { cycleJsonChunks, renderCycleJson } from "./render-reconcile.ts";
+
+const base = (over: Partial<CycleView> = {}): CycleView => ({
+  revision: "0123456789abcdef0123456789abcdef01234567",
+  now: new Date("2026-12-01T06:01:00Z"),
+  dryRun: false,
+  outcomes: [],
+  statuses: new Map(),
+  unclaimedLmp: [],
+  desired: {},
+  plan: { actions: [] },
+  ...over,
+});
+
+const streamed = (r: CycleView) => [...cycleJsonChunks(r)].join("");
+
+describe("reconcile --format json streamed", () => {
+  it("writes exactly the text of the whole object, empty lists included", () => {
+    const r = base();
+    expect(streamed(r)).toBe(renderCycleJson(r));
+    expect(JSON.parse(streamed(r))).toMatchObject({ customers: [], actions: [], outcomes: [] });
+  });
+
+  it("writes exactly the text of the whole object with customers, nested values, absent fields and odd strings", () => {
+    const statuses = new Map<string, never>([
+      ["acme", { state: "ok", companyId: "ACME", issues: [{ code: "x", message: "line\nbreak \u202e \"quoted\"" }], nothing: undefined } as never],
+      ["globex", { state: "failing", issues: [], nested: { deep: [1, [2, { three: 3 }], []], empty: {} } } as never],
+    ]);
+    const r = base({
+      statuses,
+      unclaimedLmp: [{ month: "2026-11", customers: ["Initech", "Ümlaut GmbH"] }],
+      desired: { globalProblem: undefined, massRemoval: { removed: 3, of: 8 } as never },
+      plan: { actions: [{ kind: "wait", report: "billing", periodKey: "2026-12", message: "m" } as never] },
+      outcomes: [{ key: "cws-0123456789", result: "done", lines: [{ product: "hes", quantity: 3, previous: undefined }] } as never],
+    });
+    expect(streamed(r)).toBe(renderCycleJson(r));
+  });
+
+  it("never holds the whole text in one piece: a piece per customer", () => {
+    const statuses = new Map(Array.from({ length: 50 }, (_, i) => [`c${i}`, { state: "ok" } as never]));
+    const chunks = [...cycleJsonChunks(base({ statuses }))];
+    expect(chunks.length).toBeGreaterThan(50);
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThan(200);
+  });
+});
