@@ -1,6 +1,6 @@
 import { ApiError, ConfigError, ExitError, InternalError, OperationError } from "../errors.ts";
 import { LeaseLostError } from "../ports/state-store.ts";
-import { createDeps } from "../app/deps.ts";
+import type { Deps } from "../app/deps.ts";
 import type { CommandIO } from "../app/io.ts";
 import type { Clock } from "../ports/clock.ts";
 import { runProgram } from "./program.ts";
@@ -12,7 +12,7 @@ import { runProgram } from "./program.ts";
  */
 export async function main(argv: readonly string[], io: CommandIO & { clock?: Clock }): Promise<number> {
   try {
-    return await runProgram(argv, createDeps(io));
+    return await runProgram(argv, await depsFor(argv, io));
   } catch (e) {
     const code = exitCodeOf(e);
     if (code === 70) {
@@ -21,6 +21,39 @@ export async function main(argv: readonly string[], io: CommandIO & { clock?: Cl
     } else if (e instanceof Error && e.message) io.stderr(`cwsync: ${e.message}\n`);
     return code;
   }
+}
+
+/**
+ * The dependencies, loaded for the command that runs. `cwsync validate` (the CI step, started cold
+ * on every push) only reads files: the adapters behind the other ports (ConnectWise, the Trend Micro
+ * sources, git, the state store: ~300 ms of imports measured) are not loaded for it. Its dependencies are
+ * `createDeps`'s, with the same settings and clock; the remote ones load on first use, and the state
+ * store, which `validate` never opens, is refused.
+ */
+async function depsFor(argv: readonly string[], io: CommandIO & { clock?: Clock }): Promise<Deps> {
+  if (argv[0] !== "validate") return (await import("../app/deps.ts")).createDeps(io);
+  const [{ readSettings }, { systemClock }, { readConfigFiles }] = await Promise.all([
+    import("../app/settings.ts"),
+    import("../adapters/clock-system.ts"),
+    import("../adapters/config-files.ts"),
+  ]);
+  let full: Promise<Deps> | undefined;
+  const createFull = () => (full ??= import("../app/deps.ts").then((m) => m.createDeps(io)));
+  return {
+    stdout: io.stdout,
+    stderr: io.stderr,
+    env: io.env,
+    cwd: io.cwd,
+    clock: io.clock ?? systemClock,
+    settings: readSettings(io.env, io.cwd),
+    openSources: async (opts) => (await createFull()).openSources(opts),
+    openState: () => {
+      throw new InternalError("`validate` opened the state store: load the full dependencies (cli-main.ts depsFor)");
+    },
+    readRevision: async (opts) => (await createFull()).readRevision(opts),
+    readFilesAt: async (dir, rev) => (await createFull()).readFilesAt(dir, rev),
+    readWorkingFiles: readConfigFiles,
+  };
 }
 
 /**

@@ -8,8 +8,16 @@ const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----/;
 /** ConnectWise API credentials written as `company+publicKey:privateKey`. */
 const CW_CREDENTIAL = /^[A-Za-z0-9_.-]+\+[A-Za-z0-9]{10,}:[A-Za-z0-9]{10,}$/;
 
+/** Keys repeat across files (`name`, `connectwise` …): each is tested once (a bounded cache). */
+const keyVerdicts = new Map<string, boolean>();
+
 export function isCredentialKey(key: string): boolean {
-  return SECRET_KEY.test(key);
+  let verdict = keyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = SECRET_KEY.test(key);
+    if (keyVerdicts.size < 4096) keyVerdicts.set(key, verdict);
+  }
+  return verdict;
 }
 
 export function isCredentialValue(value: string): boolean {
@@ -21,25 +29,33 @@ const HINT = "credentials come only from the environment (CW_PRIVATE_KEY, LMPI_S
 /** Reports every credential-like key or value anywhere in the document; returns the paths of flagged keys. */
 export function findCredentials(ctx: FileContext, data: unknown): Set<string> {
   const flaggedKeys = new Set<string>();
-  const walk = (value: unknown, path: PathSegment[]) => {
+  // one path, extended and shortened as the walk goes (every file is walked: no array per node)
+  const path: PathSegment[] = [];
+  const walk = (value: unknown) => {
     if (typeof value === "string") {
       if (isCredentialValue(value)) {
-        ctx.report({ code: "rule.credential", message: `\`${displayPath(path)}\` holds what looks like a credential`, hint: HINT }, path);
+        ctx.report({ code: "rule.credential", message: `\`${displayPath(path)}\` holds what looks like a credential`, hint: HINT }, [...path]);
       }
     } else if (Array.isArray(value)) {
-      value.forEach((v, i) => walk(v, [...path, i]));
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        walk(value[i]);
+        path.pop();
+      }
     } else if (value !== null && typeof value === "object") {
-      for (const [k, v] of Object.entries(value)) {
-        const p = [...path, k];
+      for (const k in value) {
+        if (!Object.hasOwn(value, k)) continue;
+        path.push(k);
         if (isCredentialKey(k)) {
-          flaggedKeys.add(p.join("\u0000"));
-          ctx.report({ code: "rule.credential", message: `\`${displayPath(p)}\` looks like a credential key`, hint: HINT }, p, { atKey: true });
+          flaggedKeys.add(path.join("\u0000"));
+          ctx.report({ code: "rule.credential", message: `\`${displayPath(path)}\` looks like a credential key`, hint: HINT }, [...path], { atKey: true });
         } else {
-          walk(v, p);
+          walk((value as Record<string, unknown>)[k]);
         }
+        path.pop();
       }
     }
   };
-  walk(data, []);
+  walk(data);
   return flaggedKeys;
 }

@@ -19,15 +19,36 @@ const where = (c: LoadedCustomer, anchor: "name" | "companyId") => {
   return `${c.file}${a?.line ? `:${a.line}:${a.col}` : ""}`;
 };
 
+const nameKey = (c: LoadedCustomer): string | undefined => {
+  const name = asRecord(c.data)?.name;
+  return typeof name === "string" ? name : undefined;
+};
+
+const companyKey = (c: LoadedCustomer): string | undefined => {
+  const cw = asRecord(asRecord(c.data)?.connectwise);
+  return cw?.enabled === true && typeof cw.companyId === "string" ? cw.companyId.toLowerCase() : undefined;
+};
+
+/** True when `checkCrossFile` would report something: two customers share a name or an enabled company ID. */
+export function hasCrossFileConflicts(customers: readonly LoadedCustomer[]): boolean {
+  for (const key of [nameKey, companyKey]) {
+    const seen = new Set<string>();
+    for (const c of customers) {
+      const k = key(c);
+      if (k === undefined) continue;
+      if (seen.has(k)) return true;
+      seen.add(k);
+    }
+  }
+  return false;
+}
+
 /**
  * Rules across files: customer names unique, and an enabled company ID used by one customer only
  * (ConnectWise identifiers compare case-insensitively). Every file involved gets the diagnostic.
  */
 export function checkCrossFile(customers: readonly LoadedCustomer[]): void {
-  const byName = groupBy(customers, (c) => {
-    const name = asRecord(c.data)?.name;
-    return typeof name === "string" ? name : undefined;
-  });
+  const byName = groupBy(customers, nameKey);
   for (const [name, group] of byName) {
     if (group.length < 2) continue;
     for (const c of group) {
@@ -39,10 +60,7 @@ export function checkCrossFile(customers: readonly LoadedCustomer[]): void {
       });
     }
   }
-  const byCompany = groupBy(customers, (c) => {
-    const cw = asRecord(asRecord(c.data)?.connectwise);
-    return cw?.enabled === true && typeof cw.companyId === "string" ? cw.companyId.toLowerCase() : undefined;
-  });
+  const byCompany = groupBy(customers, companyKey);
   for (const group of byCompany.values()) {
     if (group.length < 2) continue;
     for (const c of group) {

@@ -8,6 +8,18 @@ const isRealDate = (s: string): boolean => {
   return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
 };
 
+/** The global catalogue's product keys, listed once per `_global.yaml` (not once per customer file). */
+const catalogues = new WeakMap<GlobalFile, { keys: string[]; set: Set<string> }>();
+function catalogueOf(global: GlobalFile): { keys: string[]; set: Set<string> } {
+  let c = catalogues.get(global);
+  if (!c) {
+    const keys = Object.keys(global.products);
+    c = { keys, set: new Set(keys) };
+    catalogues.set(global, c);
+  }
+  return c;
+}
+
 /** The semantic rules of one customer file (DESIGN §2, §8). `global` is undefined when `_global.yaml` is broken. */
 export function checkCustomer(ctx: FileContext, data: unknown, expectedName: string, global: GlobalFile | undefined): void {
   const c = asRecord(data);
@@ -25,10 +37,11 @@ export function checkCustomer(ctx: FileContext, data: unknown, expectedName: str
 
   const agreements = asRecord(c.agreements) ?? {};
   const mapped = Object.keys(agreements);
-  const catalogue = global ? Object.keys(global.products) : undefined;
-  if (catalogue) {
+  const known = global ? catalogueOf(global) : undefined;
+  if (known) {
+    const catalogue = known.keys;
     for (const product of mapped) {
-      if (!catalogue.includes(product)) {
+      if (!known.set.has(product)) {
         ctx.report(
           { code: "rule.unknown-product", message: `\`${product}\` is not a product of the global catalogue`, hint: didYouMean(product, catalogue) ?? `known products: ${catalogue.join(", ")}` },
           ["agreements", product],
@@ -49,7 +62,8 @@ export function checkCustomer(ctx: FileContext, data: unknown, expectedName: str
     if (Array.isArray(products)) {
       products.forEach((p, i) => {
         if (typeof p !== "string") return;
-        if (catalogue && !catalogue.includes(p)) {
+        if (known && !known.set.has(p)) {
+          const catalogue = known.keys;
           ctx.report(
             { code: "rule.unknown-product", message: `billed product \`${p}\` is not in the global catalogue`, hint: didYouMean(p, catalogue) ?? `known products: ${catalogue.join(", ")}` },
             ["notifications", "billing", "products", i],

@@ -1,4 +1,5 @@
-import { isMap, isScalar, type Document, type LineCounter, type Node } from "yaml";
+import type { Document, LineCounter, Node } from "yaml";
+import { yamlLib } from "./yaml-lib.ts";
 
 export interface Position {
   line: number;
@@ -33,6 +34,7 @@ export function nodeAt(doc: Document.Parsed, path: readonly PathSegment[]): Node
 
 /** The key node of `key` inside the mapping at `path`: an unknown key is reported at the key. */
 export function keyNodeAt(doc: Document.Parsed, path: readonly PathSegment[], key: string): Node | undefined {
+  const { isMap, isScalar } = yamlLib();
   const map = path.length === 0 ? doc.contents : doc.getIn(path, true);
   if (!isMap(map)) return undefined;
   const pair = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);

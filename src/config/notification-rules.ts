@@ -10,21 +10,51 @@ export const asRecord = (v: unknown): Record<string, unknown> | undefined =>
 let zoneNames: string[] | undefined;
 
 /** Intl accepts `europe/rome`; the name Intl resolves it to, when the two differ only in case. */
-const resolvedZones = new Map<string, string>();
 function caseFixed(tz: string): string | undefined {
-  let resolved = resolvedZones.get(tz);
-  if (resolved === undefined) {
-    resolved = new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
-    resolvedZones.set(tz, resolved);
-  }
+  const resolved = new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
   return resolved !== tz && resolved.toLowerCase() === tz.toLowerCase() ? resolved : undefined;
 }
+
+interface ZoneVerdict {
+  ok: boolean;
+  /** The spelling Intl resolves a valid zone to, when the given one differs only in case. */
+  fixed?: string;
+}
+
+/** Zones repeat across files: each is judged once (a bounded cache). */
+const zoneVerdicts = new Map<string, ZoneVerdict>();
+let listedZones: Set<string> | undefined;
+
+/**
+ * Whether `tz` is a time zone, and its spelling. A name Intl lists (`Europe/Rome`) is valid and
+ * spelled as Intl spells it, without a DateTimeFormat (the first one costs tens of milliseconds of
+ * locale data, a cold `validate`'s largest single cost); other names (aliases, other cases) are
+ * asked of DateTimeFormat. notification-rules.test.ts checks that both agree on every listed zone
+ * and on `UTC`.
+ */
+export function zoneVerdict(tz: string): ZoneVerdict {
+  let verdict = zoneVerdicts.get(tz);
+  if (verdict === undefined) {
+    // `UTC` is not listed (Intl lists IANA's canonical zones) but is the most common value of all
+    listedZones ??= new Set([...Intl.supportedValuesOf("timeZone"), "UTC"]);
+    if (listedZones.has(tz)) verdict = { ok: true };
+    else {
+      const ok = isValidTimeZone(tz);
+      verdict = { ok, fixed: ok ? caseFixed(tz) : undefined };
+    }
+    if (zoneVerdicts.size < 1024) zoneVerdicts.set(tz, verdict);
+  }
+  return verdict;
+}
+
+const REPORTS = ["billing", "hostedEmailSecurity", "emailSecurity"] as const;
 
 /** Rules shared by the global block and a custom block: time zone, one schedule per report, cron. */
 export function checkNotificationBlock(ctx: FileContext, block: Record<string, unknown>, base: PathSegment[]): void {
   const tz = block.timezone;
-  const tzOk = typeof tz === "string" && isValidTimeZone(tz);
-  const fixed = tzOk ? caseFixed(tz) : undefined;
+  const zone = typeof tz === "string" ? zoneVerdict(tz) : undefined;
+  const tzOk = zone?.ok === true;
+  const fixed = zone?.fixed;
   if (fixed) {
     ctx.report({ code: "rule.timezone", message: `\`${tz}\` is not spelled as in the IANA database`, hint: `write it as \`${fixed}\`` }, [...base, "timezone"]);
   }
@@ -39,17 +69,16 @@ export function checkNotificationBlock(ctx: FileContext, block: Record<string, u
       [...base, "timezone"],
     );
   }
-  for (const report of ["billing", "hostedEmailSecurity", "emailSecurity"] as const) {
+  for (const report of REPORTS) {
     const r = asRecord(block[report]);
     if (!r) continue;
-    const path = [...base, report];
     const regular = report === "billing" ? "dayOfMonth" : "every";
     const hasRegular = r[regular] !== undefined;
     const hasCron = r.schedule !== undefined;
     if (hasRegular && hasCron) {
       ctx.report(
         { code: "rule.schedule-conflict", message: `\`${report}\` has both \`${regular}\` and \`schedule\``, hint: `keep one: \`${regular}\` or a cron \`schedule\`` },
-        [...path, "schedule"],
+        [...base, report, "schedule"],
         { atKey: true },
       );
     } else if (!hasRegular && !hasCron) {
@@ -59,7 +88,7 @@ export function checkNotificationBlock(ctx: FileContext, block: Record<string, u
           message: report === "billing" ? "`billing` needs `dayOfMonth` (1–31) or a cron `schedule`" : `\`${report}\` needs \`every\` (day, week or month) or a cron \`schedule\``,
           hint: report === "billing" ? "add `dayOfMonth: 1`" : "add `every: week`",
         },
-        path,
+        [...base, report],
       );
     }
     // DESIGN §10: on days 1–3 the month's LMP report has barely begun. Said when `current-month` is
@@ -72,12 +101,12 @@ export function checkNotificationBlock(ctx: FileContext, block: Record<string, u
           message: `billing on day ${r.dayOfMonth} reads the seats of the month just begun (\`seatsFrom: current-month\`): that month's LMP report has barely begun`,
           hint: "bill last month's seats with `seatsFrom: previous-month`, or move `dayOfMonth` to the 4th or later",
         },
-        [...path, "seatsFrom"],
+        [...base, report, "seatsFrom"],
       );
     }
     if (typeof r.schedule === "string" && (tzOk || tz === undefined)) {
       const problem = checkCron(r.schedule, tzOk ? (tz as string) : "UTC");
-      if (problem) ctx.report({ code: problem.code, message: problem.message, hint: problem.hint, offset: problem.offset }, [...path, "schedule"]);
+      if (problem) ctx.report({ code: problem.code, message: problem.message, hint: problem.hint, offset: problem.offset }, [...base, report, "schedule"]);
     }
   }
 }

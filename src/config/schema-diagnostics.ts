@@ -1,5 +1,6 @@
 import type { ErrorObject } from "ajv";
-import { isScalar, type Document, type LineCounter, type Node } from "yaml";
+import type { Document, LineCounter, Node } from "yaml";
+import { yamlLib } from "./yaml-lib.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import { excerpt } from "./excerpt.ts";
 import { didYouMean, displayPath } from "./hints.ts";
@@ -85,6 +86,7 @@ export function schemaDiagnostics(
   errors: ErrorObject[],
   ctx: { file: string; text: string; doc: Document.Parsed; lines: LineCounter },
 ): Diagnostic[] {
+  const { isScalar } = yamlLib();
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const e of collapseAnyOf(errors)) {

@@ -1,5 +1,6 @@
-import { isAlias, isCollection, isPair, isScalar, LineCounter, parseDocument, visit, type Alias, type Document, type Node, type YAMLError } from "yaml";
+import type { Alias, Document, LineCounter, Node, YAMLError } from "yaml";
 import type { Diagnostic } from "./diagnostic.ts";
+import { yamlLib } from "./yaml-lib.ts";
 
 export const MAX_FILE_BYTES = 256 * 1024;
 const MAX_ALIASES = 20;
@@ -37,6 +38,7 @@ const UNCLOSED_FLOW = /must be sufficiently indented and end with a ([\]}])/;
  */
 function openedAt(doc: Document.Parsed, e: YAMLError): number | undefined {
   if (e.code !== "MISSING_CHAR" && !(e.code === "BAD_INDENT" && UNCLOSED_FLOW.test(e.message))) return undefined;
+  const { isCollection, isScalar, visit } = yamlLib();
   let start: number | undefined;
   visit(doc, {
     Node(_, node) {
@@ -56,6 +58,7 @@ function openedAt(doc: Document.Parsed, e: YAMLError): number | undefined {
  * which alias nor where): one without an anchor before it, or the first past the cap.
  */
 function aliasProblem(doc: Document.Parsed): { alias: Alias; unresolved: boolean } | undefined {
+  const { isAlias, isCollection, isPair, visit } = yamlLib();
   const anchors = new Map<string, Node>();
   const sourceOf = new Map<Alias, Node>();
   const count = new Map<Node, number>();
@@ -98,6 +101,7 @@ function aliasProblem(doc: Document.Parsed): { alias: Alias; unresolved: boolean
  * no duplicate keys, no tab indentation, no unknown tags, no `%YAML 1.1`, aliases capped.
  */
 export function parseYaml(file: string, text: string): ParsedYaml {
+  const { isScalar, LineCounter, parseDocument, visit } = yamlLib();
   const lines = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const at = (code: string, offset: number, message: string, hint?: string, path = ""): Diagnostic => {
