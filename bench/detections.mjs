@@ -6,6 +6,13 @@
 // BENCH_DETECTION_MONTH=0 skips the month, BENCH_DETECTION_LATENCY_MS (default 20; 0 skips that run)
 // sets the latency of the second T + 1 h run, BENCH_DETECTION_CPU_PROF=<dir> profiles every CLI run.
 // ~40 minutes at 1,000 customers on 2 cores, most of it the month's 120 reconciles.
+// Settings: the first poll and the T + 1 h runs use the shipped ConnectWise limiter (no CWSYNC_CW_*
+// variable; they make only verification GETs, within its burst at 1,000 customers); the month's
+// reconciles raise it (CWSYNC_CW_RATE=500 …: the month sends ~34,000 report tickets), and say so.
+// Reference, measured in the same run: the commit floor — a plain node:sqlite loop of as many
+// single-row INSERT transactions as the run made write transactions, with the store's pragmas (WAL,
+// synchronous=FULL), in the same work directory (bench/state-writes.mjs `plainCommits`); for the run
+// with email-security latency, the same poll without it.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request as httpRequest, Agent, createServer } from "node:http";
@@ -13,6 +20,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { child, commitAll } from "./child-process.mjs";
+import { plainCommits } from "./state-writes.mjs";
+import { command, machine, printTable, ratio, settings, shrunk } from "./table.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 /** BENCH_DETECTION_CPU_PROF=<dir>: a CPU profile of every measured run there. */
@@ -21,7 +30,7 @@ const dist = (p) => import(join(root, "dist", p));
 const { DatabaseSync } = createRequire(import.meta.url)("node:sqlite");
 const pragma = (db, name) => Object.values(db.prepare(`PRAGMA ${name}`).get())[0];
 
-/** Raised ConnectWise limits, as in bench/reconcile.mjs: the month sends ~34,000 report tickets. */
+/** Raised ConnectWise limits for the month's reconciles only: the month sends ~34,000 report tickets. */
 const TUNING = { CWSYNC_CW_RATE: "500", CWSYNC_CW_BURST: "500", CWSYNC_CW_CONCURRENCY: "16" };
 const CW_LATENCY_MS = 20;
 /** Added in front of the email-security fakes (they have no latency setting) for the second T + 1 h run. */
@@ -225,8 +234,10 @@ export async function benchDetections(n = 1000, opts = {}) {
     LMPI_URL: lmpi.url, LMPI_ACCESS_TOKEN: lmpi.credentials.accessToken, LMPI_SECRET_KEY: lmpi.credentials.secretKey,
     TMES_URL: tmes.url, TMES_ACCOUNT: tmes.credentials.account, TMES_API_KEY: tmes.credentials.apiKey,
     HES_URL: hes.url, HES_ACCOUNT: hes.credentials.account, HES_API_KEY: hes.credentials.apiKey,
-    CWSYNC_STATE_DIR: stateDir, ...TUNING,
+    CWSYNC_STATE_DIR: stateDir,
   };
+  // the shipped limiter: no CWSYNC_CW_* from the bench's own environment either
+  for (const k of Object.keys(TUNING)) delete env[k];
 
   async function reconcile(label, at, over = {}) {
     clock.now = at; // the fakes serve the moment the command acts at
@@ -270,8 +281,8 @@ export async function benchDetections(n = 1000, opts = {}) {
   }
 
   let served = 0;
-  const main = async (label, at) => {
-    const r = await reconcile(label, at);
+  const main = async (label, at, over = {}) => {
+    const r = await reconcile(label, at, over);
     served += r.email.tmes.logs + r.email.hes.logs;
     return r;
   };
@@ -281,6 +292,18 @@ export async function benchDetections(n = 1000, opts = {}) {
     const copy = join(work, "state-copy");
     cpSync(stateDir, copy, { recursive: true });
     const hour = await main("T + 1 h", T + HOUR);
+    // the reference: as many plain single-row commits as each run's write transactions, same directory, same pragmas
+    const floor = (n) => {
+      const dir = join(work, "plain-commits");
+      try {
+        return n > 0 ? plainCommits(dir, n) * 1000 : NaN;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    first.floorMs = floor(first.tx?.count ?? 0);
+    hour.floorMs = floor(hour.tx?.count ?? 0);
+    console.error(`[detections bench] commit floor (plain node:sqlite): ${first.tx?.count} commits ${s(first.floorMs)}, ${hour.tx?.count} commits ${s(hour.floorMs)}`);
     if (hour.tickets !== 0) console.error(`[detections bench] note: the T + 1 h run sent ${hour.tickets} tickets`);
     let slow;
     if (EMAIL_LATENCY_MS > 0) {
@@ -302,7 +325,7 @@ export async function benchDetections(n = 1000, opts = {}) {
       const end = T + 30 * 24 * HOUR;
       for (let at = T + stepHours * HOUR; at <= end; at += stepHours * HOUR) {
         if (at <= T + HOUR) continue;
-        runs.push(await main(`month run ${runs.length + 1}`, at));
+        runs.push(await main(`month run ${runs.length + 1}`, at, TUNING));
       }
       monthResult = {
         stepHours, runs: runs.length, from: iso(T), to: runs.length ? runs[runs.length - 1].at : iso(T + HOUR),
@@ -318,7 +341,7 @@ export async function benchDetections(n = 1000, opts = {}) {
         state: { ...stateFigures(stateDir), served, seeded: await seededEvents(n, T - 72 * HOUR, Date.parse(runs.length ? runs[runs.length - 1].at : iso(T + HOUR))) },
       };
     }
-    return { n, stepHours, cwLatencyMs: CW_LATENCY_MS, emailLatencyMs: EMAIL_LATENCY_MS, tuning: TUNING, targetsPerCustomer: 2 * 2 * 3, first, hour, slow, afterHour, month: monthResult };
+    return { n, stepHours, cwLatencyMs: CW_LATENCY_MS, emailLatencyMs: EMAIL_LATENCY_MS, tuning: {}, monthTuning: TUNING, targetsPerCustomer: 2 * 2 * 3, first, hour, slow, afterHour, month: monthResult };
   } finally {
     await cw.close();
     await lmpi.close();
@@ -330,12 +353,12 @@ export async function benchDetections(n = 1000, opts = {}) {
 
 export function printDetections(r) {
   console.log(`\nDetections: ${r.n} customers × 2 domains, HES daily [${HES_DETECTIONS.join(", ")}] + TMES weekly [${TMES_DETECTIONS.join(", ")}]: ${r.targetsPerCustomer * r.n} poll targets (customer, service, domain, event kind)`);
-  console.log(`ConnectWise ${r.cwLatencyMs} ms latency, limiter raised (${fmt(r.tuning)}); email-security fakes without latency unless stated`);
-  console.log("| run | email-security requests (TMES + HES) | follow-up pages | logs served | wall | peak RSS | ConnectWise requests | tickets |");
-  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+  console.log(`ConnectWise ${r.cwLatencyMs} ms latency, the shipped limiter (the month's reconciles: raised, ${fmt(r.monthTuning)}); email-security fakes without latency unless stated`);
+  console.log("| run | email-security requests (TMES + HES) | follow-up pages | logs served | wall | peak RSS | ConnectWise requests | tickets | write transactions (time in them) | plain commits, same count (reference) |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const x of [r.first, r.hour, r.slow].filter(Boolean)) {
     const e = x.email;
-    console.log(`| ${x.label} | ${x.emailRequests} (${e.tmes.requests} + ${e.hes.requests}) | ${e.tmes.pages + e.hes.pages} | ${e.tmes.logs + e.hes.logs} | ${s(x.ms)} | ${x.peakMiB.toFixed(0)} MiB | ${x.cwRequests} | ${x.tickets} |`);
+    console.log(`| ${x.label} | ${x.emailRequests} (${e.tmes.requests} + ${e.hes.requests}) | ${e.tmes.pages + e.hes.pages} | ${e.tmes.logs + e.hes.logs} | ${s(x.ms)} | ${x.peakMiB.toFixed(0)} MiB | ${x.cwRequests} | ${x.tickets} | ${x.tx ? `${x.tx.count} (${s(x.tx.ms)})` : "–"} | ${x.floorMs !== undefined ? s(x.floorMs) : "–"} |`);
   }
   const st = (f) => `files ${fmt(Object.fromEntries(Object.entries(f.files).map(([k, v]) => [k, MiB(v)])))}; rows ${fmt(f.rows)}; bytes by table ${fmt(Object.fromEntries(Object.entries(f.bytes).map(([k, v]) => [k, MiB(v)])))}${f.counterSpan ? `; counters ${f.counterSpan.from} … ${f.counterSpan.to}` : ""}; journal by kind ${fmt(f.journal)}; ledger payload ${f.ledgerBytes.payload.toFixed(0)} B, result ${f.ledgerBytes.result.toFixed(0)} B a row on average; events counted ${f.counted} (seeded in the polled span: ${f.seeded}, ${f.counted === f.seeded ? "exact" : "MISMATCH"}) of ${f.served} logs served (the rest: served twice, at a window's inclusive end)`;
   console.log(`state after T + 1 h: ${st(r.afterHour)}`);
@@ -348,8 +371,80 @@ export function printDetections(r) {
   console.log(`state.db + -wal: ${MiB(db)}; ${(m.state.bytes.detection_counts / m.state.rows.detection_counts).toFixed(1)} bytes per detection_counts row (pages included)`);
 }
 
+export const FULL_DETECTION_CUSTOMERS = 1000;
+
+/** The summary table's rows. */
+export function detectionRows(r) {
+  const env = {
+    BENCH_DETECTION_CUSTOMERS: r.n !== FULL_DETECTION_CUSTOMERS ? r.n : undefined,
+    BENCH_DETECTION_MONTH: r.month ? undefined : 0,
+    BENCH_DETECTION_STEP_HOURS: r.stepHours !== 6 ? r.stepHours : undefined,
+    BENCH_DETECTION_LATENCY_MS: r.emailLatencyMs !== 20 ? r.emailLatencyMs : undefined,
+  };
+  const cmd = command("bench/detections.mjs", env);
+  const small = shrunk(r.n, FULL_DETECTION_CUSTOMERS, "customers");
+  const targets = r.targetsPerCustomer * r.n;
+  const what = `${r.n.toLocaleString("en-US")} customers × 2 domains (${targets.toLocaleString("en-US")} poll targets), ConnectWise ${r.cwLatencyMs} ms latency`;
+  const floorRef = (x) => (x.tx && Number.isFinite(x.floorMs)
+    ? `commit floor: plain node:sqlite, ${x.tx.count.toLocaleString("en-US")} single-row INSERT transactions (as many as the run's write transactions), WAL + synchronous=FULL, same directory: ${s(x.floorMs)}`
+    : "— (the run's write transactions were not counted)");
+  const runValue = (x) => `${s(x.ms)} wall; ${x.emailRequests.toLocaleString("en-US")} email-security requests; ${x.tx ? `${x.tx.count.toLocaleString("en-US")} write transactions, ${s(x.tx.ms)} in them; ` : ""}peak RSS ${x.peakMiB.toFixed(0)} MiB`;
+  const rows = [
+    {
+      figure: `\`cwsync reconcile\` first poll (72 h back, also applies the customers), ${what}`,
+      command: cmd, settings: settings([small]),
+      value: runValue(r.first), reference: floorRef(r.first), ratio: ratio(r.first.ms, r.first.floorMs),
+      target: "— (none set)", met: undefined,
+    },
+    {
+      figure: `\`cwsync reconcile\` polling one hour of events (T + 1 h), ${what}`,
+      command: cmd, settings: settings([small]),
+      value: runValue(r.hour), reference: floorRef(r.hour), ratio: ratio(r.hour.ms, r.hour.floorMs),
+      target: "— (none set)", met: undefined,
+    },
+  ];
+  if (r.slow) {
+    rows.push({
+      figure: `the same T + 1 h poll with ${r.emailLatencyMs} ms added to every email-security request (a proxy in the bench), ${what}`,
+      command: cmd, settings: settings([small]),
+      value: runValue(r.slow), reference: `the same poll without the added latency (row above): ${s(r.hour.ms)}`, ratio: ratio(r.slow.ms, r.hour.ms),
+      target: "— (none set)", met: undefined,
+    });
+  }
+  const a = r.afterHour;
+  rows.push({
+    figure: `events counted after T + 1 h (exact counting), ${what}`,
+    command: cmd, settings: settings([small]),
+    value: `${a.counted.toLocaleString("en-US")} events in the counters`,
+    reference: `the events the fakes' generator seeds for the polled span, computed: ${a.seeded.toLocaleString("en-US")}`,
+    ratio: ratio(a.counted, a.seeded), target: "exactly equal", met: a.counted === a.seeded,
+  });
+  const m = r.month;
+  if (m) {
+    const monthSet = settings([small, `the month's reconciles with the ConnectWise limiter raised (${Object.entries(r.monthTuning).map(([k, v]) => `${k}=${v}`).join(" ")}): not the shipped defaults`, r.stepHours !== 6 ? `a reconcile every ${r.stepHours} h (default 6)` : undefined]);
+    const db = (m.state.files["state.db"] ?? 0) + (m.state.files["state.db-wal"] ?? 0);
+    rows.push({
+      figure: `a simulated month of polls (${m.runs} reconciles at T + ${m.stepHours} h × k), ${what}`,
+      command: cmd, settings: monthSet,
+      value: `median ${s(m.medianMs)}, max ${s(m.maxMs)} a reconcile; ${m.tickets.toLocaleString("en-US")} tickets; max peak RSS ${m.maxPeakMiB.toFixed(0)} MiB`,
+      reference: `the T + 1 h poll (same run, shipped limiter): ${s(r.hour.ms)}`, ratio: ratio(m.medianMs, r.hour.ms),
+      target: "— (none set)", met: undefined,
+    }, {
+      figure: `state.db after the month, ${what}`,
+      command: cmd, settings: monthSet,
+      value: `${(db / 2 ** 20).toFixed(1)} MiB (${m.state.rows.detection_counts.toLocaleString("en-US")} counter rows, ${m.state.rows.ledger.toLocaleString("en-US")} ledger rows)`,
+      reference: `— (none: a size; events counted ${m.state.counted.toLocaleString("en-US")} vs seeded ${m.state.seeded.toLocaleString("en-US")}: ${m.state.counted === m.state.seeded ? "exact" : "MISMATCH"})`,
+      ratio: undefined, target: "— (none set)", met: undefined,
+    });
+  }
+  return rows;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  printDetections(await benchDetections(Number(process.env.BENCH_DETECTION_CUSTOMERS ?? 1000), {
+  const m = machine();
+  const r = await benchDetections(Number(process.env.BENCH_DETECTION_CUSTOMERS ?? FULL_DETECTION_CUSTOMERS), {
     stepHours: Number(process.env.BENCH_DETECTION_STEP_HOURS ?? 6), month: process.env.BENCH_DETECTION_MONTH !== "0",
-  }));
+  });
+  printDetections(r);
+  printTable(detectionRows(r), m, join(root, "bench/out/summary-detections.md"));
 }

@@ -3,13 +3,18 @@
 // Security whose `nextToken` never ends. Each is a whole `cwsync reconcile` process against a small
 // server on loopback; the figures are its peak RSS (the systemd unit's MemoryMax is 1G), wall time,
 // exit code and the requests it made.
-// Run alone: `node bench/hostile-answers.mjs` (after `npm run build`); BENCH_HOSTILE_MIB sets the size.
+// The reference, measured in the same run: the same reconcile against the same server answering
+// plainly (empty lists, no events). Settings: shipped defaults (no CWSYNC_* variable).
+// Run alone: `node bench/hostile-answers.mjs` (after `npm run build`); BENCH_HOSTILE_MIB sets the size,
+// BENCH_HOSTILE_SECONDS (default 120) how long a run may go before it is killed. `npm run bench` runs
+// it with BENCH_HOSTILE=1.
 import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { commitAll } from "./child-process.mjs";
+import { command, machine, printTable, ratio, settings } from "./table.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const AT = "2026-12-01T12:00:00Z";
@@ -18,7 +23,7 @@ const CHUNK = Buffer.from(`${'{"id":1,"identifier":"X","name":"padding padding p
 /** How long a run may take before it is stopped and reported as not giving up. */
 const LIMIT_MS = Number(process.env.BENCH_HOSTILE_SECONDS ?? 120) * 1000;
 
-/** `mode`: `huge-companies` (page 1 of the company lookup is `mib` MiB), `endless-pages` (every page is full) or `endless-tokens`. */
+/** `mode`: `huge-companies` (page 1 of the company lookup is `mib` MiB), `endless-pages` (every page is full), `endless-tokens`, or `plain` (the reference: empty answers). */
 function hostileServer(mode, mib) {
   const counts = { all: 0, companies: 0, policyEvents: 0 };
   const server = createServer((req, res) => {
@@ -69,6 +74,8 @@ async function one(mode, mib) {
     commitAll(repo, "customers");
     const env = {
       ...process.env, CWSYNC_STATE_DIR: join(work, "state"),
+      // the shipped limiter: none of the bench's own tuning variables
+      CWSYNC_CW_RATE: undefined, CWSYNC_CW_BURST: undefined, CWSYNC_CW_CONCURRENCY: undefined,
       CW_URL: `${url}/v4_6_release/apis/3.0`, CW_COMPANY: "c", CW_PUBLIC_KEY: "p", CW_PRIVATE_KEY: "k", CW_CLIENT_ID: "id",
       LMPI_URL: url, LMPI_ACCESS_TOKEN: "t", LMPI_SECRET_KEY: "s",
       TMES_URL: url, TMES_ACCOUNT: "a", TMES_API_KEY: "k", HES_URL: url, HES_ACCOUNT: "a", HES_API_KEY: "k",
@@ -114,18 +121,50 @@ function measured(args, env) {
 }
 
 export async function benchHostile(mib = 1024) {
-  return [await one("huge-companies", mib), await one("endless-pages", 0), await one("endless-tokens", 0)];
+  return [await one("plain", 0), await one("huge-companies", mib), await one("endless-pages", 0), await one("endless-tokens", 0)];
+}
+
+const WHAT = {
+  plain: "plain answers (empty lists, no events): the reference",
+  "huge-companies": (r) => `companies: 200 with a ${r.mib} MiB array`,
+  "endless-pages": "companies: every page full, without end",
+  "endless-tokens": "Email Security: a new nextToken on every page",
+};
+const what = (r) => (typeof WHAT[r.mode] === "function" ? WHAT[r.mode](r) : WHAT[r.mode]);
+/** The systemd unit's MemoryMax (deploy/cwsync.service). */
+const MEMORY_MAX_MIB = 1024;
+
+/** The summary table's rows: one per hostile answer, against the plain run. */
+export function hostileRows(rows) {
+  const ref = rows.find((r) => r.mode === "plain");
+  const mib = rows.find((r) => r.mode === "huge-companies")?.mib ?? 1024;
+  const cmd = command("bench/hostile-answers.mjs", { BENCH_HOSTILE_MIB: mib !== 1024 ? mib : undefined, BENCH_HOSTILE_SECONDS: process.env.BENCH_HOSTILE_SECONDS });
+  return rows.filter((r) => r.mode !== "plain").map((r) => {
+    const stopped = typeof r.code === "number";
+    return {
+      figure: `\`cwsync reconcile\` of this repository's customers/ against a server answering ${what(r)}: peak RSS`,
+      command: cmd,
+      settings: settings([mib < 1024 && r.mode === "huge-companies" ? `shrunken: a ${mib} MiB body (full: 1,024)` : undefined]),
+      value: `${r.peakMiB.toFixed(0)} MiB; exit ${r.code} after ${(r.ms / 1000).toFixed(1)} s; ${r.mode === "endless-tokens" ? `${r.requests.policyEvents} policy-event pages` : `${r.requests.companies} company pages`}`,
+      reference: ref ? `the same reconcile against plain answers, same run: ${ref.peakMiB.toFixed(0)} MiB, exit ${ref.code}, ${(ref.ms / 1000).toFixed(1)} s` : "— (the plain run did not run)",
+      ratio: ref ? ratio(r.peakMiB, ref.peakMiB) : undefined,
+      target: `stops by itself, peak RSS ≤ ${MEMORY_MAX_MIB} MiB (the unit's MemoryMax)`,
+      met: stopped && r.peakMiB <= MEMORY_MAX_MIB,
+    };
+  });
 }
 
 export function printHostile(rows) {
   console.log("\n| remote answer | exit | wall | peak RSS | requests |\n| --- | --- | --- | --- | --- |");
   for (const r of rows) {
-    const what = { "huge-companies": `companies: 200 with a ${r.mib} MiB array`, "endless-pages": "companies: every page full, without end", "endless-tokens": "Email Security: a new nextToken on every page" }[r.mode];
     const reqs = r.mode === "endless-tokens" ? `${r.requests.policyEvents} policy-event pages` : `${r.requests.companies} company pages`;
-    console.log(`| ${what} | ${r.code} | ${(r.ms / 1000).toFixed(1)} s | ${r.peakMiB.toFixed(0)} MiB | ${reqs} |`);
+    console.log(`| ${what(r)} | ${r.code} | ${(r.ms / 1000).toFixed(1)} s | ${r.peakMiB.toFixed(0)} MiB | ${reqs} |`);
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  printHostile(await benchHostile(Number(process.env.BENCH_HOSTILE_MIB ?? 1024)));
+  const m = machine();
+  const rows = await benchHostile(Number(process.env.BENCH_HOSTILE_MIB ?? 1024));
+  printHostile(rows);
+  printTable(hostileRows(rows), m, join(root, "bench/out/summary-hostile.md"));
 }
