@@ -4,6 +4,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { escapeMarkdown } from "../src/cli/markdown-escape.ts";
 import { loadSandboxCustomers } from "../src/sandbox/seed.ts";
 import { seedLmpiFromCustomers } from "../src/sandbox/lmpi-seed.ts";
+import { startDaemon } from "./helpers/daemon.ts";
 import { tempRepo } from "./helpers/git-repo.ts";
 import { reconcileWorld, type ReconcileWorld } from "./helpers/reconcile-world.ts";
 import { waitFor } from "./helpers/wait-for.ts";
@@ -194,5 +195,28 @@ describe("the daemon's billing audit", () => {
     expect(logs().filter((l) => l.msg === "billing audit computed")).toHaveLength(1);
     expect(w.writes()).toEqual([]);
     child.kill("SIGTERM");
+  });
+});
+
+describe("the daemon's billing audit beside the cycles", () => {
+  it("runs beside the cycles: while its reads of every agreement's additions are slow, cycles go on, and a stop does not wait for it", { timeout: 90_000 }, async () => {
+    const w = await world();
+    // every additions read takes 20 s: the audit (which reads them all) takes at least that long
+    w.cw.faults.add({ kind: "latency", ms: 20_000, method: "GET", path: /^\/finance\/agreements\/\d+\/additions$/, times: Infinity });
+    const d = await startDaemon(w.repo.dir, w.env, ["--repo", ".", "--interval", "1s"]);
+    await waitFor("the audit running", async () => ((await (await fetch(`${d.url}/api/audit`)).json()) as { running: boolean }).running || undefined, 30_000);
+    const seen = new Set<string>();
+    await waitFor("three cycles while the audit runs", async () => {
+      const s = await d.status();
+      if (s.lastReconcile?.at) seen.add(s.lastReconcile.at);
+      const audit = (await (await fetch(`${d.url}/api/audit`)).json()) as { running: boolean };
+      expect(audit.running).toBe(true);
+      return seen.size >= 3 || undefined;
+    }, 15_000);
+    const stopped = Date.now();
+    d.child.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
+    expect(Date.now() - stopped).toBeLessThan(10_000);
+    expect(w.writes()).toEqual([]);
   });
 });

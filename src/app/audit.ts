@@ -29,6 +29,9 @@ export interface AuditReads {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** How many agreements' additions the audit reads at once. */
+export const AUDIT_READS_AT_ONCE = 4;
+
 async function pool<T>(items: readonly T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   const queue = [...items];
   await Promise.all(Array.from({ length: Math.min(n, queue.length) }, async () => {
@@ -64,7 +67,10 @@ export async function readAudit(r: AuditReads): Promise<Audit> {
   if (invalid.length > 0) notes.push(`invalid customer files are left out (their seats show as unbilled): ${invalid.join(", ")}`);
   const ids = new Set<number>([...snapshot.agreements.map((a) => a.id), ...everything.agreements.map((a) => a.id)]);
   const additions = new Map<number, Addition[]>();
-  await pool([...ids], 16, async (id) => {
+  // 4 at a time: half of the ConnectWise client's 8 connections, so that a daemon's cycles (and
+  // their due sends) beside the audit always find one free; 4 × a 100–200 ms answer still keeps
+  // the limiter's 16 a second busy
+  await pool([...ids], AUDIT_READS_AT_ONCE, async (id) => {
     try {
       additions.set(id, await r.cw.additionsOf(id, r.signal));
     } catch (e) {

@@ -270,8 +270,8 @@ export class DaemonLoop {
     }
     this.snap = this.snapshotNow();
     this.worker.prune();
-    // at most once per full verification interval, as a step of its own after a good cycle
-    if (after.current && (await this.worker.auditIfDue(after.current))) this.snap = this.snapshotNow();
+    // at most once per full verification interval, started after a good cycle, beside the next ones
+    if (after.current) this.worker.startAuditIfDue(after.current, () => (this.snap = this.snapshotNow()));
     // a whole cycle parses every file and builds every view once: let that go now, or an idle daemon
     // (which allocates little) keeps the heap it grew to for a long time
     if (end.whole) collectGarbage();
