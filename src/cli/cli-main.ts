@@ -32,11 +32,7 @@ export async function main(argv: readonly string[], io: CommandIO & { clock?: Cl
  */
 async function depsFor(argv: readonly string[], io: CommandIO & { clock?: Clock }): Promise<Deps> {
   if (argv[0] !== "validate") return (await import("../app/deps.ts")).createDeps(io);
-  const [{ readSettings }, { systemClock }, { readConfigFiles }] = await Promise.all([
-    import("../app/settings.ts"),
-    import("../adapters/clock-system.ts"),
-    import("../adapters/config-files.ts"),
-  ]);
+  const [{ readSettings }, { readConfigFiles }] = await Promise.all([import("../app/settings.ts"), import("../adapters/config-files.ts")]);
   let full: Promise<Deps> | undefined;
   const createFull = () => (full ??= import("../app/deps.ts").then((m) => m.createDeps(io)));
   return {
@@ -44,7 +40,8 @@ async function depsFor(argv: readonly string[], io: CommandIO & { clock?: Clock 
     stderr: io.stderr,
     env: io.env,
     cwd: io.cwd,
-    clock: io.clock ?? systemClock,
+    // `validate` never sleeps: the system clock (node:timers/promises) is loaded if something does
+    clock: io.clock ?? { now: () => Date.now(), sleep: async (ms, signal) => (await import("../adapters/clock-system.ts")).systemClock.sleep(ms, signal) },
     settings: readSettings(io.env, io.cwd),
     openSources: async (opts) => (await createFull()).openSources(opts),
     openState: () => {

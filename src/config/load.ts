@@ -168,12 +168,14 @@ export function assembleLoad(globalLoaded: LoadedFile<GlobalFile>, loaded: Loade
  * `localeCompare` sets up ICU's collation: a cold start's ~10 ms, and 10,000 names' sort).
  */
 export function assembleDiagnostics(globalLoaded: LoadedFile<GlobalFile>, loaded: LoadedCustomer[], globalPath: string, globalPresent: boolean): Pick<LoadResult, "diagnostics" | "filesChecked" | "globalSource"> {
-  const quiet = loaded.every((c) => c.diagnostics.length === 0) && !hasCrossFileConflicts(loaded);
-  return assembleSorted(globalLoaded, quiet ? loaded : [...loaded].sort((a, b) => a.name.localeCompare(b.name)), globalPath, globalPresent);
+  const conflicts = hasCrossFileConflicts(loaded);
+  const quiet = !conflicts && loaded.every((c) => c.diagnostics.length === 0);
+  return assembleSorted(globalLoaded, quiet ? loaded : [...loaded].sort((a, b) => a.name.localeCompare(b.name)), globalPath, globalPresent, conflicts);
 }
 
-function assembleSorted(globalLoaded: LoadedFile<GlobalFile>, customers: LoadedCustomer[], globalPath: string, globalPresent: boolean): LoadResult {
-  checkCrossFile(customers);
+/** `conflicts`: false when `hasCrossFileConflicts` said so (then the cross-file rules have nothing to say). */
+function assembleSorted(globalLoaded: LoadedFile<GlobalFile>, customers: LoadedCustomer[], globalPath: string, globalPresent: boolean, conflicts = true): LoadResult {
+  if (conflicts) checkCrossFile(customers);
   for (const c of customers) {
     if (c.diagnostics.length === 0) continue;
     c.diagnostics = c.diagnostics.map(withExcerpts);

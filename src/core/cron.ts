@@ -1,4 +1,4 @@
-import { CronExpressionParser } from "cron-parser";
+import { createRequire } from "node:module";
 import type { CronExpression } from "cron-parser";
 import { InternalError } from "../errors.ts";
 import {
@@ -46,7 +46,7 @@ const NEVER_FIRES_YEARS = 5;
 // checkCron takes no clock; a fixed start keeps validation deterministic.
 const PROBE_FROM = new Date(Date.UTC(2025, 0, 1));
 
-interface Field {
+export interface Field {
   text: string;
   offset?: number;
 }
@@ -86,8 +86,19 @@ function splitFields(expression: string): Split {
   return { fields: tokens.length === 5 ? [{ text: "0" }, ...tokens] : tokens };
 }
 
+let cronParser: typeof import("cron-parser") | undefined;
+
+/**
+ * cron-parser (and luxon under it: ~25 ms to load, ~20 ms more of locale set-up at its first date),
+ * loaded on first use: a `validate` whose schedules are all plain (see `isPlainSchedule`) never
+ * needs it. Loaded synchronously (the checks are synchronous) through its CommonJS build.
+ */
+function parser(): typeof import("cron-parser") {
+  return (cronParser ??= createRequire(import.meta.url)("cron-parser") as typeof import("cron-parser"));
+}
+
 function parse(fields: readonly Field[], tz: string, options: { from?: Date; to?: Date } = {}): CronExpression {
-  return CronExpressionParser.parse(fields.map((f) => f.text).join(" "), {
+  return parser().CronExpressionParser.parse(fields.map((f) => f.text).join(" "), {
     tz,
     currentDate: options.from ?? PROBE_FROM,
     ...(options.to ? { endDate: options.to } : {}),
@@ -174,10 +185,60 @@ export function checkCron(expression: string, timezone: string): CronProblem | u
   return problem;
 }
 
+const SINGLE_SECOND_OR_MINUTE = /^(?:[0-9]|[1-5][0-9])$/;
+/** A number without a leading zero, or an ascending range of two. */
+const ITEM = /^([1-9]?[0-9])(?:-([1-9]?[0-9]))?$/;
+
+/**
+ * A `*`, or a list of numbers and ascending ranges (`1,15`, `1-5`) within `lo`–`hi` where no value
+ * comes twice (cron-parser refuses `1-5,3`).
+ */
+function plainList(text: string, lo: number, hi: number): boolean {
+  if (text === "*") return true;
+  const seen = new Set<number>();
+  for (const part of text.split(",")) {
+    const m = ITEM.exec(part);
+    if (!m) return false;
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (from < lo || to > hi || from > to) return false;
+    for (let v = from; v <= to; v++) {
+      if (seen.has(v)) return false;
+      seen.add(v);
+    }
+  }
+  return true;
+}
+
+/**
+ * True for the common shapes that are usable without asking cron-parser: one second, one minute,
+ * hours, weekdays (0–6) and days of the month as `*` or lists of in-range numbers and ascending
+ * ranges with no value twice, every month (`*`, so day 31 exists). Each parses, fires at most
+ * hourly (one second, one minute) and has no `#`, so cron-parser's verdict (`checkFields`) on it
+ * is "usable": cron-plain.test.ts checks that on every such shape it generates.
+ */
+export function isPlainSchedule(fields: readonly { text: string }[]): boolean {
+  return (
+    fields.length === 6 &&
+    SINGLE_SECOND_OR_MINUTE.test(fields[0].text) &&
+    SINGLE_SECOND_OR_MINUTE.test(fields[1].text) &&
+    plainList(fields[2].text, 0, 23) &&
+    plainList(fields[3].text, 1, 31) &&
+    fields[4].text === "*" &&
+    // 0–6 only: 7 is Sunday again, and cron-parser's duplicate check treats it apart
+    plainList(fields[5].text, 0, 6)
+  );
+}
+
 function checkCronUncached(expression: string, timezone: string): CronProblem | undefined {
   const split = splitFields(expression);
   if ("problem" in split) return split.problem;
-  const { fields } = split;
+  if (isPlainSchedule(split.fields)) return undefined;
+  return checkFields(split.fields, timezone);
+}
+
+/** `checkCron` on split fields, asking cron-parser (exported for cron-plain.test.ts: the verdict `isPlainSchedule` stands for). */
+export function checkFields(fields: readonly Field[], timezone: string): CronProblem | undefined {
   // `H` picks a value from a random seed, so the send time would change on every restart.
   for (let i = 0; i < fields.length; i++) {
     const withoutNames = i >= 4 ? fields[i].text.replace(/[a-z]{3}/gi, "") : fields[i].text;

@@ -1,7 +1,5 @@
 import { listConfigFiles } from "../../adapters/config-files.ts";
-import { loadFolder } from "../../adapters/load-folder.ts";
-import { appendStepSummary, renderStepSummary } from "../../ci/step-summary.ts";
-import { formatAnnotations } from "../../ci/annotations.ts";
+import { checkFolder } from "../../adapters/load-folder.ts";
 import type { Diagnostic } from "../../config/diagnostic.ts";
 import { formatDiagnosticsText, summaryLine } from "../format-diagnostics.ts";
 import type { Deps } from "../../app/deps.ts";
@@ -19,15 +17,18 @@ export async function validateCommand(opts: ValidateOptions, io: Deps): Promise<
   const texts = new Map<string, string>();
   let filesChecked = 0;
   for (const g of groups) {
-    const result = loadFolder(g);
-    diagnostics.push(...result.diagnostics);
+    // only the diagnostics and the texts (for code frames) are kept, not the parsed documents
+    const result = checkFolder(g);
+    for (const d of result.diagnostics) diagnostics.push(d);
     filesChecked += result.filesChecked;
-    for (const f of [result.globalSource, ...result.customers.map((c) => c.source)]) if (f?.text !== undefined) texts.set(f.path, f.text);
+    for (const f of result.sources) if (f.text !== undefined) texts.set(f.path, f.text);
   }
   const failed = diagnostics.some((d) => d.severity === "error" || opts.strict);
   if (opts.format === "json") {
     io.stdout(JSON.stringify(diagnostics.map(toJson), null, 2) + "\n");
   } else if (opts.format === "github") {
+    // the CI formats, loaded for them only: a cold `validate` (text) does without
+    const [{ formatAnnotations }, { appendStepSummary, renderStepSummary }] = await Promise.all([import("../../ci/annotations.ts"), import("../../ci/step-summary.ts")]);
     io.stdout(formatAnnotations(diagnostics));
     io.stdout(summaryLine(diagnostics, filesChecked) + "\n");
     await appendStepSummary(renderStepSummary(diagnostics, { title: "cwsync validate", filesChecked }), io.settings.env);

@@ -1,0 +1,60 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { listConfigFiles } from "../src/adapters/config-files.ts";
+import { checkFolder, loadFolder } from "../src/adapters/load-folder.ts";
+// @ts-expect-error: a JavaScript module of the benchmarks, without types
+import { generateCustomers } from "../bench/generate.mjs";
+
+// `validate` keeps only diagnostics and the cross-file facts of each file (checkFolder), where
+// `plan` and the daemon keep the parsed documents (loadFolder): on a folder with problems of every
+// kind, per file and across files, both give the same diagnostics in the same order, and the texts
+// of every file with a diagnostic (code frames).
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), "cwsync-validate-only-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function folder(count: number, problems: boolean): string {
+  const customers = join(dir, `customers-${count}-${problems}`);
+  generateCustomers(customers, count, join(ROOT, "customers/_global.yaml"));
+  if (!problems) return customers;
+  const edit = (n: number, from: string | RegExp, to: string) => {
+    const file = join(customers, `c-${String(n).padStart(5, "0")}.yaml`);
+    writeFileSync(file, readFileSync(file, "utf8").replace(from, to));
+  };
+  edit(10, /^name: c-00010$/m, "name: c-00011"); // a duplicate name (and a name mismatch)
+  edit(count - 5, /^name: .*$/m, "name: c-00011"); // a third
+  edit(20, /"C000020"/, '"c000021"'); // a duplicate company ID, in another case, in a file with no other problem
+  edit(count - 50, /"C0\d+"/, '"C000021"');
+  edit(30, /^kind: Customer$/m, "kind: Customr"); // schema
+  appendFileSync(join(customers, "c-00040.yaml"), "name: [unclosed\n"); // YAML
+  edit(50, "wfbs-svc: default", "wfbs-svcx: default"); // unknown product
+  edit(count - 1, /^owner: .*$/m, "owner: 42");
+  appendFileSync(join(customers, `c-${String(count - 2).padStart(5, "0")}.yaml`), "extra: &a [1]\nmore: *a\n");
+  edit(60, "  enabled: true", "  enabled: &e true"); // a clean file on the full parser
+  return customers;
+}
+
+function compare(customers: string) {
+  const [g] = listConfigFiles([customers], dir).groups;
+  const checked = checkFolder(g);
+  const loaded = loadFolder(g);
+  expect(JSON.stringify(checked.diagnostics)).toBe(JSON.stringify(loaded.diagnostics));
+  expect(checked.filesChecked).toBe(loaded.filesChecked);
+  const texts = new Map(checked.sources.map((s) => [s.path, s.text]));
+  const loadedTexts = new Map([loaded.globalSource, ...loaded.customers.map((c) => c.source)].map((s) => [s?.path, s?.text]));
+  for (const d of loaded.diagnostics) expect(texts.get(d.file)).toBe(loadedTexts.get(d.file));
+  return checked;
+}
+
+describe("validate's loader (checkFolder)", () => {
+  it("finds what loadFolder finds, in the same order, on a folder with problems", () => {
+    expect(compare(folder(300, true)).diagnostics.length).toBeGreaterThan(10);
+  });
+
+  it("finds nothing where loadFolder finds nothing (the customers are then not sorted)", () => {
+    expect(compare(folder(50, false)).diagnostics).toEqual([]);
+  });
+});
