@@ -32,7 +32,9 @@ export function child(args, env, rssFile, flags = []) {
   rmSync(rssFile, { force: true });
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const p = spawn(process.execPath, [...flags, "--import", join(root, "bench/peak-rss.mjs"), ...args], {
+    // BENCH_CHILD_NODE_FLAGS: more node flags for every measured cwsync process (e.g. --heapsnapshot-near-heap-limit=1 --max-old-space-size=60)
+    const extra = process.env.BENCH_CHILD_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+    const p = spawn(process.execPath, [...flags, ...extra, "--import", join(root, "bench/peak-rss.mjs"), ...args], {
       cwd: root, env: { ...env, BENCH_RSS_FILE: rssFile }, stdio: ["ignore", "pipe", "pipe"],
     });
     const out = [];
