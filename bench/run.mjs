@@ -191,7 +191,7 @@ function validateRows(v, mod) {
     out.push({
       figure: "cold `cwsync validate customers` (this repository's examples), whole process",
       command: coldCmd, settings: settings([shrunk(runs, 5, "runs")]),
-      value: `${s(coldOurs.medianMs)} (median of ${runs}; peak RSS ${mibText(coldOurs.peakMiB)})`,
+      value: `${s(coldOurs.medianMs)} (median of ${runs}${Number.isFinite(coldOurs.peakMiB) ? `; peak RSS ${mibText(coldOurs.peakMiB)}` : ""})`,
       reference: `\`node -e 0\`, whole process, alternating: ${s(coldNode.medianMs)} (median of ${runs})${how(cold.ratio)}`,
       ratio: r, target: "ratio ≤ 2.5", met: r <= 2.5,
     });
