@@ -367,6 +367,26 @@ describe("listening beyond loopback", () => {
 });
 
 describe("connection limits", () => {
+  it("cuts off a client that trickles its headers, also once an earlier connection has closed (the check runs only while connected)", async () => {
+    const { url } = await start({ limits: { headersTimeoutMs: 300, checkEveryMs: 100, idleMs: 10_000 } });
+    const { port } = new URL(url);
+    const slow = async () => {
+      const socket = connect(Number(port), "127.0.0.1");
+      socket.on("error", () => undefined); // a write after the server closed it
+      const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now())));
+      const t0 = Date.now();
+      socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+      const drip = setInterval(() => socket.writable && socket.write("X-Slow: 1\r\n"), 50);
+      const at = await closed;
+      clearInterval(drip);
+      return at - t0;
+    };
+    expect(await slow()).toBeLessThan(2000);
+    // no connection open: the check stopped; the next one starts it again
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await slow()).toBeLessThan(2000);
+  });
+
   const sockets: Socket[] = [];
   afterEach(() => sockets.splice(0).forEach((s) => s.destroy()));
   /** Opens a connection that sends nothing; resolves once connected, with when it was closed. */
