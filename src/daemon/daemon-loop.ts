@@ -271,7 +271,13 @@ export class DaemonLoop {
     this.snap = this.snapshotNow();
     this.worker.prune();
     // at most once per full verification interval, started after a good cycle, beside the next ones
-    if (after.current) this.worker.startAuditIfDue(after.current, () => (this.snap = this.snapshotNow()));
+    // once it is computed, its reads (every agreement's additions) are garbage: let that go, as after a whole cycle
+    if (after.current) {
+      this.worker.startAuditIfDue(after.current, () => {
+        this.snap = this.snapshotNow();
+        collectGarbage();
+      });
+    }
     // a whole cycle parses every file and builds every view once: let that go now, or an idle daemon
     // (which allocates little) keeps the heap it grew to for a long time
     if (end.whole) collectGarbage();
