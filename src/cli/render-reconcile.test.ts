@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { CycleView } from "../app/cycle-json.ts";
-import { cycleJsonChunks, renderCycleJson } from "./render-reconcile.ts";
+import { cycleJson, type CycleView } from "../app/cycle-json.ts";
+import { cycleJsonChunks } from "./render-reconcile.ts";
+
+/** The text of the whole object at once: what the pieces must add up to. */
+const renderCycleJson = (r: CycleView) => JSON.stringify(cycleJson(r), null, 2) + "\n";
 
 const base = (over: Partial<CycleView> = {}): CycleView => ({
   revision: "0123456789abcdef0123456789abcdef01234567",

@@ -1,7 +1,7 @@
 import type { CycleReport } from "../apply/reconcile-cycle.ts";
 import type { Outcome } from "../apply/apply-actions.ts";
 import type { Action, BillingSend } from "../core/actions.ts";
-import { cycleJson, cycleJsonLazy, type CycleView } from "../app/cycle-json.ts";
+import { cycleJsonLazy, type CycleView } from "../app/cycle-json.ts";
 import { escapeControls } from "./text-escape.ts";
 
 const short = (rev: string) => (/^[0-9a-f]{40}$/.test(rev) ? rev.slice(0, 12) : rev);
@@ -74,14 +74,10 @@ export function renderCycleText(r: CycleView): string {
   return out.map(escapeControls).join("\n") + "\n";
 }
 
-export function renderCycleJson(r: CycleView): string {
-  return JSON.stringify(cycleJson(r), null, 2) + "\n";
-}
-
 /**
- * `renderCycleJson`'s text in pieces, one array element at a time, so that the whole text and
- * object never exist at once (at 5,000 customers they cost ~100 MiB of peak memory: issue 16).
- * The pieces joined are exactly `renderCycleJson`'s text.
+ * `reconcile --format json`'s text, `JSON.stringify(cycleJson(r), null, 2)` and a newline, in
+ * pieces, one array element at a time, so that the whole text and object never exist at once (at
+ * 5,000 customers they cost ~100 MiB of peak memory: issue 16).
  */
 export function* cycleJsonChunks(r: CycleView): Generator<string> {
   const entries = Object.entries(cycleJsonLazy(r)).filter(([, v]) => v !== undefined);
