@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkCron, checkFields, isPlainSchedule } from "./cron.ts";
+import { checkCron, checkFields } from "./cron.ts";
+import { isPlainSchedule } from "./cron-plain.ts";
 
 // `isPlainSchedule` lets `checkCron` answer "usable" without loading cron-parser: that answer must
 // be cron-parser's (`checkFields`) on every expression it accepts, whatever the time zone.
