@@ -1,6 +1,8 @@
 // `cwsync reconcile` on 5,000 customers as a whole process against the fakes (20 ms of latency on
 // every ConnectWise request): the billing run that sends to all of them, then the no-op run that
-// follows it. Run alone: `node bench/reconcile.mjs` (after `npm run build`).
+// follows it. Run alone: `node bench/reconcile.mjs` (after `npm run build`). For memory work at a pace
+// closer to month-end: BENCH_RECONCILE_ONLY=billing (stop after the billing run), BENCH_CW_CONCURRENCY
+// (default 16; 8 is the client's shipped default), BENCH_LATENCY_MS (default 20).
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -11,8 +13,9 @@ import { child } from "./child-process.mjs";
 /** ConnectWise's default limits in the client: what a real deployment runs with. */
 export const DEFAULT_CW_RATE = 16;
 /** Raised limits for the bench, so that the ~15,000 requests of the billing run take a minute, not 25. */
-const TUNING = { CWSYNC_CW_RATE: "500", CWSYNC_CW_BURST: "500", CWSYNC_CW_CONCURRENCY: "16" };
-const LATENCY_MS = 20;
+const TUNING = { CWSYNC_CW_RATE: "500", CWSYNC_CW_BURST: "500", CWSYNC_CW_CONCURRENCY: process.env.BENCH_CW_CONCURRENCY ?? "16" };
+/** BENCH_LATENCY_MS: another latency (e.g. closer to month-end's 50–150 ms). */
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
 // billing is due on day 1 at 06:00 UTC (writeBulkCustomers)
 const BEFORE = "2026-11-30T12:00:00Z";
 const AFTER = "2026-12-01T06:01:00Z";
@@ -153,6 +156,11 @@ export async function benchReconcile(n = 5000) {
   try {
     const apply = await reconcile("1: apply (nothing due)", BEFORE);
     const full = await reconcile("2: billing due for all", AFTER);
+    // BENCH_RECONCILE_ONLY=billing: stop after the billing run (its peak RSS, for memory work)
+    if (process.env.BENCH_RECONCILE_ONLY === "billing") {
+      for (const r of [apply, full]) r.projectedDefaultS = r.requests / DEFAULT_CW_RATE;
+      return { n, latencyMs: LATENCY_MS, tuning: TUNING, runs: [apply, full] };
+    }
     const noop = await reconcile("3: no-op (same instant)", AFTER);
     if (apply.requests - (apply.methods.GET ?? 0) !== 0) throw new Error(`the first reconcile wrote to ConnectWise: ${JSON.stringify(apply.methods)}`);
     if ((full.outcomes.done ?? 0) !== n) throw new Error(`the billing run sent ${full.outcomes.done ?? 0} of ${n}: ${JSON.stringify(full.outcomes)}; ${full.failures.join(" | ")}`);
@@ -202,7 +210,7 @@ async function phases(repo, at, profile) {
   const { reconcileCycle } = await dist("apply/reconcile-cycle.js");
   const { withLease } = await dist("apply/with-lease.js");
   const { systemClock } = await dist("adapters/clock-system.js");
-  const { renderCycleJson } = await dist("cli/render-reconcile.js");
+  const { cycleJsonChunks } = await dist("cli/render-reconcile.js");
   lap("importModules");
   const io = createDeps({ cwd: process.cwd(), env: process.env, stdout: () => undefined, stderr: (s) => process.stderr.write(s) });
   const revision = await io.readRevision({ repo });
@@ -270,7 +278,7 @@ async function phases(repo, at, profile) {
   const cpu = profiler ? await profiler.stop() : undefined;
   Intl.DateTimeFormat.prototype.formatToParts = formatToParts;
   last = performance.now();
-  const out = renderCycleJson(report);
+  const out = [...cycleJsonChunks(report)].join("");
   lap("render");
   state.store.close();
   await sources.close();
@@ -345,6 +353,7 @@ export function printReconcile(r) {
   }
   const full = r.runs[1];
   const noop = r.runs[2];
+  if (!noop) return;
   console.log(`billing run, requests by route: ${fmt(full.routes)}; LMPI requests: ${full.lmpiRequests}; ConnectWise errors: ${full.failed}`);
   console.log(`no-op run, requests by route: ${fmt(noop.routes)}; non-GET requests: ${noop.requests - (noop.methods.GET ?? 0)} (must be 0)`);
   console.log(`(measured = this run, limiter raised; projected = computed, not measured: the time the requests alone need at the client's default ${DEFAULT_CW_RATE} requests/s — its burst of 30 saves at most 2 s)`);

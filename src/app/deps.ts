@@ -43,6 +43,7 @@ export function createDeps(io: CommandIO & { clock?: Clock }): Deps {
   const settings = readSettings(io.env, io.cwd);
   const deps: Deps = {
     stdout: io.stdout,
+    ...(io.stdoutDrained ? { stdoutDrained: io.stdoutDrained } : {}),
     stderr: io.stderr,
     env: io.env,
     cwd: io.cwd,

@@ -7,7 +7,7 @@ import { primaryIssue, withSince, type Issue } from "../core/status.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { ConnectWise } from "../ports/connectwise.ts";
 import type { LicenseSource } from "../ports/license-source.ts";
-import { TERMINAL_LEDGER_STATES, cursorKey, storedJson, type CustomerRecord, type CustomerStatus, type JournalEntry, type PollCursor, type ReportName, type StateStore } from "../ports/state-store.ts";
+import { TERMINAL_LEDGER_STATES, cursorKey, isStoredJson, keepStoredJson, type CustomerRecord, type CustomerStatus, type JournalEntry, type LedgerState, type PollCursor, type ReportName, type StateStore } from "../ports/state-store.ts";
 import { unclaimedLmpCustomers } from "../core/billing-lines.ts";
 import { heldDecreases, type HeldDecrease } from "../core/held-decreases.ts";
 import { eventsFor } from "../core/detection-categories.ts";
@@ -160,8 +160,37 @@ function plan(input: CycleInput, { all, desired, scope }: CycleScope, seen: Cycl
   return { revision: input.revision, now: input.now, dryRun: input.dryRun, desired, plan: planned, outcomes: [], statuses: new Map(), unclaimedLmp, ...(seen.poll ? { poll: seen.poll } : {}) };
 }
 
+/** A due send as the cursors advance over it. */
+interface CursorStep {
+  key: string;
+  customer: string;
+  report: ReportName;
+  trigger: DueSend["trigger"];
+  /** ISO UTC. */
+  due: string;
+}
+
+/**
+ * What recording needs of the observation: the checks, the polling and the cursor steps. The LMP
+ * rows, additions and due sends are not kept while the sends are applied (issue 16: at 5,000
+ * billing customers they are megabytes held for the whole apply).
+ */
+interface Recordable {
+  checks?: Observed["checks"];
+  firstPass: readonly CursorStep[];
+  poll?: PollResult;
+}
+
+/** Observe, then plan: the plan, and only what recording needs of what was seen. */
+async function observeAndPlan(input: CycleInput, deps: CycleDeps, cycle: CycleScope): Promise<{ report: CycleReport; seen: Recordable }> {
+  const seen = await observe(input, deps, cycle);
+  const report = plan(input, cycle, seen);
+  const firstPass = seen.firstPass.map((d) => ({ key: d.key, customer: d.customer.name, report: d.report.report, trigger: d.trigger, due: d.send.due.toISOString() }));
+  return { report, seen: { checks: seen.observed.checks, firstPass, ...(seen.poll ? { poll: seen.poll } : {}) } };
+}
+
 /** Record: statuses, customer records, the applied revision, cursors and the journal, under the lease. */
-function record(input: CycleInput, deps: CycleDeps & { token: number }, { desired, scope, previous }: CycleScope, seen: CycleObservation, report: CycleReport): void {
+function record(input: CycleInput, deps: CycleDeps & { token: number }, { desired, scope, previous }: CycleScope, seen: Recordable, report: CycleReport): void {
   const { store, clock, token } = deps;
   const { now } = input;
   const whole = !scope;
@@ -187,12 +216,12 @@ function record(input: CycleInput, deps: CycleDeps & { token: number }, { desire
     report.statuses.set(d.name, status);
     // the record keeps the message without hints read from the ledger: the same in the run that sent as after it
     const recordedStatus = issue.recorded === undefined ? status : { ...status, message: issue.recorded };
-    const checksOf = seen.observed.checks?.get(d.name);
+    const checksOf = seen.checks?.get(d.name);
     const applied = d.source === "current" || d.source === "last-valid" || d.source === "removal-held";
     const fromPrev = !applied && prev !== undefined;
     // observedAt says since when ConnectWise has looked like this: an unchanged record is not rewritten
     const checksText = checksOf && JSON.stringify(checksOf);
-    const seenNew = checksOf !== undefined && checksText !== storedJson(prev, "observed");
+    const seenNew = checksOf !== undefined && !isStoredJson(prev, "observed", checksText);
     const next: CustomerRecord = {
       name: d.name,
       file: d.file,
@@ -205,12 +234,12 @@ function record(input: CycleInput, deps: CycleDeps & { token: number }, { desire
       ...(issue.state === "failing" ? { lastError: { at: now.toISOString(), message: issue.message } } : prev?.lastError ? { lastError: prev.lastError } : {}),
     };
     // what is kept of the stored record is taken from it when written (parsing it only then)
-    if (fromPrev && storedJson(prev, "config") !== undefined) keepFrom(next, "config", prev);
+    if (fromPrev && !isStoredJson(prev, "config", undefined)) keepFrom(next, "config", prev);
     if (!seenNew) {
-      if (prev && storedJson(prev, "observed") !== undefined) keepFrom(next, "observed", prev);
+      if (prev && !isStoredJson(prev, "observed", undefined)) keepFrom(next, "observed", prev);
       else if (checksOf !== undefined) next.observed = checksOf;
     }
-    if (!prev || !sameRecord(next, prev, { config: fromPrev || (applied && d.config ? JSON.stringify(d.config) : undefined) === storedJson(prev, "config"), observed: !seenNew })) records.push(next);
+    if (!prev || !sameRecord(next, prev, { config: fromPrev || isStoredJson(prev, "config", applied && d.config ? JSON.stringify(d.config) : undefined), observed: !seenNew })) records.push(next);
     if (!prev || prev.status.state !== status.state || prev.status.reason !== status.reason) {
       journal.push({ at: stamp(), customer: d.name, kind: "state", message: "state changed", data: { from: prev?.status.state, to: status.state, reason: status.reason, detail: status.message } });
     }
@@ -249,8 +278,7 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const scope = input.sendNow ? new Set([input.sendNow.customer]) : input.scope;
   const cycle: CycleScope = { all, desired: scope ? { ...all, customers: all.customers.filter((d) => scope.has(d.name)) } : all, previous, ...(scope ? { scope } : {}) };
 
-  const seen = await observe(input, deps, cycle);
-  const report = plan(input, cycle, seen);
+  const { report, seen } = await observeAndPlan(input, deps, cycle);
   if (input.dryRun || deps.token === undefined) {
     const prev = new Map(previous.map((r) => [r.name, r.status]));
     for (const d of cycle.desired.customers) report.statuses.set(d.name, withSince(primaryIssue(report.plan.issues.get(d.name) ?? []), prev.get(d.name), now));
@@ -306,17 +334,23 @@ function detectionData(
   return out;
 }
 
+const LEDGER_READ_BATCH = 500;
+
 /** Per customer and report, the cursor moves over the scheduled sends that reached a terminal ledger state, in order. */
-function advanceCursors(due: readonly DueSend[], store: StateStore): { customer: string; report: ReportName; at: string }[] {
-  const states = new Map(store.ledgerEntries(due.map((d) => d.key)).map((e) => [e.key, e.state]));
+function advanceCursors(due: readonly CursorStep[], store: StateStore): { customer: string; report: ReportName; at: string }[] {
+  // a few hundred entries at a time: each comes with its payload (the ticket text), thousands at month-end
+  const states = new Map<string, LedgerState>();
+  for (let i = 0; i < due.length; i += LEDGER_READ_BATCH) {
+    for (const e of store.ledgerEntries(due.slice(i, i + LEDGER_READ_BATCH).map((d) => d.key))) states.set(e.key, e.state);
+  }
   const blocked = new Set<string>();
   const out = new Map<string, { customer: string; report: ReportName; at: string }>();
   for (const d of due) {
     if (d.trigger !== "schedule") continue;
-    const k = cursorKey(d.customer.name, d.report.report);
+    const k = cursorKey(d.customer, d.report);
     if (blocked.has(k)) continue;
     const state = states.get(d.key);
-    if (state && TERMINAL_LEDGER_STATES.includes(state)) out.set(k, { customer: d.customer.name, report: d.report.report, at: d.send.due.toISOString() });
+    if (state && TERMINAL_LEDGER_STATES.includes(state)) out.set(k, { customer: d.customer, report: d.report, at: d.due });
     else blocked.add(k);
   }
   // a cursor already there is not written again
@@ -339,9 +373,14 @@ function sameRecord(r: CustomerRecord, p: CustomerRecord, same: { config: boolea
   return plain(r) === plain(p);
 }
 
-/** `record[field]` read from `from` when first read (the stored record parses it then). */
+/**
+ * `record[field]` read from `from` when first read (the stored record parses it then); written as
+ * the stored text, so a record that changed elsewhere is stored without parsing it (issue 16: at
+ * month-end, thousands of records change status and keep what ConnectWise showed).
+ */
 function keepFrom(record: CustomerRecord, field: "config" | "observed", from: CustomerRecord): void {
   Object.defineProperty(record, field, { enumerable: true, configurable: true, get: () => from[field] });
+  keepStoredJson(record, field, from);
 }
 
 const countKinds = (actions: readonly Action[]) => actions.reduce<Record<string, number>>((m, a) => ((m[a.kind] = (m[a.kind] ?? 0) + 1), m), {});

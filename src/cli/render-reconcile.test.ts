@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { cycleJson, type CycleView } from "../app/cycle-json.ts";
-import { cycleJsonChunks } from "./render-reconcile.ts";
+import { cycleJsonChunks, writeCycleJson } from "./render-reconcile.ts";
 
 /** The text of the whole object at once: what the pieces must add up to. */
 const renderCycleJson = (r: CycleView) => JSON.stringify(cycleJson(r), null, 2) + "\n";
@@ -46,5 +46,35 @@ describe("reconcile --format json streamed", () => {
     const chunks = [...cycleJsonChunks(base({ statuses }))];
     expect(chunks.length).toBeGreaterThan(50);
     expect(Math.max(...chunks.map((c) => c.length))).toBeLessThan(200);
+  });
+
+  it("writes each piece only once the last one went out, and all of them", async () => {
+    const statuses = new Map(Array.from({ length: 20 }, (_, i) => [`c${i}`, { state: "ok" } as never]));
+    const r = base({ statuses });
+    let text = "";
+    let waiting = false;
+    let overlapped = 0;
+    const write = (piece: string) => {
+      if (waiting) overlapped++;
+      waiting = true;
+      text += piece;
+    };
+    // a pipe that takes each piece a macrotask later
+    const drained = () => new Promise<void>((resolve) => setImmediate(() => {
+      waiting = false;
+      resolve();
+    }));
+    await writeCycleJson(r, write, drained);
+    expect(overlapped).toBe(0);
+    expect(text).toBe(renderCycleJson(r));
+  });
+
+  it("writes a ticket text made when read (a getter) as the text itself", () => {
+    const action = { kind: "billing", key: "cws-0123456789", summary: "s", get description() {
+      return "Billing for Acme, 2026-12:\n- “Default” 3 → 4 — updated";
+    }, lines: [] };
+    const r = base({ plan: { actions: [action as never] } });
+    expect(streamed(r)).toBe(renderCycleJson(r));
+    expect(streamed(r)).toContain('"description": "Billing for Acme, 2026-12:\\n- “Default” 3 → 4 — updated",\n      "lines": []');
   });
 });

@@ -92,6 +92,18 @@ export function* cycleJsonChunks(r: CycleView): Generator<string> {
   yield entries.length ? "\n}\n" : "}\n";
 }
 
+/**
+ * Writes `reconcile --format json`'s text a piece at a time, each once `drained` says the last one
+ * went out: pieces written faster than a pipe is read would otherwise wait in memory, at 5,000
+ * billed customers ~35 MB of text and a copy of it (issue 16).
+ */
+export async function writeCycleJson(r: CycleView, write: (text: string) => void, drained?: () => Promise<void>): Promise<void> {
+  for (const piece of cycleJsonChunks(r)) {
+    write(piece);
+    await drained?.();
+  }
+}
+
 /** An array one level in, as JSON.stringify(…, null, 2) writes it: `[]` when empty. */
 function* arrayChunks(items: Iterable<unknown>): Generator<string> {
   let n = 0;

@@ -118,6 +118,20 @@ describe("buildPlan", () => {
     expect((april[0] as BillingSend).summary).toBe(`Billing 2027-04 Acme Corporation ${sendKey("acme", "billing", "2027-04")}`);
   });
 
+  it("writes a billing send's ticket text when it is read, the same each time, where it always stood; a copy (the ledger payload) holds the text", () => {
+    const desired = desiredOf({ "acme.yaml": customerYaml("acme") }, at("2027-03-10T00:00:00Z"));
+    const send = buildPlan(desired, observedFor(desired, { "2027-04": 42 }), EMPTY, at("2027-04-01T06:00:00Z")).actions[0] as BillingSend;
+    expect(Object.getOwnPropertyDescriptor(send, "description")?.get).toBeTypeOf("function");
+    expect(send.description).toMatch(/^Billing for Acme Corporation, 2027-04: seats from the Trend Micro Licensing Management Platform\.\n/);
+    expect(send.description).toContain("40 → 42 — updated");
+    expect(send.description).toBe(send.description);
+    // the JSON output and the ledger entry show it between the summary and the lines, as before
+    expect(Object.keys(send).slice(-3)).toEqual(["summary", "description", "lines"]);
+    const payload = { ...send, resume: false };
+    expect(Object.getOwnPropertyDescriptor(payload, "description")).toMatchObject({ value: send.description, writable: true });
+    expect(JSON.parse(JSON.stringify(send))).toEqual(payload);
+  });
+
   it("does not plan a send whose ledger entry is done again", () => {
     const desired = desiredOf({ "acme.yaml": customerYaml("acme") }, at("2027-03-10T00:00:00Z"));
     const key = sendKey("acme", "billing", "2027-04");

@@ -2,7 +2,7 @@ import type { EffectiveCustomer, EffectiveReport } from "../config/resolve.ts";
 import type { Addition } from "../ports/connectwise.ts";
 import type { LicenseRow } from "../ports/license-source.ts";
 import { TERMINAL_LEDGER_STATES, cursorKey, type LedgerEntry } from "../ports/state-store.ts";
-import type { Action, BillingSend, TicketSend } from "./actions.ts";
+import type { Action, BillingSend, ReportSend, TicketSend } from "./actions.ts";
 import { incompleteNote, reportDescription, reportTable, type DetectionData } from "./detection-report.ts";
 import { billingDescription, billingLine } from "./billing-lines.ts";
 import type { CustomerChecks } from "./connectwise-checks.ts";
@@ -187,10 +187,31 @@ function billingAction(due: DueSend, ctx: Ctx): Action {
     board: global.connectwise.tickets.board,
     ...(global.connectwise.tickets.status ? { status: global.connectwise.tickets.status } : {}),
     summary: ticketSummary(title, due.send.periodKey, c.displayName, due.key),
-    description: billingDescription(c, due.send.periodKey, lines, { month, seatsFrom: due.report.seatsFrom }, sendNow ? `Sent on request (send-now) at ${due.send.due.toISOString()}.` : undefined),
+    description: "",
     lines,
   };
-  return action;
+  return textWhenRead(action, billingText(c, due.send.periodKey, lines, { month, seatsFrom: due.report.seatsFrom }, sendNow ? `Sent on request (send-now) at ${due.send.due.toISOString()}.` : undefined));
+}
+
+/**
+ * `send.description` written out each time it is read (the ledger entry, the ticket, the output),
+ * not kept: at month-end, thousands of ticket texts held from the plan to the report (issue 16).
+ * It stays where it stood among the fields (the JSON output and the ledger payload are unchanged).
+ */
+function textWhenRead<T extends TicketSend>(send: T, text: () => string): T {
+  Object.defineProperty(send, "description", { get: text, enumerable: true, configurable: true });
+  return send;
+}
+
+// The texts' functions are made here, not in billingAction or reportAction: a closure made there would
+// hold what every closure there holds (V8 gives them one context), the observation read for the plan too.
+
+function billingText(...args: Parameters<typeof billingDescription>): () => string {
+  return () => billingDescription(...args);
+}
+
+function reportText(...args: Parameters<typeof reportDescription>): () => string {
+  return () => reportDescription(...args);
 }
 
 function reportAction(due: DueSend, ctx: Ctx): Action {
@@ -220,18 +241,18 @@ function reportAction(due: DueSend, ctx: Ctx): Action {
   const global = ctx.desired.global!;
   const partial = due.trigger === "send-now";
   const title = reportTitle(report, due.report.spec) + (partial ? " (so far)" : "");
-  return {
+  return textWhenRead<ReportSend>({
     ...base, kind: "report", trigger: due.trigger, resume: false,
     companyId: checks.company.company.id, companyIdentifier: checks.company.company.identifier,
     board: global.connectwise.tickets.board,
     ...(global.connectwise.tickets.status ? { status: global.connectwise.tickets.status } : {}),
     summary: ticketSummary(title, due.send.periodKey, c.displayName, due.key),
-    description: reportDescription(c, due.report, due.send.periodKey, due.send.period.start, end, table, note, partial),
+    description: "",
     start: due.send.period.start.toISOString(), end: end.toISOString(),
     counts: table.rows.flatMap((r) => r.perDomain.map((count, i) => ({ category: r.category, domain: table.domains[i], count }))),
     total: table.total,
     ...(note ? { incomplete: note } : {}),
-  };
+  }, reportText(c, due.report, due.send.periodKey, due.send.period.start, end, table, note, partial));
 }
 
 function actionFor(due: DueSend, ctx: Ctx): Action {

@@ -50,16 +50,53 @@ export interface CustomerRecord {
 
 /**
  * Where a store keeps, on the records it returns, the JSON text it read their `config` and
- * `observed` from (a non-enumerable property): a caller compares a new value with that text,
- * without parsing the old one (the SQLite store parses those two fields only when read).
+ * `observed` from (a non-enumerable property), or for a long text only its digest and a way to
+ * read it again (`StoredText`): a caller compares a new value with it without parsing the old one
+ * (the SQLite store parses those two fields only when read).
  */
 export const STORED_JSON: unique symbol = Symbol.for("cwsync.customerRecord.storedJson");
 
+/** A stored JSON text the store does not hold in memory (thousands of records' would be megabytes: issue 16). */
+export interface StoredText {
+  /** Whether `text` is the stored text (by digest). */
+  matches(text: string): boolean;
+  /** The text, read again from the store. */
+  read(): string | undefined;
+}
+
+type RecordField = "config" | "observed";
+type StoredTexts = { [STORED_JSON]?: Partial<Record<RecordField, string | StoredText>> };
+
+const keptOf = (r: CustomerRecord, field: RecordField): { kept: string | StoredText | undefined } | undefined => {
+  const kept = (r as StoredTexts)[STORED_JSON];
+  return kept && field in kept ? { kept: kept[field] } : undefined;
+};
+
 /** The JSON text of a record's `config` or `observed` as stored (or as it would be): undefined when absent. */
-export function storedJson(r: CustomerRecord | undefined, field: "config" | "observed"): string | undefined {
+export function storedJson(r: CustomerRecord | undefined, field: RecordField): string | undefined {
   if (!r) return undefined;
-  const kept = (r as { [STORED_JSON]?: Partial<Record<"config" | "observed", string>> })[STORED_JSON];
-  return kept && field in kept ? kept[field] : JSON.stringify(r[field]);
+  const k = keptOf(r, field);
+  if (!k) return JSON.stringify(r[field]);
+  return typeof k.kept === "object" ? k.kept.read() : k.kept;
+}
+
+/** Whether `text` (undefined: absent) is the JSON text `r` stores as `field`, without reading a text kept as a digest. */
+export function isStoredJson(r: CustomerRecord | undefined, field: RecordField, text: string | undefined): boolean {
+  if (!r) return text === undefined;
+  const k = keptOf(r, field);
+  if (!k) return JSON.stringify(r[field]) === text;
+  return typeof k.kept === "object" ? text !== undefined && k.kept.matches(text) : k.kept === text;
+}
+
+/**
+ * Says that `record[field]` is `from[field]` as stored: `storedJson` and a store writing `record`
+ * take `from`'s text as it is, without parsing it or writing it out again. For a record that keeps
+ * a field of a stored one; the field must not be changed after.
+ */
+export function keepStoredJson(record: CustomerRecord, field: RecordField, from: CustomerRecord): void {
+  const holder = record as StoredTexts;
+  if (!Object.hasOwn(holder, STORED_JSON)) Object.defineProperty(holder, STORED_JSON, { value: {} });
+  holder[STORED_JSON]![field] = keptOf(from, field)?.kept ?? JSON.stringify(from[field]);
 }
 
 export type LedgerState =

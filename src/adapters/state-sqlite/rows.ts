@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import { InternalError } from "../../errors.ts";
 import type { DetectionService, PolicyEventKind } from "../../ports/detection-source.ts";
-import { STORED_JSON, type CustomerRecord, type DetectionCount, type JournalEntry, type LedgerEntry, type PollCursor, type PollGap } from "../../ports/state-store.ts";
+import { STORED_JSON, storedJson, type CustomerRecord, type StoredText, type DetectionCount, type JournalEntry, type LedgerEntry, type PollCursor, type PollGap } from "../../ports/state-store.ts";
 
 // SQL NULL stands for "absent" and JSON text for any present value (even `null`), so an
 // optional field that was undefined comes back absent and every present value comes back equal.
@@ -33,27 +34,46 @@ export const customerToRow = (c: CustomerRecord): CustomerRow => ({
   file: c.file,
   applied_revision: c.appliedRevision ?? null,
   attempted_revision: c.attemptedRevision ?? null,
-  config: toJson(c.config),
+  // the stored text when the record kept it (no parse and write-out of what did not change)
+  config: storedJson(c, "config") ?? null,
   config_hash: c.configHash ?? null,
   first_applied_at: c.firstAppliedAt ?? null,
   removed_at: c.removedAt ?? null,
   status: JSON.stringify(c.status),
-  observed: toJson(c.observed),
+  observed: storedJson(c, "observed") ?? null,
   observed_at: c.observedAt ?? null,
   last_error: toJson(c.lastError),
 });
 
+const digest = (text: string) => createHash("sha256").update(text).digest("base64");
+
+/**
+ * `observed` kept as its digest, read again by `reread` (the row's current text) when needed: the
+ * text itself, ~2.6 KB a customer, would be held by every record for as long as the record is.
+ * A record read before another process rewrote its row reads the newer observation.
+ */
+function storedText(text: string, name: string, reread: (name: string) => string | null): StoredText {
+  // nothing here may hold `text` (or the row it came from)
+  const mine = digest(text);
+  const length = text.length;
+  return {
+    matches: (t) => t.length === length && digest(t) === mine,
+    read: () => reread(name) ?? undefined,
+  };
+}
+
 /**
  * A stored customer, as the store returns it. `config` and `observed` (most of a row's bytes) are
  * parsed when first read: a no-op reconcile reads neither for an unchanged customer, and compares
- * new values with the stored text (`storedJson`) instead.
+ * new values with the stored text (`storedJson`, `isStoredJson`) instead. With `reread` (the row's
+ * `observed` read again by name), the record keeps only a digest of `observed`'s text.
  */
-export function rowToCustomer(r: CustomerRow): CustomerRecord {
+export function rowToCustomer(r: CustomerRow, reread?: (name: string) => string | null): CustomerRecord {
   const out = {} as Record<string, unknown>;
   const put = (key: string, value: unknown) => {
     if (value !== undefined) out[key] = value;
   };
-  const lazy = (key: string, text: string | null) => {
+  const lazy = (key: string, text: string | StoredText | null) => {
     if (text === null) return;
     let value: unknown;
     let parsed = false;
@@ -61,13 +81,15 @@ export function rowToCustomer(r: CustomerRow): CustomerRecord {
       enumerable: true,
       get: () => {
         if (!parsed) {
-          value = JSON.parse(text);
+          const t = typeof text === "string" ? text : text.read();
+          value = t === undefined ? undefined : JSON.parse(t);
           parsed = true;
         }
         return value;
       },
     });
   };
+  const observed = r.observed !== null && reread ? storedText(r.observed, r.name, reread) : r.observed;
   // the fields in the order they always had
   put("name", r.name);
   put("file", r.file);
@@ -78,10 +100,10 @@ export function rowToCustomer(r: CustomerRow): CustomerRecord {
   put("firstAppliedAt", opt(r.first_applied_at));
   put("removedAt", opt(r.removed_at));
   put("status", JSON.parse(r.status));
-  lazy("observed", r.observed);
+  lazy("observed", observed);
   put("observedAt", opt(r.observed_at));
   put("lastError", fromJson(r.last_error));
-  Object.defineProperty(out, STORED_JSON, { value: { config: r.config ?? undefined, observed: r.observed ?? undefined } });
+  Object.defineProperty(out, STORED_JSON, { value: { config: r.config ?? undefined, observed: observed ?? undefined } });
   return out as unknown as CustomerRecord;
 }
 

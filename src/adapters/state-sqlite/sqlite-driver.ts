@@ -8,6 +8,7 @@ export interface Statement<P extends unknown[], R> {
   run(...params: P): StatementResultingChanges;
   get(...params: P): R | undefined;
   all(...params: P): R[];
+  iterate(...params: P): IterableIterator<R>;
 }
 
 const require = createRequire(import.meta.url);

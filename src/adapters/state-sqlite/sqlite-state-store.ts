@@ -65,6 +65,7 @@ export function createSqliteStateStore(db: DatabaseSync, schemaVersion: number):
     releaseLease: prepare<[number]>(db, "UPDATE lease SET holder = NULL, acquired_at = NULL, expires_at = NULL WHERE id = 1 AND token = ? AND holder IS NOT NULL"),
     customers: prepare<[], CustomerRow>(db, "SELECT * FROM customers ORDER BY name"),
     customer: prepare<[string], CustomerRow>(db, "SELECT * FROM customers WHERE name = ?"),
+    observedOf: prepare<[string], { observed: string | null }>(db, "SELECT observed FROM customers WHERE name = ?"),
     putCustomer: prepare<[CustomerRow]>(db, upsertSql("customers", CUSTOMER_COLUMNS, ["name"])),
     cursors: prepare<[], { customer: string; report: ReportName; at: string }>(db, "SELECT customer, report, at FROM cursors"),
     putCursor: prepare<[string, string, string]>(db, "INSERT INTO cursors (customer, report, at) VALUES (?, ?, ?) ON CONFLICT (customer, report) DO UPDATE SET at = excluded.at"),
@@ -106,15 +107,19 @@ export function createSqliteStateStore(db: DatabaseSync, schemaVersion: number):
 
   // What this connection last read or wrote of `customers` and `cursors`, kept while no other
   // connection commits (SQLite's data_version changes only then): an idle daemon cycle then
-  // reads neither table again. Our own writes update the cache after their transaction commits.
+  // reads neither table again. Our own cursor writes update the cache after their transaction
+  // commits; our own customer writes drop it.
   const dataVersionQuery = prepare<[], { data_version: number }>(db, "PRAGMA data_version");
   const dataVersion = () => dataVersionQuery.get()!.data_version;
+  const reread = (name: string) => q.observedOf.get(name)?.observed ?? null;
   let customerCache: { version: number; byName: Map<string, CustomerRecord>; list?: readonly CustomerRecord[] } | undefined;
   let cursorCache: { version: number; map: Map<string, string> } | undefined;
   const freshCustomers = () => {
     const version = dataVersion();
     if (customerCache?.version !== version) {
-      const list = q.customers.all().map((row) => Object.freeze(rowToCustomer(row)));
+      // row by row: each row's texts are dropped once its record is made (only a digest of `observed` is kept)
+      const list: CustomerRecord[] = [];
+      for (const row of q.customers.iterate()) list.push(Object.freeze(rowToCustomer(row, reread)));
       customerCache = { version, byName: new Map(list.map((r) => [r.name, r])), list };
     }
     return customerCache;
@@ -163,14 +168,13 @@ export function createSqliteStateStore(db: DatabaseSync, schemaVersion: number):
     customer: (name) => freshCustomers().byName.get(name),
     putCustomers: (records: readonly CustomerRecord[], token) => {
       if (records.length === 0) return;
-      const rows = records.map(customerToRow);
-      const cache = freshCustomers();
+      // each row's text made as it is written, not all of them first (thousands at month-end: issue 16)
       fenced(token, () => {
-        for (const row of rows) q.putCustomer.run(row);
+        for (const r of records) q.putCustomer.run(customerToRow(r));
       });
-      // as a re-read would return them
-      for (const row of rows) cache.byName.set(row.name, Object.freeze(rowToCustomer(row)));
-      cache.list = undefined;
+      // read again when next asked for, rather than kept from here: a run that wrote thousands of
+      // records (month-end billing) would hold their texts and the ones it read to its end (issue 16)
+      customerCache = undefined;
     },
 
     cursors: () => freshCursors().map,

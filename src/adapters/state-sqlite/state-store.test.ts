@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cursorKey, LeaseLostError, type CustomerRecord, type LedgerEntry, type StateStore } from "../../ports/state-store.ts";
+import { cursorKey, isStoredJson, keepStoredJson, LeaseLostError, storedJson, type CustomerRecord, type LedgerEntry, type StateStore } from "../../ports/state-store.ts";
 import { cwsyncVersion } from "../../version.ts";
 import { LATEST_SCHEMA_VERSION } from "./migrations.ts";
 import { openStateStore } from "./open-state-store.ts";
@@ -252,6 +252,40 @@ describe("state store files", () => {
     // its own writes, as a re-read would return them
     expect(first.customers().map((c) => c.name)).toEqual(["acme", "globex"]);
     expect(first.customer("acme")).toEqual(open(dir).customer("acme"));
+  });
+
+  it("keeps no stored record's observed text: compares by digest, reads it again by name, and writes a kept one as stored", () => {
+    const { s, token, dir } = held();
+    const observed = { company: { state: "found", id: 7 }, mappings: [{ product: "hes", message: "on “Default” — ok" }] };
+    s.putCustomers([customer("acme", { observed, config: { name: "acme" } }), customer("globex")], token);
+    const stored = open(dir).customer("acme")!;
+    expect(stored.observed).toEqual(observed);
+    expect(isStoredJson(stored, "observed", JSON.stringify(observed))).toBe(true);
+    expect(isStoredJson(stored, "observed", JSON.stringify({ ...observed, company: { state: "found", id: 8 } }))).toBe(false);
+    expect(isStoredJson(stored, "observed", undefined)).toBe(false);
+    expect(isStoredJson(open(dir).customer("globex"), "observed", undefined)).toBe(true);
+    expect(storedJson(open(dir).customer("acme"), "observed")).toBe(JSON.stringify(observed));
+
+    // a new record keeping the stored observation: written as the stored text, never parsed for it
+    const fresh = open(dir).customer("acme")!;
+    const next: CustomerRecord = { ...customer("acme", { status: { state: "failing", reason: "send.failed", message: "m", since: "2025-08-02T00:00:00.000Z" } }) };
+    Object.defineProperty(next, "observed", { enumerable: true, get: () => fresh.observed });
+    keepStoredJson(next, "observed", fresh);
+    const parse = JSON.parse;
+    let parsed = 0;
+    JSON.parse = ((...a: Parameters<typeof JSON.parse>) => (parsed++, parse(...a))) as typeof JSON.parse;
+    try {
+      s.putCustomers([next], token);
+    } finally {
+      JSON.parse = parse;
+    }
+    expect(parsed).toBe(0);
+    const again = open(dir).customer("acme")!;
+    expect(again.status.state).toBe("failing");
+    expect(again.observed).toEqual(observed);
+    const raw = rawDb(join(dir, "state.db"), true);
+    expect(raw.prepare("SELECT observed FROM customers WHERE name = 'acme'").get()).toEqual({ observed: JSON.stringify(observed) });
+    raw.close();
   });
 
   it("throws on use after close", () => {

@@ -4,7 +4,7 @@ import type { ConnectWiseTuning } from "../../app/sources-session.ts";
 import type { Deps } from "../../app/deps.ts";
 import { askTheDaemon } from "../daemon-lease.ts";
 import { daemonTarget } from "../daemon-url.ts";
-import { cycleExitCode, cycleJsonChunks, renderCycleText } from "../render-reconcile.ts";
+import { cycleExitCode, renderCycleText, writeCycleJson } from "../render-reconcile.ts";
 
 export interface ReconcileOptions {
   repo: string;
@@ -35,8 +35,9 @@ export async function reconcileCommand(opts: ReconcileOptions, io: Deps): Promis
     ...opts, heldError: askTheDaemon,
     notice: (fields, message) => io.stderr(`cwsync: ${message} ${JSON.stringify(fields)}\n`),
   }, io);
-  // the JSON a piece at a time: at 5,000 customers the whole text at once is ~100 MiB of peak memory
-  if (opts.format === "json") for (const piece of cycleJsonChunks(report)) io.stdout(piece);
+  // the JSON a piece at a time, each once stdout took the last: at 5,000 customers the whole text
+  // at once (or queued for a pipe) is ~100 MiB of peak memory
+  if (opts.format === "json") await writeCycleJson(report, io.stdout, io.stdoutDrained);
   else io.stdout(renderCycleText(report));
   return cycleExitCode(report, opts.strict);
 }
