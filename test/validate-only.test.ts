@@ -10,7 +10,8 @@ import { generateCustomers } from "../bench/generate.mjs";
 // `validate` keeps only diagnostics and the cross-file facts of each file (checkFolder), where
 // `plan` and the daemon keep the parsed documents (loadFolder): on a folder with problems of every
 // kind, per file and across files, both give the same diagnostics in the same order, and the texts
-// of every file with a diagnostic (code frames).
+// of every file with a diagnostic (code frames), read again for a file whose only diagnostics are
+// cross-file ones.
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "cwsync-validate-only-"));
@@ -46,6 +47,8 @@ function compare(customers: string) {
   const texts = new Map(checked.sources.map((s) => [s.path, s.text]));
   const loadedTexts = new Map([loaded.globalSource, ...loaded.customers.map((c) => c.source)].map((s) => [s?.path, s?.text]));
   for (const d of loaded.diagnostics) expect(texts.get(d.file)).toBe(loadedTexts.get(d.file));
+  // and only those (and `_global.yaml`'s): the text of a file without diagnostics is not kept to the end
+  expect(new Set(checked.sources.map((s) => s.path))).toEqual(new Set([g.globalPath, ...loaded.diagnostics.map((d) => d.file)]));
   return checked;
 }
 

@@ -47,7 +47,7 @@ function loaderDigest(): string {
   try {
     const dir = new URL("../config/", import.meta.url);
     for (const name of readdirSync(dir).sort()) {
-      if (!/\.(js|ts|json)$/.test(name) || /\.test\./.test(name)) continue;
+      if (!/\.(c?js|ts|json)$/.test(name) || /\.test\./.test(name)) continue;
       h.update(name).update("\0").update(readFileSync(new URL(name, dir))).update("\0");
     }
   } catch {

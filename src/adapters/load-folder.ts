@@ -3,7 +3,8 @@ import type { Diagnostic } from "../config/diagnostic.ts";
 import { assembleDiagnostics, assembleLoad, loadCustomerFile, loadGlobalFile, type LoadedCustomer, type LoadResult, type SourceFile } from "../config/load.ts";
 import type { GlobalFile } from "../config/model.ts";
 import { asRecord } from "../config/notification-rules.ts";
-import { readSource, type FileGroup } from "./config-files.ts";
+import { hasCrossFileConflicts, crossFileConflicted } from "../config/cross-file-rules.ts";
+import { readSource, type FileEntry, type FileGroup } from "./config-files.ts";
 
 /**
  * Reads and loads one folder's files — the same result as `loadConfig` on them, reading each file
@@ -28,7 +29,10 @@ export interface CheckedCustomer {
   source?: SourceFile;
 }
 
-/** Loads one customer file and keeps only what `validate` needs: the parsed document is dropped. */
+/**
+ * Loads one customer file and keeps only what `validate` needs: the parsed document is dropped, and
+ * so is the text of a file without diagnostics (see `checkFolder`).
+ */
 export function checkCustomerSource(source: SourceFile, global: GlobalFile | undefined): CheckedCustomer {
   const c = loadCustomerFile(source, global);
   const d = asRecord(c.data);
@@ -43,7 +47,7 @@ export function checkCustomerSource(source: SourceFile, global: GlobalFile | und
     },
   };
   if (c.anchors !== undefined) checked.anchors = c.anchors;
-  if (c.source !== undefined) checked.source = c.source;
+  if (c.source !== undefined && c.diagnostics.length > 0) checked.source = c.source;
   return checked;
 }
 
@@ -51,23 +55,46 @@ export function checkCustomerSource(source: SourceFile, global: GlobalFile | und
 export interface FolderCheck {
   diagnostics: Diagnostic[];
   filesChecked: number;
+  /** The sources of the files with diagnostics (code frames). */
   sources: SourceFile[];
 }
 
 /**
  * `validate`'s loader: the same diagnostics as `loadFolder`, in the same order, without keeping any
- * parsed document (only what the cross-file rules read): ~20 % less CPU and ~60 MiB less memory on
- * 10,000 files. Measured and left out: a second thread (a worker claiming chunks of the files, with
- * build-time validators and lazy imports) was 1–9 % slower in wall time on two shared cores and
- * used ~30 % more CPU (each thread compiles and warms up its own copy of the code).
+ * parsed document (only what the cross-file rules read), nor the text of a file without diagnostics:
+ * 10,000 texts kept to the end made every young-generation collection copy them (~10 % of the run's
+ * CPU). A file without diagnostics of its own that shares its name or company with another (rare:
+ * the cross-file rules report it) is read again, for the position of that key and its code frame.
+ * Measured and left out: a second thread (a worker claiming chunks of the files, with build-time
+ * validators and lazy imports) was 1–9 % slower in wall time on two shared cores and used ~30 % more
+ * CPU (each thread compiles and warms up its own copy of the code).
  */
 export function checkFolder(group: FileGroup): FolderCheck {
   const globalLoaded = loadGlobalFile(group.global && readSource(group.global), group.globalPath);
   const global = globalLoaded.config;
   const customers = group.customers.map((e) => checkCustomerSource(readSource(e), global));
-  const result = assembleDiagnostics(globalLoaded, customers as unknown as LoadedCustomer[], group.globalPath, group.global !== undefined);
+  const loaded = customers as unknown as LoadedCustomer[];
+  const conflicts = hasCrossFileConflicts(loaded);
+  if (conflicts) {
+    const entries = new Map(customers.map((c, i) => [c, group.customers[i]]));
+    for (const c of crossFileConflicted(customers)) {
+      // (a file with diagnostics kept its source, or never had a text)
+      if (c.diagnostics.length === 0) c.source = rereadSource(entries.get(c));
+    }
+  }
+  const result = assembleDiagnostics(globalLoaded, loaded, group.globalPath, group.global !== undefined, conflicts);
   const sources: SourceFile[] = [];
   if (result.globalSource) sources.push(result.globalSource);
   for (const c of customers) if (c.source) sources.push(c.source);
   return { diagnostics: result.diagnostics, filesChecked: result.filesChecked, sources };
+}
+
+/** A file read again for a cross-file diagnostic; none when it has gone since (the diagnostic then has no position). */
+function rereadSource(entry: FileEntry | undefined): SourceFile | undefined {
+  if (entry === undefined) return undefined;
+  try {
+    return readSource(entry);
+  } catch {
+    return undefined;
+  }
 }

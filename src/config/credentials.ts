@@ -26,36 +26,33 @@ export function isCredentialValue(value: string): boolean {
 
 const HINT = "credentials come only from the environment (CW_PRIVATE_KEY, LMPI_SECRET_KEY, …): remove it, and rotate it if it was ever committed";
 
-/** Reports every credential-like key or value anywhere in the document; returns the paths of flagged keys. */
-export function findCredentials(ctx: FileContext, data: unknown): Set<string> {
-  const flaggedKeys = new Set<string>();
-  // one path, extended and shortened as the walk goes (every file is walked: no array per node)
-  const path: PathSegment[] = [];
-  const walk = (value: unknown) => {
-    if (typeof value === "string") {
-      if (isCredentialValue(value)) {
-        ctx.report({ code: "rule.credential", message: `\`${displayPath(path)}\` holds what looks like a credential`, hint: HINT }, [...path]);
-      }
-    } else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        path.push(i);
-        walk(value[i]);
-        path.pop();
-      }
-    } else if (value !== null && typeof value === "object") {
-      for (const k in value) {
-        if (!Object.hasOwn(value, k)) continue;
-        path.push(k);
-        if (isCredentialKey(k)) {
-          flaggedKeys.add(path.join("\u0000"));
-          ctx.report({ code: "rule.credential", message: `\`${displayPath(path)}\` looks like a credential key`, hint: HINT }, [...path], { atKey: true });
-        } else {
-          walk((value as Record<string, unknown>)[k]);
-        }
-        path.pop();
-      }
+/** Reports every credential-like key or value anywhere in the document. */
+export function findCredentials(ctx: FileContext, data: unknown): void {
+  // one path, extended and shortened as the walk goes, and no closure or set per file: every file is walked
+  walk(ctx, data, []);
+}
+
+function walk(ctx: FileContext, value: unknown, path: PathSegment[]): void {
+  if (typeof value === "string") {
+    if (isCredentialValue(value)) {
+      ctx.report({ code: "rule.credential", message: `\`${displayPath(path)}\` holds what looks like a credential`, hint: HINT }, [...path]);
     }
-  };
-  walk(data);
-  return flaggedKeys;
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      walk(ctx, value[i], path);
+      path.pop();
+    }
+  } else if (value !== null && typeof value === "object") {
+    for (const k in value) {
+      if (!Object.hasOwn(value, k)) continue;
+      path.push(k);
+      if (isCredentialKey(k)) {
+        ctx.report({ code: "rule.credential", message: `\`${displayPath(path)}\` looks like a credential key`, hint: HINT }, [...path], { atKey: true });
+      } else {
+        walk(ctx, (value as Record<string, unknown>)[k], path);
+      }
+      path.pop();
+    }
+  }
 }

@@ -112,9 +112,13 @@ function isClean(data: unknown, source: SourceFile, schema: SchemaName, check: (
   return probe.diagnostics.length === 0 && modelineWarning(source.path, source.text ?? "", schema).length === 0;
 }
 
+const MODELINE = /^\uFEFF?#\s*yaml-language-server:\s*\$schema=(\S+)/;
+const SCHEMA_FILE: Record<SchemaName, string> = { customer: "customer.schema.json", global: "global.schema.json" };
+
 function modelineWarning(file: string, text: string, schema: SchemaName): Diagnostic[] {
-  const m = /^\uFEFF?#\s*yaml-language-server:\s*\$schema=(\S+)/.exec(text);
-  if (!m || m[1].endsWith(`${schema}.schema.json`)) return [];
+  // (a literal here would be a new RegExp object per file, and the name a new string)
+  const m = MODELINE.exec(text);
+  if (!m || m[1].endsWith(SCHEMA_FILE[schema])) return [];
   return [{
     severity: "warning", code: "style.modeline", file, line: 1, col: 1, path: "",
     message: `the editor modeline points at \`${m[1]}\`, not the ${schema} schema`,
@@ -167,8 +171,11 @@ export function assembleLoad(globalLoaded: LoadedFile<GlobalFile>, loaded: Loade
  * company, the order of the customers cannot show in it, and they are not sorted (the first
  * `localeCompare` sets up ICU's collation: a cold start's ~10 ms, and 10,000 names' sort).
  */
-export function assembleDiagnostics(globalLoaded: LoadedFile<GlobalFile>, loaded: LoadedCustomer[], globalPath: string, globalPresent: boolean): Pick<LoadResult, "diagnostics" | "filesChecked" | "globalSource"> {
-  const conflicts = hasCrossFileConflicts(loaded);
+export function assembleDiagnostics(
+  globalLoaded: LoadedFile<GlobalFile>, loaded: LoadedCustomer[], globalPath: string, globalPresent: boolean,
+  /** `hasCrossFileConflicts(loaded)`, when the caller has it already. */
+  conflicts = hasCrossFileConflicts(loaded),
+): Pick<LoadResult, "diagnostics" | "filesChecked" | "globalSource"> {
   const quiet = !conflicts && loaded.every((c) => c.diagnostics.length === 0);
   return assembleSorted(globalLoaded, quiet ? loaded : [...loaded].sort((a, b) => a.name.localeCompare(b.name)), globalPath, globalPresent, conflicts);
 }
