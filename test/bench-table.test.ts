@@ -129,8 +129,14 @@ describe("the benches' rows", () => {
       reference: { what: "node -e \"setInterval(()=>{}, 60000)\"", idleMeanMs: 2, idleMaxMs: 10, rssAfterLastMiB: 40, total: 90 },
       rss: { afterHour: 150, peak: 300 },
       cpu: { allMeanMs: 40, allMedianMs: 40, allMaxMs: 60, series: [30, 40, 50] },
+      audit: { endedAfterCycle: 6, series: [1500, 1200, 900, 1000, 1100], meanMs: 1140, maxMs: 1500 },
     });
-    const [cpu, rss] = daemonRows(run("60s", 5000, 10));
+    const [cpu, rss, audit] = daemonRows(run("60s", 5000, 10));
+    // the cycles the day's billing audit ran beside are a row of their own, not idle ones
+    expect(cpu.figure).toMatch(/^CPU per idle cycle after the day's billing audit/);
+    expect(audit.figure).toContain("the audit runs beside cycles 2 to 7");
+    expect(audit.value).toBe("1140.0 ms mean (max 1500; 5 cycles: 1500 1200 900 1000 1100)");
+    expect(audit.met).toBeUndefined();
     expect(cpu.settings).toBe("CWSYNC_LOG_LEVEL=debug (the bench reads each cycle's end from a debug line)");
     expect(cpu.command).toBe("`BENCH_DAEMON_FAST_CYCLES=0 node bench/daemon.mjs`");
     expect(cpu.ratio).toBe(20);

@@ -24,11 +24,21 @@ export interface LeaseOptions {
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 
 /**
+ * Renewing from the work's own wake-ups (`renew`): at most this often, as a share of the TTL. The
+ * timer renews a third of the TTL after the last renewal whatever the work does, so two renewals
+ * may fail before the lease expires.
+ */
+const RENEW_AT_MOST_EVERY = 1 / 8;
+
+/**
  * Runs `fn` holding the single-writer lease: renewed while it runs, released after. The signal
  * aborts when the lease is lost (another writer took over), and every write then fails on its
  * fencing token anyway. A second writer waits up to `waitMs`, then exits with who holds the lease.
+ * `renew`, for work that wakes up anyway (the daemon's steps): renews then, when the last renewal is
+ * at least an eighth of the TTL old, and so puts the timer's off — a daemon whose steps come more
+ * often than a third of the TTL is never woken by the lease.
  */
-export async function withLease<T>(store: StateStore, clock: Clock, opts: LeaseOptions, fn: (token: number, signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withLease<T>(store: StateStore, clock: Clock, opts: LeaseOptions, fn: (token: number, signal: AbortSignal, renew: () => void) => Promise<T>): Promise<T> {
   const ttl = opts.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   const holder = opts.holder ?? `${process.pid}@${hostname()}`;
   const deadline = clock.now() + (opts.waitMs ?? 0);
@@ -45,25 +55,45 @@ export async function withLease<T>(store: StateStore, clock: Clock, opts: LeaseO
   // every request of the run listens on this one signal: more than Node's default of 10 at once is expected, not a leak
   setMaxListeners(0, controller.signal);
   let renewFailure: unknown;
-  const timer = setInterval(() => {
+  let timer: NodeJS.Timeout | undefined;
+  let renewedAt = clock.now();
+  let over = false;
+  const schedule = () => {
+    clearTimeout(timer);
+    if (over) return;
+    timer = setTimeout(renewNow, Math.max(50, Math.floor(ttl / 3)));
+    timer.unref();
+  };
+  function renewNow(): void {
     // an exception here would be uncaught and end the process (a daemon on a full disk)
     try {
-      if (!store.renewLease(token, ttl, clock.now())) {
-        clearInterval(timer);
+      const now = clock.now();
+      if (!store.renewLease(token, ttl, now)) {
+        over = true;
         controller.abort(new Error("the state lease was lost"));
+        return;
       }
+      renewedAt = now;
     } catch (e) {
-      if (opts.onRenewError) return opts.onRenewError(e);
-      clearInterval(timer);
+      if (opts.onRenewError) {
+        opts.onRenewError(e);
+        return schedule();
+      }
+      over = true;
       renewFailure = e;
       // nothing further is sent: the in-flight work ends here
       controller.abort(e);
+      return;
     }
-  }, Math.max(50, Math.floor(ttl / 3)));
-  timer.unref();
+    schedule();
+  }
+  const renew = () => {
+    if (!over && clock.now() - renewedAt >= ttl * RENEW_AT_MOST_EVERY) renewNow();
+  };
+  schedule();
   let failed = false;
   try {
-    const result = await fn(token, controller.signal);
+    const result = await fn(token, controller.signal, renew);
     if (renewFailure !== undefined) throw renewFailure;
     return result;
   } catch (e) {
@@ -71,7 +101,8 @@ export async function withLease<T>(store: StateStore, clock: Clock, opts: LeaseO
     // the work's own state error names the failing write; otherwise the renewal's is why it stopped
     throw e instanceof StateError || renewFailure === undefined ? e : renewFailure;
   } finally {
-    clearInterval(timer);
+    over = true;
+    clearTimeout(timer);
     try {
       store.releaseLease(token);
     } catch (e) {

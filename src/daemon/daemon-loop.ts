@@ -22,6 +22,8 @@ export interface LoopDeps extends DaemonDeps {
   token: number;
   /** Aborts when the lease is lost. */
   leaseSignal: AbortSignal;
+  /** Renews the lease when it is due soon enough (withLease's `renew`): called whenever the loop wakes. */
+  renewLease?: () => void;
   sync: GitSync;
 }
 
@@ -81,21 +83,23 @@ export class DaemonLoop {
 
   async run(): Promise<void> {
     while (!this.stopping) {
+      // the daemon is awake anyway: the lease's own timer then need not wake it
+      this.deps.renewLease?.();
       const release = this.releases.shift();
       const job = release ? undefined : this.queue.takeSendNow();
       const reconcileAt = this.queue.reconcileAt;
       try {
         if (release) {
-          await this.worker.release(release);
+          await this.working(() => this.worker.release(release));
           this.snap = this.snapshotNow();
         } else if (job) {
-          await this.worker.sendNow(job);
+          await this.working(() => this.worker.sendNow(job));
           this.snap = this.snapshotNow();
         }
-        else if (reconcileAt !== undefined && this.deps.clock.now() >= reconcileAt) await this.requested();
-        else if (this.deps.clock.now() >= this.nextReconcileAt) await this.tick("interval", { whole: false, customers: new Set() }, false);
+        else if (reconcileAt !== undefined && this.deps.clock.now() >= reconcileAt) await this.working(() => this.requested());
+        else if (this.deps.clock.now() >= this.nextReconcileAt) await this.working(() => this.tick("interval", { whole: false, customers: new Set() }, false));
         else if (this.worker.loaded && this.deps.clock.now() >= this.worker.nextPollAt) {
-          await this.worker.poll();
+          await this.working(() => this.worker.poll());
           this.snap = this.snapshotNow();
         } else await this.sleep(Math.min(this.nextReconcileAt, reconcileAt ?? Infinity, this.worker.loaded ? this.worker.nextPollAt : Infinity));
       } catch (e) {
@@ -185,6 +189,16 @@ export class DaemonLoop {
 
   private jittered(ms: number): number {
     return jittered(ms, this.deps.random);
+  }
+
+  /** A step, during which the event loop's delay is sampled (never while the daemon sleeps: that would wake it). */
+  private async working<T>(step: () => Promise<T>): Promise<T> {
+    const done = this.deps.metrics.busy();
+    try {
+      return await step();
+    } finally {
+      done();
+    }
   }
 
   private sleep(untilMs: number): Promise<void> {

@@ -498,12 +498,14 @@ export class DaemonWorker {
     // beside the cycles, not in their way: at 5,000 customers it reads 5,000 agreements' additions,
     // ~5 minutes at the shipped pace, and due sends must not wait for it (its reads go 16 at a
     // time, so a cycle's requests take turns with them in the limiter)
+    const done = this.deps.metrics.busy();
     this.auditRun = this.audit.run(
       () => readAudit({ cw: sources.cw, license: sources.license!, store: this.store, load: loadConfig(current.files, current.globalPath), month: now.toISOString().slice(0, 7), at: now, signal: this.work }),
       () => this.stopping,
     ).then((ok) => {
       if (ok) computed();
     }).finally(() => {
+      done();
       this.auditRun = undefined;
     });
   }

@@ -367,24 +367,43 @@ describe("listening beyond loopback", () => {
 });
 
 describe("connection limits", () => {
-  it("cuts off a client that trickles its headers, also once an earlier connection has closed (the check runs only while connected)", async () => {
-    const { url } = await start({ limits: { headersTimeoutMs: 300, checkEveryMs: 100, idleMs: 10_000 } });
-    const { port } = new URL(url);
-    const slow = async () => {
-      const socket = connect(Number(port), "127.0.0.1");
+  /** A client that sends `head`, then one more line every 50 ms; resolves to how long the server took to close it, and what it answered. */
+  const trickle = (url: string, head: string, line: string) =>
+    new Promise<{ ms: number; answer: string }>((resolve) => {
+      const socket = connect(Number(new URL(url).port), "127.0.0.1");
       socket.on("error", () => undefined); // a write after the server closed it
-      const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now())));
+      let answer = "";
+      socket.setEncoding("utf8").on("data", (t: string) => (answer += t));
       const t0 = Date.now();
-      socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
-      const drip = setInterval(() => socket.writable && socket.write("X-Slow: 1\r\n"), 50);
-      const at = await closed;
-      clearInterval(drip);
-      return at - t0;
-    };
-    expect(await slow()).toBeLessThan(2000);
-    // no connection open: the check stopped; the next one starts it again
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await slow()).toBeLessThan(2000);
+      socket.write(head);
+      const drip = setInterval(() => socket.writable && socket.write(line), 50);
+      socket.once("close", () => {
+        clearInterval(drip);
+        resolve({ ms: Date.now() - t0, answer });
+      });
+    });
+
+  it("cuts off a client that trickles its headers with a 408, also once an earlier connection has closed (each connection has its own timer)", async () => {
+    const { url } = await start({ limits: { headersTimeoutMs: 300, idleMs: 10_000 } });
+    const slow = () => trickle(url, "GET /healthz HTTP/1.1\r\nHost: x\r\n", "X-Slow: 1\r\n");
+    const first = await slow();
+    expect(first.ms).toBeLessThan(2000);
+    expect(first.answer).toMatch(/^HTTP\/1\.1 408 /);
+    // no connection open in between: the next one is watched all the same
+    expect((await slow()).ms).toBeLessThan(2000);
+    expect((await call(url, "GET", "/healthz")).status).toBe(200);
+  });
+
+  it("cuts off a client that trickles its body, and the headers timer of a kept-alive connection's next request", async () => {
+    const { url, control } = await start({ webhookSecret: SECRET, limits: { headersTimeoutMs: 200, requestTimeoutMs: 400, keepAliveTimeoutMs: 200, idleMs: 10_000 } });
+    const body = await trickle(url, "POST /hooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{", " ");
+    expect(body.ms).toBeLessThan(2000);
+    expect(body.answer).toMatch(/^HTTP\/1\.1 408 /);
+    // one request answered, then the next one's headers trickle: cut off within keep-alive + headers timeout
+    const again = await trickle(url, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n", "X-Slow: 1\r\n");
+    expect(again.ms).toBeLessThan(2000);
+    expect(again.answer).toMatch(/^HTTP\/1\.1 200 [^]*HTTP\/1\.1 408 /);
+    expect(control.reconciles).toEqual([]);
   });
 
   const sockets: Socket[] = [];
@@ -416,8 +435,8 @@ describe("connection limits", () => {
     expect((await call(url, "GET", "/healthz")).status).toBe(200);
   });
 
-  it("leaves a request that waits for its answer longer than idleMs alone", async () => {
-    const { url, control } = await start({ limits: { idleMs: 200 } });
+  it("leaves a request that waits for its answer longer than idleMs and the header and request timeouts alone", async () => {
+    const { url, control } = await start({ limits: { idleMs: 200, headersTimeoutMs: 200, requestTimeoutMs: 300 } });
     let open!: () => void;
     control.sendGate = new Promise((r) => (open = r));
     const answer = call(url, "POST", "/api/customers/acme-corp/send-now");

@@ -10,6 +10,7 @@ import type { ReconcileResult, SendNowResult } from "./api-types.ts";
 import { accepted, json, notAllowed, text } from "./http-replies.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
+import { guardSlowClients } from "./slow-clients.ts";
 import type { DaemonSnapshot } from "./snapshot.ts";
 
 export type { ReconcileResult, SendResult, SendNowResult } from "./api-types.ts";
@@ -64,13 +65,18 @@ const WEBHOOK_READS = 8;
 
 /**
  * What one daemon's HTTP side may hold. Connections past `maxConnections` are closed as they are
- * accepted; a socket with no request in progress is closed after `idleMs` (Node's headersTimeout
+ * accepted; a socket with no request in progress is closed after `idleMs` (the headers timeout
  * spares a connection that never sends a byte); a slow client is cut off by the header and request
- * timeouts, checked every `checkEveryMs` (Node's check wakes the daemon that often even with no
- * connection: every 5 s, a slow client is cut off within 15 s, and an idle 60 s cycle pays for 12
- * wake-ups, not 30). 256 connections stay well under LimitNOFILE=4096.
+ * timeouts, kept by a timer per connection (slow-clients.ts): an idle daemon with no connection
+ * open has no timer of Node's HTTP server to wake it. 256 connections stay well under LimitNOFILE=4096.
  */
-export const HTTP_LIMITS = { maxConnections: 256, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, idleMs: 10_000, checkEveryMs: 5_000 };
+export const HTTP_LIMITS = { maxConnections: 256, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, idleMs: 10_000 };
+/**
+ * Node's own check of every connection's header and request timeouts runs this often, connections
+ * open or not: the longest a Node timer takes (~24.8 days), so that it never wakes an idle daemon
+ * (each wake-up costs ~1–3 ms of CPU here). guardSlowClients keeps those timeouts instead.
+ */
+const NODE_CHECK_EVERY_MS = 2_147_483_647;
 /** Accept errors (EMFILE, ENFILE) and dropped connections come in bursts: one log line per this many ms. */
 const LOG_EVERY_MS = 10_000;
 
@@ -86,7 +92,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ url: s
   const limits = { ...HTTP_LIMITS, ...opts.limits };
   const server = createServer({
     headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs, connectionsCheckingInterval: limits.checkEveryMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs, connectionsCheckingInterval: NODE_CHECK_EVERY_MS,
   }, (req, res) => {
     const started = Date.now();
     const path = (req.url ?? "/").split("?")[0];
@@ -98,6 +104,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ url: s
     });
   });
   limitConnections(server, limits, opts.log);
+  guardSlowClients(server, limits);
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       reject(new OperationError(`cannot listen on ${formatHost(opts.listen.host)}:${opts.listen.port}: ${err.code ?? err.message}; choose another --listen`));
@@ -126,7 +133,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ url: s
   };
 }
 
-/** The connection limit and the idle-socket timeout; Node's own header and request timeouts are set at creation. */
+/** The connection limit and the idle-socket timeout (the header and request timeouts: guardSlowClients). */
 function limitConnections(server: Server, limits: typeof HTTP_LIMITS, log: Logger): void {
   server.maxConnections = limits.maxConnections;
   server.on("drop", throttled((_: unknown, skipped) => log.warn({ max: limits.maxConnections, skipped }, "http connection refused: too many connections")));

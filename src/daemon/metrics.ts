@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { EventLoopDelay } from "./event-loop-delay.ts";
 
 /** The daemon's Prometheus metrics. Names are a stable contract (`METRIC_NAMES`); labels take bounded values only. */
 export interface Metrics {
@@ -25,6 +26,8 @@ export interface Metrics {
   poll(ok: boolean, atMs: number): void;
   /** Gauges `cwsync_unbilled_seats` and `cwsync_drifted_additions` from the last billing audit (no labels: one series each). */
   audit(counts: { unbilledSeats: number; driftedAdditions: number }): void;
+  /** The daemon works (a step, the audit) until the returned function is called: the event loop's delay is sampled meanwhile. */
+  busy(): () => void;
 }
 
 /** The stable metric names (the default process metrics, also prefixed `cwsync_`, come on top). */
@@ -49,12 +52,12 @@ export const METRIC_NAMES: readonly string[] = [
 const KNOWN_STATES = ["suspended", "invalid", "failing", "degraded", "pending", "ready", "removed"];
 
 /**
- * The event-loop delay histogram's sampling interval. Every sample is a wake-up of an idle daemon,
- * and a wake-up costs ~0.7 ms of CPU on a small VM: prom-client's default (10 ms) was most of its
- * idle CPU, once a second still ~45 ms of every idle 60 s cycle (issue 16: ≤ 50 ms). Every 10 s
- * keeps a few samples between two scrapes.
+ * What prom-client's own event-loop monitor is given as its sampling interval: the longest a Node
+ * timer takes (~24.8 days), so that it never wakes an idle daemon. Each wake-up costs ~1–3 ms of CPU
+ * on a small VM (every 10 s, 6 of them in each idle 60 s cycle; issue 16: ≤ 50 ms a cycle). Its
+ * series are replaced by EventLoopDelay's, under the same names.
  */
-export const EVENT_LOOP_PRECISION_MS = 10_000;
+export const EVENT_LOOP_PRECISION_MS = 2_147_483_647;
 
 /** prom-client's default process metrics, as collected. */
 export const DEFAULT_METRICS = { prefix: "cwsync_", eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS } as const;
@@ -63,6 +66,8 @@ export const DEFAULT_METRICS = { prefix: "cwsync_", eventLoopMonitoringPrecision
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, ...DEFAULT_METRICS });
+  const loopDelay = new EventLoopDelay();
+  loopDelay.register(registry, DEFAULT_METRICS.prefix);
   const registers = [registry];
   const reconcile = new Histogram({
     name: "cwsync_reconcile_duration_seconds", help: "Duration of reconciles, by result (ok or error).",
@@ -118,5 +123,6 @@ export function createMetrics(): Metrics {
       unbilledSeats.set(counts.unbilledSeats);
       driftedAdditions.set(counts.driftedAdditions);
     },
+    busy: () => loopDelay.busy(),
   };
 }

@@ -5,6 +5,7 @@ import type { ConnectWiseTuning } from "../app/sources-session.ts";
 import { targetOf } from "../app/target.ts";
 import { OperationError } from "../errors.ts";
 import type { Clock } from "../ports/clock.ts";
+import { shrinkHeapOnlyWhenAsked } from "./collect-garbage.ts";
 import { recordDaemonAddress } from "./daemon-address.ts";
 import { DaemonLoop } from "./daemon-loop.ts";
 import { GitSync } from "./git-sync.ts";
@@ -54,6 +55,14 @@ export interface DaemonDeps {
 }
 
 /**
+ * The daemon's lease: renewed at its steps (at most every 30 s) and by a timer 80 s after the last
+ * renewal, so that an idle daemon at the shipped 60 s interval (±10 %) is never woken only to renew
+ * it, and two renewals may still fail before it expires. Another cwsync of this host takes the lease
+ * of a daemon that no longer runs at once (lease-rules.ts); only one elsewhere waits for the expiry.
+ */
+export const DAEMON_LEASE_TTL_MS = 240_000;
+
+/**
  * `cwsync run`: holds the single-writer lease for its whole life (a second daemon exits with who
  * holds it), serves HTTP, and reconciles every interval, on a webhook or API request and on a
  * new revision, until `deps.stop` aborts. Resolves to the exit code: 0 after a clean stop, 1 when
@@ -61,6 +70,7 @@ export interface DaemonDeps {
  */
 export async function runDaemon(opts: DaemonOptions, deps: DaemonDeps): Promise<number> {
   const { io, log, clock } = deps;
+  shrinkHeapOnlyWhenAsked();
   const state = io.openState(targetOf(opts.sandbox, io.settings.env), { acceptNewState: opts.acceptNewState });
   try {
     const sync = new GitSync({
@@ -70,9 +80,9 @@ export async function runDaemon(opts: DaemonOptions, deps: DaemonDeps): Promise<
     const holder = `${process.pid}@${hostname()}`;
     // a renewal that fails (a full disk) makes the state unavailable; it does not end the daemon
     let renewFailed = (e: unknown) => log.warn({ error: e instanceof Error ? e.message : String(e) }, "renewing the state lease failed; tried again");
-    return await withLease(state.store, clock, { stateDir: state.dir, holder, onRenewError: (e) => renewFailed(e) }, async (token, leaseSignal) => {
+    return await withLease(state.store, clock, { stateDir: state.dir, holder, ttlMs: DAEMON_LEASE_TTL_MS, onRenewError: (e) => renewFailed(e) }, async (token, leaseSignal, renewLease) => {
       state.checkTarget(token);
-      const loop = new DaemonLoop(opts, { ...deps, store: state.store, stateDir: state.dir, token, leaseSignal, sync });
+      const loop = new DaemonLoop(opts, { ...deps, store: state.store, stateDir: state.dir, token, leaseSignal, renewLease, sync });
       renewFailed = (e) => loop.renewFailed(e);
       let http: Awaited<ReturnType<typeof startHttpServer>>;
       try {
