@@ -3,11 +3,11 @@ import type { LoadResult } from "../config/load.ts";
 import type { Action } from "../core/actions.ts";
 import { assembleDesired, type Desired } from "../core/desired.ts";
 import { buildPlan, dueSends, type DueSend, type LedgerView, type Observed, type Plan, type SendNowRequest } from "../core/plan.ts";
-import { primaryIssue, withSince, type Issue } from "../core/status.ts";
+import { primaryIssue, withSince } from "../core/status.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { ConnectWise } from "../ports/connectwise.ts";
 import type { LicenseSource } from "../ports/license-source.ts";
-import { TERMINAL_LEDGER_STATES, cursorKey, isStoredJson, keepStoredJson, type CustomerRecord, type CustomerStatus, type JournalEntry, type LedgerState, type PollCursor, type ReportName, type StateStore } from "../ports/state-store.ts";
+import { TERMINAL_LEDGER_STATES, type CustomerRecord, type CustomerStatus, type PollCursor, type StateStore } from "../ports/state-store.ts";
 import { unclaimedLmpCustomers } from "../core/billing-lines.ts";
 import { heldDecreases, type HeldDecrease } from "../core/held-decreases.ts";
 import { eventsFor } from "../core/detection-categories.ts";
@@ -16,8 +16,8 @@ import { pollTargets, SERVICE_OF } from "../core/poll-targets.ts";
 import type { DetectionService, DetectionSource } from "../ports/detection-source.ts";
 import { pollDetections, type PollResult } from "./poll-detections.ts";
 import { applyActions, type Outcome } from "./apply-actions.ts";
-import { pruneDetectionsDaily } from "./prune-detections.ts";
 import { billingNeeds, observeBilling, observeChecks } from "./observe-cycle.ts";
+import { recordCycle, type Recordable } from "./record-cycle.ts";
 
 
 export interface CycleDeps {
@@ -94,20 +94,8 @@ function heldOf(store: StateStore, desired: Desired): Map<string, readonly HeldD
   return held;
 }
 
-function outcomeIssues(outcomes: readonly Outcome[]): Map<string, Issue[]> {
-  const m = new Map<string, Issue[]>();
-  for (const o of outcomes) {
-    if (o.result !== "failed" && o.result !== "unknown") continue;
-    const issue: Issue = o.result === "failed"
-      ? { state: "failing", reason: "send.failed", message: `${o.report} ${o.periodKey} failed: ${o.message ?? "unknown error"} — retried on the next reconcile` }
-      : { state: "pending", reason: "send.unresolved", message: `${o.report} ${o.periodKey}: ${o.message ?? "outcome unknown"}` };
-    m.set(o.customer, [...(m.get(o.customer) ?? []), issue]);
-  }
-  return m;
-}
-
 /** What one cycle acts on: the desired state (all of it, and the part in scope) and its scope. */
-interface CycleScope {
+export interface CycleScope {
   all: Desired;
   desired: Desired;
   scope?: ReadonlySet<string>;
@@ -160,107 +148,12 @@ function plan(input: CycleInput, { all, desired, scope }: CycleScope, seen: Cycl
   return { revision: input.revision, now: input.now, dryRun: input.dryRun, desired, plan: planned, outcomes: [], statuses: new Map(), unclaimedLmp, ...(seen.poll ? { poll: seen.poll } : {}) };
 }
 
-/** A due send as the cursors advance over it. */
-interface CursorStep {
-  key: string;
-  customer: string;
-  report: ReportName;
-  trigger: DueSend["trigger"];
-  /** ISO UTC. */
-  due: string;
-}
-
-/**
- * What recording needs of the observation: the checks, the polling and the cursor steps. The LMP
- * rows, additions and due sends are not kept while the sends are applied (issue 16: at 5,000
- * billing customers they are megabytes held for the whole apply).
- */
-interface Recordable {
-  checks?: Observed["checks"];
-  firstPass: readonly CursorStep[];
-  poll?: PollResult;
-}
-
 /** Observe, then plan: the plan, and only what recording needs of what was seen. */
 async function observeAndPlan(input: CycleInput, deps: CycleDeps, cycle: CycleScope): Promise<{ report: CycleReport; seen: Recordable }> {
   const seen = await observe(input, deps, cycle);
   const report = plan(input, cycle, seen);
   const firstPass = seen.firstPass.map((d) => ({ key: d.key, customer: d.customer.name, report: d.report.report, trigger: d.trigger, due: d.send.due.toISOString() }));
   return { report, seen: { checks: seen.observed.checks, firstPass, ...(seen.poll ? { poll: seen.poll } : {}) } };
-}
-
-/** Record: statuses, customer records, the applied revision, cursors and the journal, under the lease. */
-function record(input: CycleInput, deps: CycleDeps & { token: number }, { desired, scope, previous }: CycleScope, seen: Recordable, report: CycleReport): void {
-  const { store, clock, token } = deps;
-  const { now } = input;
-  const whole = !scope;
-  const stamp = () => new Date(clock.now()).toISOString();
-  const failures = outcomeIssues(report.outcomes);
-  // a polling failure is shown at once, even with no report due: events older than 72 hours are lost
-  for (const e of seen.poll ? seen.poll.errors : (input.pollErrors ?? []).filter((e) => !scope || scope.has(e.customer))) {
-    const list = failures.get(e.customer) ?? [];
-    // one polling issue per customer: the first failure says what to do
-    if (!list.some((i) => POLL_REASONS.has(i.reason))) {
-      list.push({ state: "failing", reason: e.reason ?? "detections.unavailable", message: `polling ${e.service === "tmes" ? "Trend Micro Email Security" : "Hosted Email Security"} failed for ${e.domain}: ${e.message}` });
-    }
-    failures.set(e.customer, list);
-  }
-  const byName = new Map(previous.map((r) => [r.name, r]));
-  const records: CustomerRecord[] = [];
-  const journal: JournalEntry[] = [];
-  for (const d of desired.customers) {
-    const prev = byName.get(d.name);
-    // what went wrong in this run comes first among issues of the same state
-    const issue = primaryIssue([...(failures.get(d.name) ?? []), ...(report.plan.issues.get(d.name) ?? [])]);
-    const status = withSince(issue, prev?.status, now);
-    report.statuses.set(d.name, status);
-    // the record keeps the message without hints read from the ledger: the same in the run that sent as after it
-    const recordedStatus = issue.recorded === undefined ? status : { ...status, message: issue.recorded };
-    const checksOf = seen.checks?.get(d.name);
-    const applied = d.source === "current" || d.source === "last-valid" || d.source === "removal-held";
-    const fromPrev = !applied && prev !== undefined;
-    // observedAt says since when ConnectWise has looked like this: an unchanged record is not rewritten
-    const checksText = checksOf && JSON.stringify(checksOf);
-    const seenNew = checksOf !== undefined && !isStoredJson(prev, "observed", checksText);
-    const next: CustomerRecord = {
-      name: d.name,
-      file: d.file,
-      attemptedRevision: input.sendNow ? (prev?.attemptedRevision ?? input.revision) : input.revision,
-      ...(applied && d.config ? { appliedRevision: d.revision, config: d.config, configHash: d.configHash, firstAppliedAt: d.firstAppliedAt.toISOString() } : {}),
-      ...(fromPrev ? { appliedRevision: prev.appliedRevision, configHash: prev.configHash, firstAppliedAt: prev.firstAppliedAt } : {}),
-      ...(d.source === "removed" ? { removedAt: prev?.removedAt ?? now.toISOString() } : {}),
-      status: recordedStatus,
-      ...(seenNew ? { observed: checksOf, observedAt: now.toISOString() } : { observedAt: prev?.observedAt ?? now.toISOString() }),
-      ...(issue.state === "failing" ? { lastError: { at: now.toISOString(), message: issue.message } } : prev?.lastError ? { lastError: prev.lastError } : {}),
-    };
-    // what is kept of the stored record is taken from it when written (parsing it only then)
-    if (fromPrev && !isStoredJson(prev, "config", undefined)) keepFrom(next, "config", prev);
-    if (!seenNew) {
-      if (prev && !isStoredJson(prev, "observed", undefined)) keepFrom(next, "observed", prev);
-      else if (checksOf !== undefined) next.observed = checksOf;
-    }
-    if (!prev || !sameRecord(next, prev, { config: fromPrev || isStoredJson(prev, "config", applied && d.config ? JSON.stringify(d.config) : undefined), observed: !seenNew })) records.push(next);
-    if (!prev || prev.status.state !== status.state || prev.status.reason !== status.reason) {
-      journal.push({ at: stamp(), customer: d.name, kind: "state", message: "state changed", data: { from: prev?.status.state, to: status.state, reason: status.reason, detail: status.message } });
-    }
-  }
-  for (const o of report.outcomes) {
-    journal.push({ at: stamp(), customer: o.customer, kind: o.result === "failed" ? "error" : "send", message: `send ${o.result}`, data: { key: o.key, report: o.report, periodKey: o.periodKey, ticketId: o.ticketId, message: o.message, lines: o.lines } });
-  }
-  store.putCustomers(records, token);
-  const meta = stateMeta(store);
-  if (whole && !desired.globalProblem && desired.global && meta.globalRevision() !== input.revision) {
-    meta.setLastGlobal(desired.global, input.revision, token);
-  }
-  if (whole && meta.appliedRevision() !== input.revision) meta.setAppliedRevision(input.revision, token);
-  store.setCursors(advanceCursors(seen.firstPass, store), token);
-  // a one-shot reconcile run from cron keeps the state from growing, as the daemon does
-  const pruned = whole ? pruneDetectionsDaily(store, token, now, () => desired.global) : undefined;
-  if (pruned && pruned.counts + pruned.gaps > 0) {
-    journal.push({ at: stamp(), kind: "reconcile", message: "old detection counters deleted", data: pruned });
-  }
-  journal.push({ at: stamp(), kind: "reconcile", message: "reconcile finished", data: { revision: input.revision, outcomes: countResults(report.outcomes) } });
-  store.appendJournal(journal, token);
 }
 
 /**
@@ -287,7 +180,7 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const token = deps.token;
   store.appendJournal([{ at: new Date(clock.now()).toISOString(), kind: "reconcile", message: "reconcile started", data: { revision: input.revision, at: now.toISOString(), actions: countKinds(report.plan.actions) } }], token);
   report.outcomes = await applyActions(report.plan.actions, { cw: deps.cw, store, token, clock, concurrency: deps.concurrency, settleMs: deps.settleMs, signal: deps.signal });
-  record(input, { ...deps, token }, cycle, seen, report);
+  recordCycle(input, { ...deps, token }, cycle, seen, report);
   return report;
 }
 
@@ -303,8 +196,6 @@ function polledUntil(d: DueSend, mine: readonly PollCursor[], poll: PollResult |
   const failed = poll.errors.some((e) => e.customer === d.customer.name && e.service === service);
   return !failed && poll.readTo > settled ? poll.readTo : settled;
 }
-
-const POLL_REASONS = new Set(["detections.unavailable", "email-security.unreadable", "email-security.endless-paging"]);
 
 /** The counters, gaps and poll progress behind each due detection send. */
 function detectionData(
@@ -334,54 +225,4 @@ function detectionData(
   return out;
 }
 
-const LEDGER_READ_BATCH = 500;
-
-/** Per customer and report, the cursor moves over the scheduled sends that reached a terminal ledger state, in order. */
-function advanceCursors(due: readonly CursorStep[], store: StateStore): { customer: string; report: ReportName; at: string }[] {
-  // a few hundred entries at a time: each comes with its payload (the ticket text), thousands at month-end
-  const states = new Map<string, LedgerState>();
-  for (let i = 0; i < due.length; i += LEDGER_READ_BATCH) {
-    for (const e of store.ledgerEntries(due.slice(i, i + LEDGER_READ_BATCH).map((d) => d.key))) states.set(e.key, e.state);
-  }
-  const blocked = new Set<string>();
-  const out = new Map<string, { customer: string; report: ReportName; at: string }>();
-  for (const d of due) {
-    if (d.trigger !== "schedule") continue;
-    const k = cursorKey(d.customer, d.report);
-    if (blocked.has(k)) continue;
-    const state = states.get(d.key);
-    if (state && TERMINAL_LEDGER_STATES.includes(state)) out.set(k, { customer: d.customer, report: d.report, at: d.due });
-    else blocked.add(k);
-  }
-  // a cursor already there is not written again
-  const cursors = store.cursors();
-  for (const [k, c] of out) if (cursors.get(k) === c.at) out.delete(k);
-  return [...out.values()];
-}
-
-/** The fields of a record other than `config` and `observed` (those are compared as stored JSON text). */
-const PLAIN_FIELDS = ["name", "file", "appliedRevision", "attemptedRevision", "configHash", "firstAppliedAt", "removedAt", "status", "observedAt", "lastError"] as const;
-
-/**
- * Whether the record a cycle would store says what the stored one says: an unchanged record is
- * not rewritten (a no-op writes nothing). `same` tells whether `config` and `observed` are the
- * stored ones, found by comparing JSON text, so that neither is parsed for it.
- */
-function sameRecord(r: CustomerRecord, p: CustomerRecord, same: { config: boolean; observed: boolean }): boolean {
-  if (!same.config || !same.observed) return false;
-  const plain = (x: CustomerRecord) => JSON.stringify(PLAIN_FIELDS.map((k) => x[k] ?? null));
-  return plain(r) === plain(p);
-}
-
-/**
- * `record[field]` read from `from` when first read (the stored record parses it then); written as
- * the stored text, so a record that changed elsewhere is stored without parsing it (issue 16: at
- * month-end, thousands of records change status and keep what ConnectWise showed).
- */
-function keepFrom(record: CustomerRecord, field: "config" | "observed", from: CustomerRecord): void {
-  Object.defineProperty(record, field, { enumerable: true, configurable: true, get: () => from[field] });
-  keepStoredJson(record, field, from);
-}
-
 const countKinds = (actions: readonly Action[]) => actions.reduce<Record<string, number>>((m, a) => ((m[a.kind] = (m[a.kind] ?? 0) + 1), m), {});
-const countResults = (outcomes: readonly Outcome[]) => outcomes.reduce<Record<string, number>>((m, o) => ((m[o.result] = (m[o.result] ?? 0) + 1), m), {});
