@@ -156,6 +156,12 @@ async function observeAndPlan(input: CycleInput, deps: CycleDeps, cycle: CycleSc
   return { report, seen: { checks: seen.observed.checks, firstPass, ...(seen.poll ? { poll: seen.poll } : {}) } };
 }
 
+/** The desired state of a revision's loaded files, assembled against the stored records as a cycle does. */
+export function desiredOf(input: Pick<CycleInput, "revision" | "now" | "allowMassRemoval"> & { load: LoadResult }, store: StateStore): Desired {
+  const { revision, load, now, allowMassRemoval } = input;
+  return assembleDesired({ revision, load, previous: store.customers(), lastGlobal: stateMeta(store).lastGlobal(), allowMassRemoval, now });
+}
+
 /**
  * One reconcile, in four steps: observe (ConnectWise, the LMP, detections, the ledger), plan (the
  * pure core), apply (the sends, exactly once) and record (statuses, cursors, journal). A dry run,
@@ -166,7 +172,7 @@ export async function reconcileCycle(input: CycleInput, deps: CycleDeps): Promis
   const { now } = input;
   const previous = store.customers();
   if (!input.desired && !input.load) throw new Error("reconcileCycle needs the revision's files or its desired state");
-  const all = input.desired ?? assembleDesired({ revision: input.revision, load: input.load!, previous, lastGlobal: stateMeta(store).lastGlobal(), allowMassRemoval: input.allowMassRemoval, now });
+  const all = input.desired ?? desiredOf({ ...input, load: input.load! }, store);
   // send-now acts on its customer only, a scoped cycle on its scope: nothing else is observed, planned or stored
   const scope = input.sendNow ? new Set([input.sendNow.customer]) : input.scope;
   const cycle: CycleScope = { all, desired: scope ? { ...all, customers: all.customers.filter((d) => scope.has(d.name)) } : all, previous, ...(scope ? { scope } : {}) };

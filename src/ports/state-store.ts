@@ -226,6 +226,8 @@ export interface StateStore {
 
   /** Entries with these keys (missing keys are absent from the result). */
   ledgerEntries(keys: readonly string[]): LedgerEntry[];
+  /** The state of each entry with one of these keys, without its payload (missing keys are absent). */
+  ledgerStates(keys: readonly string[]): Map<string, LedgerState>;
   /** Entries in state open, unknown or failed, oldest first. */
   unfinishedEntries(): LedgerEntry[];
   /** A customer's entries, newest first. */

@@ -5,6 +5,7 @@ import {
   type JournalEntry,
   type LeaseResult,
   type LedgerEntry,
+  type LedgerState,
   type ReportName,
   type StateStore,
 } from "../../ports/state-store.ts";
@@ -71,6 +72,7 @@ export function createSqliteStateStore(db: DatabaseSync, schemaVersion: number):
     putCursor: prepare<[string, string, string]>(db, "INSERT INTO cursors (customer, report, at) VALUES (?, ?, ?) ON CONFLICT (customer, report) DO UPDATE SET at = excluded.at"),
     // One JSON array parameter instead of an IN list: any number of keys, one statement, one snapshot.
     ledgerByKeys: prepare<[string], LedgerRow>(db, "SELECT * FROM ledger WHERE key IN (SELECT value FROM json_each(?)) ORDER BY key"),
+    ledgerStatesByKeys: prepare<[string], { key: string; state: string }>(db, "SELECT key, state FROM ledger WHERE key IN (SELECT value FROM json_each(?))"),
     unfinished: prepare<[], LedgerRow>(db, `SELECT * FROM ledger WHERE state IN ${UNFINISHED} ORDER BY due_at, key`),
     ledgerOf: prepare<[string, number], LedgerRow>(db, "SELECT * FROM ledger WHERE customer = ? ORDER BY due_at DESC, created_at DESC, key DESC LIMIT ?"),
     putLedger: prepare<[LedgerRow]>(db, upsertSql("ledger", LEDGER_COLUMNS, ["key"])),
@@ -188,6 +190,11 @@ export function createSqliteStateStore(db: DatabaseSync, schemaVersion: number):
     },
 
     ledgerEntries: (keys) => (keys.length === 0 ? [] : q.ledgerByKeys.all(JSON.stringify(keys)).map(rowToLedger)),
+    ledgerStates: (keys) => {
+      const states = new Map<string, LedgerState>();
+      if (keys.length > 0) for (const r of q.ledgerStatesByKeys.all(JSON.stringify(keys))) states.set(r.key, r.state as LedgerState);
+      return states;
+    },
     unfinishedEntries: () => q.unfinished.all().map(rowToLedger),
     ledgerOf: (customer, limit = 100) => q.ledgerOf.all(customer, limit).map(rowToLedger),
     putLedger: (entry: LedgerEntry, token) => fenced(token, () => q.putLedger.run(ledgerToRow(entry))),

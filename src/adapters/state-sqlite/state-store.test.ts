@@ -135,6 +135,8 @@ describe("state store records", () => {
     expect(Object.keys(s.ledgerEntries([keyOf(2)])[0]!)).not.toContain("payload");
     expect(s.ledgerOf("acme").map((e) => e.key)).toEqual([keyOf(3), keyOf(2), keyOf(1)]);
     expect(s.ledgerOf("acme", 1).map((e) => e.key)).toEqual([keyOf(3)]);
+    expect(s.ledgerStates([keyOf(1), keyOf(2), "cws-missing"])).toEqual(new Map([[keyOf(1), "done"], [keyOf(2), "open"]]));
+    expect(s.ledgerStates([])).toEqual(new Map());
   });
 
   it("finds 1,200 entries among 40,000 asked-for keys", () => {
