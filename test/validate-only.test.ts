@@ -60,4 +60,30 @@ describe("validate's loader (checkFolder)", () => {
   it("finds nothing where loadFolder finds nothing (the customers are then not sorted)", () => {
     expect(compare(folder(50, false)).diagnostics).toEqual([]);
   });
+
+  it("counts every customer held back by an invalid _global.yaml, though it keeps nothing of the valid ones", () => {
+    const customers = folder(40, false);
+    appendFileSync(join(customers, "_global.yaml"), "unknownKey: 1\n");
+    const blocking = compare(customers).diagnostics.find((d) => d.code === "global.blocking");
+    expect(blocking?.message).toContain("all 40 customers are held back");
+  });
+
+  it("a name shared only with a file without diagnostics of its own", () => {
+    const customers = folder(30, false);
+    const file = join(customers, "c-00003.yaml");
+    // c-00003 says it is c-00004 (which has nothing wrong): both are reported
+    writeFileSync(file, readFileSync(file, "utf8").replace(/^name: .*$/m, "name: c-00004"));
+    expect(compare(customers).diagnostics.filter((d) => d.code === "rule.duplicate-name")).toHaveLength(2);
+  });
+
+  it("files given by name without `.yaml`: `x` and `x.yaml` are both customer `x`", () => {
+    const customers = folder(30, false);
+    const file = (n: number) => join(customers, `c-${String(n).padStart(5, "0")}.yaml`);
+    writeFileSync(join(customers, "x"), readFileSync(file(7), "utf8").replace(/^name: .*$/m, "name: x").replace(/"C0\d+"/, '"X1"'));
+    writeFileSync(join(customers, "x.yaml"), readFileSync(file(8), "utf8").replace(/^name: .*$/m, "name: x").replace(/"C0\d+"/, '"X2"'));
+    const groups = listConfigFiles([join(customers, "x"), join(customers, "x.yaml")], dir).groups;
+    const checked = checkFolder(groups[0]);
+    expect(JSON.stringify(checked.diagnostics)).toBe(JSON.stringify(loadFolder(groups[0]).diagnostics));
+    expect(checked.diagnostics.map((d) => d.code)).toEqual(["rule.duplicate-name", "rule.duplicate-name"]);
+  });
 });

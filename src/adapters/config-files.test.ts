@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { listConfigFiles } from "./config-files.ts";
+import { customerEntry, listConfigFiles, type FileGroup } from "./config-files.ts";
 
 // What `validate` and `plan` are given to read: the listing puts each file's path together from its
 // folder's (no path.join per file); these pin the entries, their order and their displayed paths.
@@ -23,10 +23,13 @@ writeFileSync(join(other, "z.yaml"), "x: 1\n");
 
 const SORTED = ["B.yaml", "a.yaml", "b.yaml", "c-10.yaml", "c-9.yaml", "folder.yaml", "link.yaml"];
 
+/** A group as its global file and its customer files' entries. */
+const entries = (g: FileGroup) => ({ globalPath: g.globalPath, global: g.global, customers: g.names.map((_, i) => customerEntry(g, i)) });
+
 describe("listConfigFiles", () => {
   it("a folder: every *.yaml entry in code-unit order, `_global.yaml` apart, paths as shown from the working directory", () => {
     const { groups, diagnostics } = listConfigFiles(["customers"], repo);
-    expect(groups).toEqual([{
+    expect(groups.map(entries)).toEqual([{
       globalPath: "customers/_global.yaml",
       global: { abs: join(customers, "_global.yaml"), path: "customers/_global.yaml" },
       customers: SORTED.map((n) => ({ abs: join(customers, n), path: `customers/${n}` })),
@@ -38,12 +41,12 @@ describe("listConfigFiles", () => {
   it("a folder and files in it: each file once, grouped with the folder", () => {
     const { groups } = listConfigFiles(["customers/b.yaml", "customers", "./customers/a.yaml", "customers/_global.yaml"], repo);
     expect(groups).toHaveLength(1);
-    expect(groups[0].customers.map((e) => e.path)).toEqual(SORTED.map((n) => `customers/${n}`));
+    expect(entries(groups[0]).customers.map((e) => e.path)).toEqual(SORTED.map((n) => `customers/${n}`));
   });
 
   it("single files: each with its own folder's `_global.yaml` (absent here), shown from the working directory or absolute", () => {
     const { groups } = listConfigFiles(["customers/b.yaml", "customers/a.yaml", join(other, "z.yaml")], repo);
-    expect(groups).toEqual([
+    expect(groups.map(entries)).toEqual([
       { globalPath: "customers/_global.yaml", global: { abs: join(customers, "_global.yaml"), path: "customers/_global.yaml" }, customers: [
         { abs: join(customers, "a.yaml"), path: "customers/a.yaml" },
         { abs: join(customers, "b.yaml"), path: "customers/b.yaml" },
@@ -56,6 +59,6 @@ describe("listConfigFiles", () => {
     const { groups } = listConfigFiles(["."], customers);
     expect(groups[0].globalPath).toBe("_global.yaml");
     expect(groups[0].global).toEqual({ abs: join(customers, "_global.yaml"), path: "_global.yaml" });
-    expect(groups[0].customers.map((e) => e.path)).toEqual(SORTED);
+    expect(entries(groups[0]).customers.map((e) => e.path)).toEqual(SORTED);
   });
 });

@@ -1,10 +1,9 @@
 import type { Anchors } from "../config/anchors.ts";
 import type { Diagnostic } from "../config/diagnostic.ts";
-import { assembleDiagnostics, assembleLoad, loadCustomerFile, loadGlobalFile, type LoadedCustomer, type LoadResult, type SourceFile } from "../config/load.ts";
-import type { GlobalFile } from "../config/model.ts";
-import { asRecord } from "../config/notification-rules.ts";
-import { hasCrossFileConflicts, crossFileConflicted } from "../config/cross-file-rules.ts";
-import { readSource, type FileEntry, type FileGroup } from "./config-files.ts";
+import { CrossFileIndex, crossFileFacts, type CrossFileFacts } from "../config/cross-file-index.ts";
+import { crossFileConflicted, hasCrossFileConflicts } from "../config/cross-file-rules.ts";
+import { assembleDiagnostics, assembleLoad, customerName, loadCustomerFile, loadGlobalFile, type LoadedCustomer, type LoadResult, type SourceFile } from "../config/load.ts";
+import { customerEntry, readSource, type FileEntry, type FileGroup } from "./config-files.ts";
 
 /**
  * Reads and loads one folder's files — the same result as `loadConfig` on them, reading each file
@@ -14,7 +13,7 @@ import { readSource, type FileEntry, type FileGroup } from "./config-files.ts";
  */
 export function loadFolder(group: FileGroup): LoadResult {
   const globalLoaded = loadGlobalFile(group.global && readSource(group.global), group.globalPath);
-  const loaded = group.customers.map((e) => loadCustomerFile(readSource(e), globalLoaded.config));
+  const loaded = group.names.map((_, i) => loadCustomerFile(readSource(customerEntry(group, i)), globalLoaded.config));
   return assembleLoad(globalLoaded, loaded, group.globalPath, group.global !== undefined);
 }
 
@@ -23,32 +22,9 @@ export interface CheckedCustomer {
   file: string;
   name: string;
   diagnostics: Diagnostic[];
-  /** The cross-file rules' facts only: `name`, and `connectwise.enabled`/`companyId` (checkCrossFile reads nothing else). */
-  data: { name?: string; connectwise: { enabled: boolean; companyId?: string } };
+  data: CrossFileFacts;
   anchors?: Anchors;
   source?: SourceFile;
-}
-
-/**
- * Loads one customer file and keeps only what `validate` needs: the parsed document is dropped, and
- * so is the text of a file without diagnostics (see `checkFolder`).
- */
-export function checkCustomerSource(source: SourceFile, global: GlobalFile | undefined): CheckedCustomer {
-  const c = loadCustomerFile(source, global);
-  const d = asRecord(c.data);
-  const cw = asRecord(d?.connectwise);
-  const checked: CheckedCustomer = {
-    file: c.file,
-    name: c.name,
-    diagnostics: c.diagnostics,
-    data: {
-      name: typeof d?.name === "string" ? d.name : undefined,
-      connectwise: { enabled: cw?.enabled === true, companyId: typeof cw?.companyId === "string" ? cw.companyId : undefined },
-    },
-  };
-  if (c.anchors !== undefined) checked.anchors = c.anchors;
-  if (c.source !== undefined && c.diagnostics.length > 0) checked.source = c.source;
-  return checked;
 }
 
 /** What `validate` needs of one folder: every diagnostic (as `loadFolder` gives them) and the files' sources. */
@@ -61,10 +37,12 @@ export interface FolderCheck {
 
 /**
  * `validate`'s loader: the same diagnostics as `loadFolder`, in the same order, without keeping any
- * parsed document (only what the cross-file rules read), nor the text of a file without diagnostics:
+ * parsed document, nor anything of a file without diagnostics but its company ID (`CrossFileIndex`):
  * 10,000 texts kept to the end made every young-generation collection copy them (~10 % of the run's
- * CPU). A file without diagnostics of its own that shares its name or company with another (rare:
- * the cross-file rules report it) is read again, for the position of that key and its code frame.
+ * CPU), 10,000 records ~5 %. A file has a record when it has diagnostics, or positions (read by the
+ * full parser). When two files may share a name or a company (rare: the cross-file rules report it),
+ * every file gets a record, and one without diagnostics of its own that the cross-file rules report
+ * is read again, for the position of that key and its code frame.
  * Measured and left out: a second thread (a worker claiming chunks of the files, with build-time
  * validators and lazy imports) was 1–9 % slower in wall time on two shared cores and used ~30 % more
  * CPU (each thread compiles and warms up its own copy of the code).
@@ -72,17 +50,45 @@ export interface FolderCheck {
 export function checkFolder(group: FileGroup): FolderCheck {
   const globalLoaded = loadGlobalFile(group.global && readSource(group.global), group.globalPath);
   const global = globalLoaded.config;
-  const customers = group.customers.map((e) => checkCustomerSource(readSource(e), global));
+  const count = group.names.length;
+  const index = new CrossFileIndex(group.names);
+  // the files with a record, by their place in the group
+  const kept = new Map<number, CheckedCustomer>();
+  for (let i = 0; i < count; i++) {
+    const c = loadCustomerFile(readSource(customerEntry(group, i)), global);
+    index.add(i, c.data);
+    if (c.diagnostics.length === 0 && c.anchors === undefined) continue;
+    const checked: CheckedCustomer = { file: c.file, name: c.name, diagnostics: c.diagnostics, data: crossFileFacts(c.data) };
+    if (c.anchors !== undefined) checked.anchors = c.anchors;
+    if (c.source !== undefined && c.diagnostics.length > 0) checked.source = c.source;
+    kept.set(i, checked);
+  }
+  const present = group.global !== undefined;
+  if (!index.mayConflict(kept)) {
+    // nothing across files: the files without diagnostics add nothing, and leaving them out changes no order
+    const loaded = [...kept.values()] as unknown as LoadedCustomer[];
+    return folderCheck(loaded, assembleDiagnostics(globalLoaded, loaded, group.globalPath, present, false, count));
+  }
+  const customers = group.names.map((_, i): CheckedCustomer => {
+    const record = kept.get(i);
+    if (record) return record;
+    const file = customerEntry(group, i).path;
+    const name = customerName(file);
+    return { file, name, diagnostics: [], data: index.factsOf(i, name) };
+  });
   const loaded = customers as unknown as LoadedCustomer[];
   const conflicts = hasCrossFileConflicts(loaded);
   if (conflicts) {
-    const entries = new Map(customers.map((c, i) => [c, group.customers[i]]));
-    for (const c of crossFileConflicted(customers)) {
+    const conflicted = new Set<unknown>(crossFileConflicted(loaded));
+    customers.forEach((c, i) => {
       // (a file with diagnostics kept its source, or never had a text)
-      if (c.diagnostics.length === 0) c.source = rereadSource(entries.get(c));
-    }
+      if (c.diagnostics.length === 0 && conflicted.has(c)) c.source = rereadSource(customerEntry(group, i));
+    });
   }
-  const result = assembleDiagnostics(globalLoaded, loaded, group.globalPath, group.global !== undefined, conflicts);
+  return folderCheck(loaded, assembleDiagnostics(globalLoaded, loaded, group.globalPath, present, conflicts));
+}
+
+function folderCheck(customers: readonly LoadedCustomer[], result: Pick<LoadResult, "diagnostics" | "filesChecked" | "globalSource">): FolderCheck {
   const sources: SourceFile[] = [];
   if (result.globalSource) sources.push(result.globalSource);
   for (const c of customers) if (c.source) sources.push(c.source);

@@ -3,7 +3,7 @@ import { LeaseLostError } from "../ports/state-store.ts";
 import type { Deps } from "../app/deps.ts";
 import type { CommandIO } from "../app/io.ts";
 import type { Clock } from "../ports/clock.ts";
-import { runProgram } from "./program.ts";
+import { plainValidateOptions } from "./validate-args.ts";
 
 /**
  * Builds the dependencies once (the composition root) and runs the command on them; the only place
@@ -12,7 +12,10 @@ import { runProgram } from "./program.ts";
  */
 export async function main(argv: readonly string[], io: CommandIO & { clock?: Clock }): Promise<number> {
   try {
-    return await runProgram(argv, await depsFor(argv, io));
+    const deps = await depsFor(argv, io);
+    const validate = argv[0] === "validate" ? plainValidateOptions(argv.slice(1), deps.settings.githubActions) : undefined;
+    if (validate) return await (await import("./commands/validate.ts")).validateCommand(validate, deps);
+    return await (await import("./program.ts")).runProgram(argv, deps);
   } catch (e) {
     const code = exitCodeOf(e);
     if (code === 70) {

@@ -145,7 +145,7 @@ export function loadGlobalFile(source: SourceFile | undefined, globalPath: strin
 }
 
 /** A customer's name: its file name without `.yaml` (a display path's last part; `path.basename` costs more, per file). */
-function customerName(path: string): string {
+export function customerName(path: string): string {
   const cut = path.lastIndexOf("/");
   const file = cut >= 0 && cut < path.length - 1 && !path.includes("\\") ? path.slice(cut + 1) : basename(path);
   return file.endsWith(".yaml") ? file.slice(0, -5) : file;
@@ -175,13 +175,22 @@ export function assembleDiagnostics(
   globalLoaded: LoadedFile<GlobalFile>, loaded: LoadedCustomer[], globalPath: string, globalPresent: boolean,
   /** `hasCrossFileConflicts(loaded)`, when the caller has it already. */
   conflicts = hasCrossFileConflicts(loaded),
+  /**
+   * How many customer files the folder has, when `loaded` holds only some of them: without cross-file
+   * conflicts, a file without diagnostics adds nothing to the list, and leaving it out of `loaded`
+   * changes neither the list nor its order (a stable sort keeps the others' order).
+   */
+  customerCount = loaded.length,
 ): Pick<LoadResult, "diagnostics" | "filesChecked" | "globalSource"> {
   const quiet = !conflicts && loaded.every((c) => c.diagnostics.length === 0);
-  return assembleSorted(globalLoaded, quiet ? loaded : [...loaded].sort((a, b) => a.name.localeCompare(b.name)), globalPath, globalPresent, conflicts);
+  const customers = quiet ? loaded : [...loaded].sort((a, b) => a.name.localeCompare(b.name));
+  return assembleSorted(globalLoaded, customers, globalPath, globalPresent, conflicts, customerCount);
 }
 
 /** `conflicts`: false when `hasCrossFileConflicts` said so (then the cross-file rules have nothing to say). */
-function assembleSorted(globalLoaded: LoadedFile<GlobalFile>, customers: LoadedCustomer[], globalPath: string, globalPresent: boolean, conflicts = true): LoadResult {
+function assembleSorted(
+  globalLoaded: LoadedFile<GlobalFile>, customers: LoadedCustomer[], globalPath: string, globalPresent: boolean, conflicts = true, customerCount = customers.length,
+): LoadResult {
   if (conflicts) checkCrossFile(customers);
   for (const c of customers) {
     if (c.diagnostics.length === 0) continue;
@@ -195,11 +204,11 @@ function assembleSorted(globalLoaded: LoadedFile<GlobalFile>, customers: LoadedC
   if (blocked && globalPresent) {
     diagnostics.push({
       severity: "error", code: "global.blocking", file: globalPath, path: "",
-      message: `\`${globalPath}\` is invalid: ${customers.length === 1 ? "its customer is" : `all ${customers.length} customers are`} held back until it is fixed`,
+      message: `\`${globalPath}\` is invalid: ${customerCount === 1 ? "its customer is" : `all ${customerCount} customers are`} held back until it is fixed`,
       hint: "fix the errors reported for this file first",
     });
   }
-  return { globalFile: globalPath, globalSource: globalLoaded.source, global, blocked, customers, diagnostics: diagnostics.sort(compareDiagnostics), filesChecked: customers.length + (globalPresent ? 1 : 0) };
+  return { globalFile: globalPath, globalSource: globalLoaded.source, global, blocked, customers, diagnostics: diagnostics.sort(compareDiagnostics), filesChecked: customerCount + (globalPresent ? 1 : 0) };
 }
 
 /**
