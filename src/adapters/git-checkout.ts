@@ -22,8 +22,14 @@ export interface CheckoutOptions {
   clock: Clock;
 }
 
-/** How long a checkout found healthy is trusted without asking git again. */
-const HEALTH_CHECK_MS = 10 * 60_000;
+/**
+ * How long what git last said is trusted without asking it again, while the files it read are
+ * as they were (inode, times, size): a checkout found healthy, a local repository's head.
+ * A change to any of those files is seen at the next sync; this bounds only what no file shows
+ * (a damaged object store). Each ask is up to three git processes, ~40 ms of CPU with the fork
+ * of a daemon holding ~200 MB: every 10 minutes that was a sixth of an idle daemon's CPU.
+ */
+const HEALTH_CHECK_MS = 60 * 60_000;
 
 /** A failure of the remote (unreachable, auth, branch missing), as opposed to a broken local checkout. */
 class RemoteError extends GitError {}
@@ -32,6 +38,19 @@ const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).r
 /** git's first line says what failed; the rest is advice about access rights. */
 const firstLine = (e: unknown) => messageOf(e).split("\n")[0];
 
+/** Inode, change time and size of each file (git replaces a file by renaming a new one over it, so any update changes this). */
+function filesStamp(dir: string, files: readonly string[]): string {
+  return files.map((f) => {
+    try {
+      // most of these files do not exist: asked without an exception (one per file per cycle otherwise)
+      const st = statSync(join(dir, f), { bigint: true, throwIfNoEntry: false });
+      return st ? `${f}:${st.ino}:${st.ctimeNs}:${st.mtimeNs}:${st.size}` : `${f}:-`;
+    } catch {
+      return `${f}:-`;
+    }
+  }).join("|");
+}
+
 /**
  * A disposable clone in `<stateDir>/repo` of a URL or of a local repository (the user's working
  * copy is never touched), synced with `ls-remote` first and a fetch only when the head moved,
@@ -39,8 +58,9 @@ const firstLine = (e: unknown) => messageOf(e).split("\n")[0];
  */
 export class GitCheckout {
   readonly dir: string;
-  /** When the checkout was last found healthy by git itself (epoch ms). */
+  /** When the checkout was last found healthy by git itself (epoch ms), and the state of its files then. */
   private checkedAt = -Infinity;
+  private checkedStamp?: string;
   /** A local repository's head as git last read it, and the state of the files its refs live in then. */
   private refsSeen?: { stamp: string; head: { ref: string; commit: string }; at: number };
 
@@ -74,11 +94,14 @@ export class GitCheckout {
    */
   private refsStamp(): string | undefined {
     let gitDir = join(this.opts.url, ".git");
+    let dotGit: ReturnType<typeof statSync>;
     try {
-      if (!statSync(gitDir).isDirectory()) return undefined;
+      dotGit = statSync(gitDir, { throwIfNoEntry: false });
     } catch {
-      gitDir = this.opts.url; // a bare repository
+      dotGit = undefined;
     }
+    if (dotGit && !dotGit.isDirectory()) return undefined;
+    if (!dotGit) gitDir = this.opts.url; // a bare repository
     let head: string;
     try {
       head = readFileSync(join(gitDir, "HEAD"), "utf8").trim();
@@ -88,14 +111,7 @@ export class GitCheckout {
     const files = ["HEAD", "packed-refs", "reftable/tables.list"];
     if (this.opts.branch) files.push(`refs/heads/${this.opts.branch}`, `refs/tags/${this.opts.branch}`);
     else if (head.startsWith("ref: ")) files.push(head.slice(5));
-    return files.map((f) => {
-      try {
-        const st = statSync(join(gitDir, f), { bigint: true });
-        return `${f}:${st.ino}:${st.ctimeNs}:${st.mtimeNs}:${st.size}`;
-      } catch {
-        return `${f}:-`;
-      }
-    }).join("|");
+    return filesStamp(gitDir, files);
   }
 
   /** The remote head's ref and commit, by `ls-remote` (cheap: no objects are transferred). */
@@ -146,20 +162,39 @@ export class GitCheckout {
 
   /**
    * Whether the checkout is a repository of this source at the revision in use. The revision's
-   * files are in memory; the checkout serves fetches and older revisions, so git is asked at most
-   * every HEALTH_CHECK_MS (each ask is two processes), and a missing `.git` is seen at once.
+   * files are in memory; the checkout serves fetches and older revisions, so git is asked again
+   * only when a file naming its commit or origin changed since git last found it healthy, and at
+   * least every HEALTH_CHECK_MS (each ask is two processes); a missing `.git` is seen at once.
    */
   private async healthy(current: string, signal?: AbortSignal): Promise<boolean> {
     if (!existsSync(join(this.dir, ".git"))) return false;
-    if (this.opts.clock.now() - this.checkedAt < HEALTH_CHECK_MS) return true;
+    const stamp = this.checkoutStamp();
+    if (this.opts.clock.now() - this.checkedAt < HEALTH_CHECK_MS && stamp === this.checkedStamp) return true;
     try {
       const [origin, head] = await Promise.all([this.git(["config", "--get", "remote.origin.url"], signal), this.git(["rev-parse", "--verify", "HEAD^{commit}"], signal)]);
       const ok = origin.trim() === this.opts.url && head.trim() === current;
-      if (ok) this.checkedAt = this.opts.clock.now();
+      if (ok) {
+        this.checkedAt = this.opts.clock.now();
+        this.checkedStamp = stamp;
+      }
       return ok;
     } catch {
       return false;
     }
+  }
+
+  /** The files of the checkout that say which commit it holds and where it comes from (see refsStamp). */
+  private checkoutStamp(): string {
+    const gitDir = join(this.dir, ".git");
+    let head = "";
+    try {
+      head = readFileSync(join(gitDir, "HEAD"), "utf8").trim();
+    } catch {
+      // stamped as missing below
+    }
+    const files = ["HEAD", "config", "packed-refs", "reftable/tables.list"];
+    if (head.startsWith("ref: ")) files.push(head.slice(5));
+    return filesStamp(gitDir, files);
   }
 
   private async checkout(head: { ref: string; commit: string }, held: Held, signal?: AbortSignal): Promise<Held> {

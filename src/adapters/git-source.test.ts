@@ -112,3 +112,32 @@ describe("openGitSource", () => {
     expect(existsSync(join(dir, "state"))).toBe(false);
   });
 });
+
+describe("the disposable checkout between syncs", () => {
+  it("puts a checkout moved behind cwsync's back (another commit checked out in it) back at the next sync, without waiting for the periodic check", { timeout: 20_000 }, async () => {
+    const dir = tempDir();
+    const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t.invalid", ...args], { cwd, encoding: "utf8" }).trim();
+    const repo = join(dir, "repo");
+    mkdirSync(join(repo, "customers"), { recursive: true });
+    git(repo, "init", "-q", "-b", "main");
+    writeFileSync(join(repo, "customers", "acme.yaml"), "name: acme\n");
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "one");
+    const first = git(repo, "rev-parse", "HEAD");
+    writeFileSync(join(repo, "customers", "acme.yaml"), "name: acme\nnote: two\n");
+    git(repo, "commit", "-q", "-am", "two");
+    const second = git(repo, "rev-parse", "HEAD");
+    const source = openGitSource({ repo, branch: "main", stateDir: join(dir, "state"), cwd: dir, cloneLocal: true });
+    const cloned = await source.update({});
+    expect(cloned.current?.id).toBe(second);
+    // the next sync asks git whether the checkout is healthy: it is; then someone resets it to an older commit
+    const held = await source.update(cloned);
+    expect(held).toBe(cloned);
+    const checkout = join(dir, "state", "repo");
+    git(checkout, "reset", "-q", "--hard", first);
+    const again = await source.update(held);
+    expect(again.current?.id).toBe(second);
+    expect(git(checkout, "rev-parse", "HEAD")).toBe(second);
+    expect(readFileSync(join(checkout, "customers", "acme.yaml"), "utf8")).toBe("name: acme\nnote: two\n");
+  });
+});

@@ -7,6 +7,7 @@ import { cursorKey, type CustomerRecord } from "../ports/state-store.ts";
 import { changedChecks, DueIndex, sameJson, sliceOf, touchedBy } from "./cycle-scope.ts";
 import { loadConfig } from "../config/load.ts";
 import { readConfigFiles } from "../adapters/config-files.ts";
+import { rowToCustomer } from "../adapters/state-sqlite/rows.ts";
 
 // The project's own customers/ and _global.yaml: real configs with real schedules.
 const group = readConfigFiles(["customers"], new URL("../..", import.meta.url).pathname).groups[0];
@@ -61,6 +62,29 @@ describe("DueIndex (which customers a daemon cycle must look at)", () => {
     expect(index.due(ends + 60_000)).toEqual([]);
   });
 
+  it("names the same customers when asked again and again between updates, and sees an update that brings a send closer", () => {
+    const index = new DueIndex();
+    const all = customers.map((c) => desiredOf(c.name));
+    index.update(all, new Map(), "g1", FIRST.getTime());
+    const at = index.earliest();
+    // asked before anything is due (an idle cycle), then when it is, then once more
+    expect(index.due(at - 1)).toEqual([]);
+    expect(index.due(at - 1)).toEqual([]);
+    const due = index.due(at);
+    expect(due.length).toBeGreaterThan(0);
+    expect(index.due(at)).toEqual(due);
+    // their sends made: nothing until the next ones
+    const cursors = new Map(all.flatMap((d) => d.customer!.reports.map((r) => [cursorKey(d.name, r.report), new Date(at).toISOString()] as const)));
+    index.update(all, cursors, "g1", at);
+    expect(index.due(at)).toEqual([]);
+    const later = index.earliest();
+    expect(index.due(later - 1)).toEqual([]);
+    // a customer whose history starts over (its cursors gone) is due again at once, though asked just before
+    const first = all.find((d) => d.name === due[0])!;
+    index.update([first], new Map(), "g1", later - 1);
+    expect(index.due(later - 1)).toContain(first.name);
+  });
+
   it("forgets a customer that no longer acts (removed or never valid)", () => {
     const index = new DueIndex();
     const acme = desiredOf("acme-corp");
@@ -99,6 +123,29 @@ describe("changedChecks and sameJson", () => {
     expect(sameJson([1, { x: [2] }], [1, { x: [2] }])).toBe(true);
     expect(sameJson([1, 2], { 0: 1, 1: 2 })).toBe(false);
     expect(sameJson({ a: null }, { a: undefined })).toBe(false);
+  });
+
+  it("reads a stored observation again only when its text differs from the fresh checks (an idle daemon keeps no parsed copies)", () => {
+    const checks = { company: { state: "found", company: { id: 1, identifier: "A", name: "A" } }, mappings: [] } as unknown as CustomerChecks;
+    const row = (name: string, observed: string) => ({
+      name, file: `customers/${name}.yaml`, applied_revision: "r1", attempted_revision: "r1", config: null, config_hash: null, first_applied_at: null,
+      removed_at: null, status: JSON.stringify({ state: "ready", reason: "ok", message: "", since: "" }), observed, observed_at: null, last_error: null,
+    });
+    const texts = new Map([
+      ["same", JSON.stringify(checks)],
+      // the same JSON, its keys in another order (written by another version): not a change
+      ["reordered", JSON.stringify({ mappings: [], company: { company: { name: "A", identifier: "A", id: 1 }, state: "found" } })],
+      ["changed", JSON.stringify({ ...checks, mappings: [{ product: "x" }] })],
+    ]);
+    const reads: string[] = [];
+    const reread = (name: string) => {
+      reads.push(name);
+      return texts.get(name) ?? null;
+    };
+    const records = new Map([...texts].map(([name, text]) => [name, rowToCustomer(row(name, text), reread)]));
+    const fresh = new Map([...texts.keys()].map((name) => [name, checks]));
+    expect(changedChecks(fresh, (n) => records.get(n))).toEqual(new Set(["changed"]));
+    expect(reads.sort()).toEqual(["changed", "reordered"]);
   });
 
   it("spreads customers over the verification slices, each always in the same one", () => {

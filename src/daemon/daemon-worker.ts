@@ -63,11 +63,15 @@ export const messageOf = (e: unknown) => (e instanceof Error ? e.message : Strin
 
 /** `store`, telling `failed` of every state failure (a full disk, a corrupt page) any call of it meets, read or write. */
 function watchState(store: StateStore, failed: (e: StateError) => void): StateStore {
+  // one wrapper per method, made at its first call (not a new closure at every call of it)
+  const wrapped = new Map<PropertyKey, { of: unknown; call: (...args: unknown[]) => unknown }>();
   return new Proxy(store, {
     get(target, key) {
       const value = Reflect.get(target, key, target) as unknown;
       if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
+      const kept = wrapped.get(key);
+      if (kept?.of === value) return kept.call;
+      const call = (...args: unknown[]) => {
         try {
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         } catch (e) {
@@ -75,6 +79,8 @@ function watchState(store: StateStore, failed: (e: StateError) => void): StateSt
           throw e;
         }
       };
+      wrapped.set(key, { of: value, call });
+      return call;
     },
   });
 }

@@ -23,10 +23,10 @@ export const SHAPES = {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function fieldProblem(v: unknown, t: FieldType): string | undefined {
-  const optional = t.endsWith("?");
+type BaseType = "number" | "string" | "boolean" | "nullable-string" | "ref" | "product";
+
+function fieldProblem(v: unknown, base: BaseType, optional: boolean): string | undefined {
   if (v === undefined) return optional ? undefined : "missing";
-  const base = t.replace(/\?$/, "");
   switch (base) {
     case "number": return typeof v === "number" && Number.isFinite(v) ? undefined : `not a number (${JSON.stringify(v)?.slice(0, 40)})`;
     case "string": return typeof v === "string" ? undefined : "not a string";
@@ -38,12 +38,26 @@ function fieldProblem(v: unknown, t: FieldType): string | undefined {
   return undefined;
 }
 
+type Field = { name: string; base: BaseType; optional: boolean };
+
+/** Each shape's fields, read once: every row of every answer is checked against them (no entries or strings made per row). */
+const compiled = new WeakMap<Shape, readonly Field[]>();
+
+function fieldsOf(shape: Shape): readonly Field[] {
+  let fields = compiled.get(shape);
+  if (!fields) {
+    fields = Object.entries(shape).map(([name, t]) => ({ name, base: t.replace(/\?$/, "") as BaseType, optional: t.endsWith("?") }));
+    compiled.set(shape, fields);
+  }
+  return fields;
+}
+
 /** The first problem of a record against its shape, or undefined when it is good. */
 export function shapeProblem(record: unknown, shape: Shape): string | undefined {
   if (!isObject(record)) return `expected an object, found ${describe(record)}`;
-  for (const [field, t] of Object.entries(shape)) {
-    const p = fieldProblem(record[field], t);
-    if (p) return `field \`${field}\` is ${p}`;
+  for (const f of fieldsOf(shape)) {
+    const p = fieldProblem(record[f.name], f.base, f.optional);
+    if (p) return `field \`${f.name}\` is ${p}`;
   }
   return undefined;
 }
