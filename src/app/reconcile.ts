@@ -6,6 +6,7 @@ import type { LoadResult } from "../config/load.ts";
 import type { Revision } from "../ports/git-source.ts";
 import { withLease, type LeaseOptions } from "../apply/with-lease.ts";
 import { noConfigCache } from "../adapters/config-cache.ts";
+import { favourMemory } from "../adapters/v8-memory.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import type { Deps } from "./deps.ts";
 import { NO_NEEDS, sourceNeeds } from "./sources-env.ts";
@@ -103,20 +104,13 @@ export async function reconcileOnce(opts: ReconcileOnceOptions, deps: Deps): Pro
  * Likewise the old generation: V8 lets it grow to twice or more what survived the last full
  * collection before collecting again, and a month-end billing run's garbage (answers read, records
  * and tickets written, the report) filled that room: 15 % more than what survived keeps the peak
- * ~30 MiB lower (issue 16). And V8's own setting for a process that prefers memory to speed,
- * `--optimize-for-size` (each collection then compacts and hands pages back), takes another ~10
- * MiB off that peak (month-end at 5,000 customers: 178 MiB) and ~15 MiB off a run with nothing
- * due. With it, though, each collection also throws away the bytecode of every function not
- * running, compiled again when next called: ~13 % more CPU in a no-op (2.64 → 2.98 s at 5,000
- * customers); with `--no-flush-bytecode` the bytecode (a few MiB) is kept and the CPU is where it
- * was (2.68 s). The flags are read when V8 sizes a generation or collects, so setting them here,
- * before the files load, takes effect.
+ * ~30 MiB lower (issue 16). Both flags are read when V8 sizes a generation, so setting them here,
+ * before the files load, takes effect; and the collections favour memory (`favourMemory`).
  */
 function keepHeapSmall(): void {
   setFlagsFromString("--semi-space-growth-factor=1");
   setFlagsFromString("--heap-growing-percent=15");
-  setFlagsFromString("--optimize-for-size");
-  setFlagsFromString("--no-flush-bytecode");
+  favourMemory();
 }
 
 /** The name of the last verification's inputs in the config cache. */

@@ -1,5 +1,6 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { favourMemory } from "../adapters/v8-memory.ts";
 
 /** V8's `gc`, once exposed; null when this runtime would not expose it (the daemon then lets V8 decide). */
 let gc: ((options?: { type: "major"; execution: "sync"; flavor: "last-resort" }) => void) | null | undefined;
@@ -32,19 +33,13 @@ export function collectGarbage(): boolean {
  * cycle, after the billing audit: `collectGarbage`), so V8's memory reducer is turned off: it
  * otherwise collects the whole heap again and again while the daemon is idle (twice within ~4
  * minutes of the audit at 5,000 customers, ~400 ms of CPU each, for 2 MB). And the collections V8
- * makes on its own favour memory (`--optimize-for-size`: they compact and hand pages back), as a
- * one-shot reconcile's do, keeping compiled bytecode (`--no-flush-bytecode`: thrown away, it is
- * compiled again at the next cycle): at 5,000 customers the daemon's RSS after its cycles was
- * 180–206 MiB from run to run, 182 MiB with them, its peak during the audit 315 → 233 MiB, idle
- * cycles' CPU within the noise (45 → 48 ms; issue 16). Never throws.
+ * makes on its own favour memory, as a one-shot reconcile's do (`favourMemory`). Never throws.
  */
 export function shrinkHeapOnlyWhenAsked(): void {
   try {
     // read at each of the reducer's steps (`--no-memory-reducer` is read only as the heap is set up)
     setFlagsFromString("--memory-reducer-gc-count=0");
-    // read at each collection
-    setFlagsFromString("--optimize-for-size");
-    setFlagsFromString("--no-flush-bytecode");
+    favourMemory();
   } catch {
     // a runtime without the flags keeps V8's own policy
   }

@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { pollDetections } from "../apply/poll-detections.ts";
-import { reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
+import { desiredOf, reconcileCycle, type CycleReport } from "../apply/reconcile-cycle.ts";
 import { stateMeta } from "../ports/state-meta.ts";
 import { pruneDetectionsDaily } from "../apply/prune-detections.ts";
 import { appliedRecord, checkCustomerName, reportsOf, runSendNow, sendLine } from "../app/send-now.ts";
@@ -17,7 +17,7 @@ import { LeaseLostError } from "../ports/state-store.ts";
 import { AlertLog } from "./alert-log.ts";
 import type { SendNowResult } from "./api-types.ts";
 import { buildSnapshot, reportLag, ViewCache } from "./build-snapshot.ts";
-import { desiredNow, detectionSendDue } from "./cycle-inputs.ts";
+import { detectionSendDue } from "./cycle-inputs.ts";
 import { fenceWrites, StoppedError } from "./fence-writes.ts";
 import type { SyncedRevision, SyncStatus } from "./git-sync.ts";
 import type { LoopDeps } from "./daemon-loop.ts";
@@ -277,7 +277,7 @@ export class DaemonWorker {
   }
 
   private desired(revision: string, load: LoadResult, now: Date): Desired {
-    return desiredNow(this.store, { revision, load, now, allowMassRemoval: this.opts.allowMassRemoval });
+    return desiredOf({ revision, load, now, allowMassRemoval: this.opts.allowMassRemoval }, this.store);
   }
 
   /**

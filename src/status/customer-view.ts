@@ -52,8 +52,9 @@ export function customerView(r: CustomerRecord, global: GlobalFile | undefined, 
       const cursor = cursors.get(cursorKey(r.name, rep.report));
       const first = r.firstAppliedAt ? new Date(r.firstAppliedAt).getTime() : now.getTime();
       const from = new Date(Math.max(cursor ? new Date(cursor).getTime() + 1 : 0, first));
-      const terminal = new Set(store.ledgerEntries(nextSends(scheduleOf(rep, c), from, 5).map((s) => sendKey(r.name, rep.report, s.periodKey))).filter((e) => TERMINAL_LEDGER_STATES.includes(e.state)).map((e) => e.key));
-      const next = nextSends(scheduleOf(rep, c), from, 5).find((s) => !terminal.has(sendKey(r.name, rep.report, s.periodKey)));
+      const sends = nextSends(scheduleOf(rep, c), from, 5);
+      const states = store.ledgerStates(sends.map((s) => sendKey(r.name, rep.report, s.periodKey)));
+      const next = sends.find((s) => !TERMINAL_LEDGER_STATES.some((t) => t === states.get(sendKey(r.name, rep.report, s.periodKey))));
       if (next) view.nextDue.push({ report: rep.report, periodKey: next.periodKey, due: next.due.toISOString(), overdue: next.due <= now });
     }
   }
